@@ -1,0 +1,147 @@
+"""Parameter and attribute text shared by the estimators, written once.
+
+:func:`estimator_doc` assembles an estimator's docstring from its own summary
+and parameters and the shared entries of :data:`DOCS`, which it substitutes
+for ``%(name)s`` placeholders (a literal percent sign is ``%%``).
+"""
+
+_TOWER = """\
+    tower_units : tuple of int, default=(32,)
+        Hidden layer widths of each task's tower; ``()`` gives a linear head
+        on the shared representation."""
+
+_TRAINING = """\
+    activation : {"relu", "gelu", "silu", "elu", "selu", "leaky_relu", "tanh"}, \
+default="relu"
+        Activation after every hidden layer.
+
+    dropout : float, default=0.0
+        Dropout probability after every hidden activation, in [0, 1).
+
+    max_epochs : int, default=50
+        Number of passes over the training data (fewer with early stopping).
+
+    batch_size : int, default=256
+        Rows per minibatch.
+
+    lr : float, default=1e-3
+        Learning rate of the optimizer.
+
+    optimizer : {"adam", "adamw", "sgd", "rmsprop", "adagrad"} or \
+torch.optim.Optimizer subclass, default="adam"
+        The optimizer, by name or as a class.
+
+    weight_decay : float, default=0.0
+        L2 penalty passed to the optimizer as ``weight_decay``.
+
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training rows (at random, not
+        stratified, so multi-output ``y`` works) and stop when the validation
+        loss has not improved for ``n_iter_no_change`` epochs; the weights of
+        the best epoch are kept.
+
+    validation_fraction : float, default=0.1
+        Fraction of rows held out when ``early_stopping=True``.
+
+    n_iter_no_change : int, default=10
+        Patience of early stopping, in epochs.
+
+    callbacks : list of skorch callbacks or (name, callback) tuples, default=None
+        Extra skorch callbacks (e.g. ``LRScheduler``, ``Checkpoint``). They are
+        copied at ``fit``, so the list given here is never modified.
+
+    device : str, default="cpu"
+        Torch device to train and predict on, e.g. ``"cuda"``. The training
+        data is moved to it once per ``fit``.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling, dropout and the validation
+        split. ``fit`` forks torch's random state, so the caller's global
+        generator is left as it was.
+
+    verbose : int, default=0
+        0 prints nothing; 1 prints a table line per epoch; 2 also shows a
+        progress bar per epoch."""
+
+_FITTED_COMMON = """\
+    net_ : skorch.NeuralNet
+        The trained skorch net; ``net_.module_`` is the torch module and
+        ``net_.history`` the per-epoch record of losses.
+
+    n_tasks_ : int
+        Number of tasks (columns of ``y``).
+
+    n_iter_ : int
+        Number of epochs run.
+
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during ``fit``, when ``X`` has string column
+        names."""
+
+_CLASSIFIER_ATTRIBUTES = """\
+    classes_ : list of ndarray of shape (n_classes_t,), or ndarray
+        The labels of each task; one array when ``y`` was 1-D.
+
+""" + _FITTED_COMMON
+
+_REGRESSOR_ATTRIBUTES = """\
+    target_mean_ : ndarray of shape (n_tasks_,)
+        Mean of each task's observed targets; the net learns standardised
+        targets and predictions are mapped back.
+
+    target_scale_ : ndarray of shape (n_tasks_,)
+        Standard deviation of each task's observed targets (1 where constant).
+
+""" + _FITTED_COMMON
+
+DOCS = {
+    "tower_parameters": _TOWER,
+    "training_parameters": _TRAINING,
+    "classifier_attributes": _CLASSIFIER_ATTRIBUTES,
+    "regressor_attributes": _REGRESSOR_ATTRIBUTES,
+}
+
+
+_EXAMPLES = {
+    "classifier": """\
+    >>> from sklearn_mtl import {name}
+    >>> from sklearn_mtl.datasets import make_task_pair
+    >>> X, Y = make_task_pair(500, correlation=0.9, target="binary", random_state=0)
+    >>> model = {name}(max_epochs=5, random_state=0).fit(X, Y)
+    >>> [proba.shape for proba in model.predict_proba(X[:3])]
+    [(3, 2), (3, 2)]
+    >>> model.predict(X[:3]).shape
+    (3, 2)""",
+    "regressor": """\
+    >>> from sklearn_mtl import {name}
+    >>> from sklearn_mtl.datasets import make_task_pair
+    >>> X, Y = make_task_pair(500, correlation=0.9, random_state=0)
+    >>> model = {name}(max_epochs=5, random_state=0).fit(X, Y)
+    >>> model.predict(X[:3]).shape
+    (3, 2)""",
+}
+
+
+def estimator_doc(name, kind, *, summary, parameters, see_also, references):
+    """Assemble a numpydoc estimator docstring from its parts.
+
+    ``kind`` is ``"classifier"`` or ``"regressor"``; it picks the Attributes
+    text and the example. ``parameters`` may hold ``%(name)s`` placeholders.
+    """
+    note = (
+        "\n\n    Regression targets are standardised per task for training and"
+        "\n    mapped back at prediction."
+        if kind == "regressor"
+        else ""
+    )
+    return (
+        f"{summary}{note}\n\n"
+        f"    Parameters\n    ----------\n{parameters}\n\n"
+        f"    Attributes\n    ----------\n%({kind}_attributes)s\n\n"
+        f"    See Also\n    --------\n{see_also}\n\n"
+        f"    References\n    ----------\n{references}\n\n"
+        f"    Examples\n    --------\n{_EXAMPLES[kind].format(name=name)}\n"
+    ) % DOCS

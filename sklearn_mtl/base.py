@@ -1,0 +1,407 @@
+"""The estimator bases shared by every neural architecture.
+
+An architecture subclass holds only its ``__init__``, its extra parameter
+constraints and ``_build_module``. Everything else lives here: validation,
+label encoding, building and training the skorch net inside ``fit``, the
+output format and the tags.
+"""
+
+from __future__ import annotations
+
+import copy
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from scipy.special import expit, softmax
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+from skorch.callbacks import EarlyStopping, ProgressBar
+
+from ._data import ShuffleSplitDataset, TensorBatchDataset
+from ._net import MultiTaskNeuralNet, StopOnNonFiniteLoss
+from .losses import MaskedMultiTaskLoss
+from .metrics import masked_r2_score, masked_subset_accuracy
+from .nn import ACTIVATIONS
+from .utils import check_multitask_sample_weight, check_multitask_y, task_name
+from .utils._sklearn import Interval, StrOptions, _fit_context
+
+OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+    "sgd": torch.optim.SGD,
+    "rmsprop": torch.optim.RMSprop,
+    "adagrad": torch.optim.Adagrad,
+}
+"""Optimizer names accepted by the ``optimizer`` parameter."""
+
+UNITS_CONSTRAINT = ["array-like", Interval(Integral, 1, None, closed="left")]
+
+TRAINING_CONSTRAINTS = {
+    "tower_units": UNITS_CONSTRAINT,
+    "activation": [StrOptions(set(ACTIVATIONS))],
+    "dropout": [Interval(Real, 0, 1, closed="left")],
+    "max_epochs": [Interval(Integral, 1, None, closed="left")],
+    "batch_size": [Interval(Integral, 1, None, closed="left")],
+    "lr": [Interval(Real, 0, None, closed="neither")],
+    "optimizer": [StrOptions(set(OPTIMIZERS)), type],
+    "weight_decay": [Interval(Real, 0, None, closed="left")],
+    "early_stopping": ["boolean"],
+    "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+    "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+    "callbacks": [list, None],
+    "device": [str, torch.device],
+    "random_state": ["random_state"],
+    "verbose": ["verbose"],
+}
+"""Constraints of the parameters every neural estimator shares."""
+
+
+def check_units(name: str, units, *, allow_empty: bool) -> tuple[int, ...]:
+    """Return layer widths as a tuple of positive ints, or raise naming ``name``."""
+    if isinstance(units, Integral):
+        units = (units,)
+    units = tuple(units)
+    valid = all(isinstance(u, Integral) and not isinstance(u, bool) and u > 0 for u in units)
+    if not valid or (not units and not allow_empty):
+        expected = "a tuple of positive ints" + ("" if allow_empty else ", not empty")
+        raise ValueError(f"{name} must be {expected}; got {units!r}.")
+    return tuple(int(u) for u in units)
+
+
+class BaseMultiTaskNet(BaseEstimator):
+    """Trains a torch module built by ``_build_module`` through a skorch net.
+
+    Subclasses provide ``_build_module(n_features, head_sizes)`` and, through a
+    task-type mixin, ``_encode_targets``.
+    """
+
+    def _build_module(self, n_features: int, head_sizes: list[int]) -> torch.nn.Module:
+        raise NotImplementedError
+
+    def _encode_targets(self, y, missing, single_output):
+        """Return ``(encoded, task_types, head_sizes, fitted_attributes)``."""
+        raise NotImplementedError
+
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "net_")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        tags.target_tags.single_output = True
+        tags.target_tags.multi_output = True
+        tags.non_deterministic = str(self.device).startswith("cuda")
+        return tags
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Train the network on ``X`` and the multi-task target ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Numeric training inputs (a DataFrame is accepted; its column names
+            are recorded in ``feature_names_in_``).
+        y : array-like of shape (n_samples, n_tasks) or (n_samples,)
+            One column per task; NaN (or None) marks a missing label, which the
+            loss ignores. A 1-D ``y`` is a single task.
+        sample_weight : array-like of shape (n_samples,) or (n_samples, n_tasks), \
+default=None
+            Per-row (or per-row, per-task) weights of the loss.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        try:
+            return self._fit(X, y, sample_weight)
+        except BaseException:
+            self._forget_fit()
+            raise
+
+    def _fit(self, X, y, sample_weight):
+        X = validate_data(self, X, dtype=np.float32)
+        y, missing, single_output = check_multitask_y(
+            y, X.shape[0], estimator_name=type(self).__name__
+        )
+        encoded, task_types, head_sizes, fitted = self._encode_targets(
+            y, missing, single_output
+        )
+        weight = check_multitask_sample_weight(sample_weight, *y.shape)
+        weight[missing] = 0.0
+        device = self._check_device()
+        optimizer = self._check_optimizer()
+
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        cuda = [device] if device.type == "cuda" else []
+        with torch.random.fork_rng(devices=cuda):
+            torch.manual_seed(seed)
+            net = MultiTaskNeuralNet(
+                module=self._build_module(X.shape[1], head_sizes),
+                criterion=MaskedMultiTaskLoss(task_types, head_sizes),
+                optimizer=optimizer,
+                optimizer__weight_decay=self.weight_decay,
+                lr=self.lr,
+                max_epochs=self.max_epochs,
+                batch_size=self.batch_size,
+                iterator_train__shuffle=True,
+                train_split=(
+                    ShuffleSplitDataset(self.validation_fraction, seed)
+                    if self.early_stopping
+                    else None
+                ),
+                callbacks=self._make_callbacks(),
+                device=device,
+                verbose=self.verbose,
+            )
+            net.fit(TensorBatchDataset(X, encoded, weight, device=device), y=None)
+
+        for name, value in fitted.items():
+            setattr(self, name, value)
+        self._head_sizes = head_sizes
+        self._single_output = single_output
+        self.n_tasks_ = y.shape[1]
+        self.n_iter_ = len(net.history)
+        self.net_ = net
+        return self
+
+    def _forget_fit(self):
+        """Drop every fitted attribute, so a failed ``fit`` leaves nothing behind."""
+        fitted = [k for k in vars(self) if k.endswith("_") and not k.startswith("__")]
+        for name in fitted + ["_head_sizes", "_single_output"]:
+            self.__dict__.pop(name, None)
+
+    def _check_device(self) -> torch.device:
+        try:
+            device = torch.device(self.device)
+        except RuntimeError:
+            raise ValueError(
+                f"The 'device' parameter of {type(self).__name__} must be a torch "
+                f"device such as 'cpu' or 'cuda'. Got {self.device!r} instead."
+            ) from None
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError(
+                f"device={self.device!r} was requested but CUDA is not available on "
+                "this machine; use device='cpu'."
+            )
+        if device.type == "cuda" and device.index is None:
+            device = torch.device("cuda", torch.cuda.current_device())
+        return device
+
+    def _check_optimizer(self) -> type[torch.optim.Optimizer]:
+        if isinstance(self.optimizer, str):
+            return OPTIMIZERS[self.optimizer]
+        if not issubclass(self.optimizer, torch.optim.Optimizer):
+            raise TypeError(
+                f"The 'optimizer' parameter of {type(self).__name__} must be one of "
+                f"{sorted(OPTIMIZERS)} or a torch.optim.Optimizer subclass. Got "
+                f"{self.optimizer!r} instead."
+            )
+        return self.optimizer
+
+    def _make_callbacks(self) -> list:
+        callbacks = [("stop_on_non_finite_loss", StopOnNonFiniteLoss())]
+        if self.early_stopping:
+            callbacks.append(
+                (
+                    "early_stopping",
+                    EarlyStopping(
+                        monitor="valid_loss",
+                        patience=self.n_iter_no_change,
+                        load_best=True,
+                        sink=print if self.verbose else _silent,
+                    ),
+                )
+            )
+        if self.verbose >= 2:
+            callbacks.append(("progress_bar", ProgressBar()))
+        return callbacks + copy.deepcopy(list(self.callbacks or []))
+
+    def _predict_outputs(self, X) -> np.ndarray:
+        """Raw network outputs, shape ``(n_samples, sum(head_sizes))``."""
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float32, reset=False)
+        dataset = TensorBatchDataset(X, device=self.net_.device)
+        return self.net_.forward(dataset).numpy().astype(np.float64)
+
+    def _head_slices(self):
+        start = 0
+        for size in self._head_sizes:
+            yield slice(start, start + size)
+            start += size
+
+
+def _silent(*args, **kwargs):
+    """A sink for skorch callbacks that prints nothing."""
+
+
+class MultiTaskClassifierMixin(ClassifierMixin):
+    """Label encoding and the multi-output classifier outputs.
+
+    Each task may have its own label type and number of classes; a binary
+    task has one logit, a ``C``-class task ``C`` logits.
+    """
+
+    def _encode_targets(self, y, missing, single_output):
+        encoded = np.zeros(y.shape, dtype=np.float32)
+        classes, task_types, head_sizes = [], [], []
+        for t in range(y.shape[1]):
+            observed = ~missing[:, t]
+            labels = y[observed, t]
+            check_classification_targets(labels)
+            task_classes, codes = np.unique(labels, return_inverse=True)
+            if len(task_classes) < 2:
+                raise ValueError(
+                    f"{task_name(t, single_output)} of y has one class only "
+                    f"({task_classes[0]!r}); a classifier needs at least two classes "
+                    "per task."
+                )
+            encoded[observed, t] = codes
+            classes.append(task_classes)
+            binary = len(task_classes) == 2
+            task_types.append("binary" if binary else "multiclass")
+            head_sizes.append(1 if binary else len(task_classes))
+        fitted = {"classes_": classes[0] if single_output else classes}
+        return encoded, task_types, head_sizes, fitted
+
+    def _task_classes(self):
+        return [self.classes_] if self._single_output else self.classes_
+
+    def predict_proba(self, X):
+        """Class probabilities of every task.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        proba : list of n_tasks ndarrays of shape (n_samples, n_classes_t), or ndarray
+            Probabilities of each task's classes in the order of ``classes_[t]``;
+            one array when ``y`` was 1-D (as ``MultiOutputClassifier``).
+        """
+        outputs = self._predict_outputs(X)
+        probas = []
+        for head in self._head_slices():
+            logits = outputs[:, head]
+            if logits.shape[1] == 1:
+                positive = expit(logits[:, 0])
+                probas.append(np.column_stack([1.0 - positive, positive]))
+            else:
+                probas.append(softmax(logits, axis=1))
+        return probas[0] if self._single_output else probas
+
+    def predict(self, X):
+        """Most probable label of every task.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples, n_tasks) or (n_samples,)
+            Labels in the original label type of each task.
+        """
+        probas = self.predict_proba(X)
+        if self._single_output:
+            return self.classes_[np.argmax(probas, axis=1)]
+        labels = [c[np.argmax(p, axis=1)] for c, p in zip(self.classes_, probas)]
+        dtypes = {label.dtype for label in labels}
+        return np.column_stack(labels).astype(dtypes.pop() if len(dtypes) == 1 else object)
+
+    def score(self, X, y, sample_weight=None):
+        """Subset accuracy: the share of rows whose observed labels are all right.
+
+        Missing labels (NaN) are ignored; rows without any observed label do not
+        count. Without missing labels this is ``MultiOutputClassifier.score``
+        (and plain accuracy for 1-D ``y``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs.
+        y : array-like of shape (n_samples, n_tasks) or (n_samples,)
+            True labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights.
+
+        Returns
+        -------
+        score : float
+        """
+        return masked_subset_accuracy(y, self.predict(X), sample_weight=sample_weight)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+
+class MultiTaskRegressorMixin(RegressorMixin):
+    """Target standardisation and the multi-output regressor outputs."""
+
+    def _encode_targets(self, y, missing, single_output):
+        try:
+            y = y.astype(np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"{type(self).__name__} needs numeric targets; y has dtype {y.dtype}."
+            ) from None
+        observed = np.where(missing, np.nan, y)
+        mean = np.nanmean(observed, axis=0)
+        scale = np.nanstd(observed, axis=0)
+        scale[scale == 0] = 1.0
+        encoded = np.where(missing, 0.0, (observed - mean) / scale).astype(np.float32)
+        n_tasks = y.shape[1]
+        fitted = {"target_mean_": mean, "target_scale_": scale}
+        return encoded, ["regression"] * n_tasks, [1] * n_tasks, fitted
+
+    def predict(self, X):
+        """Predicted targets of every task.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples, n_tasks) or (n_samples,)
+        """
+        y_pred = self._predict_outputs(X) * self.target_scale_ + self.target_mean_
+        return y_pred[:, 0] if self._single_output else y_pred
+
+    def score(self, X, y, sample_weight=None):
+        """R^2 of each task on its observed rows, averaged over tasks.
+
+        Without missing labels this equals ``RegressorMixin.score``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs.
+        y : array-like of shape (n_samples, n_tasks) or (n_samples,)
+            True targets; NaN marks a missing one.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights.
+
+        Returns
+        -------
+        score : float
+        """
+        return masked_r2_score(y, self.predict(X), sample_weight=sample_weight)
+
+
+class MultiTaskClassifier(MultiTaskClassifierMixin, BaseMultiTaskNet):
+    """Base of the neural multi-task classifiers."""
+
+
+class MultiTaskRegressor(MultiTaskRegressorMixin, BaseMultiTaskNet):
+    """Base of the neural multi-task regressors."""

@@ -1,0 +1,103 @@
+"""Masked, weighted per-task losses.
+
+Every task type maps to an elementwise loss on logits in :data:`TASK_LOSSES`.
+:class:`MaskedMultiTaskLoss` evaluates them for all tasks of a batch and
+reduces each task to ``sum_i w_it l_it / sum_i w_it``, where ``w_it`` is the
+sample weight of row ``i`` for task ``t`` and is zero where the label is
+missing. The loss therefore never sees a NaN label.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+
+def binary_logistic_loss(logits: Tensor, target: Tensor) -> Tensor:
+    """Binary cross-entropy on logits. Shape: ``(batch, k), (batch, k) -> (batch, k)``."""
+    return F.binary_cross_entropy_with_logits(logits, target, reduction="none")
+
+
+def multiclass_logistic_loss(logits: Tensor, target: Tensor) -> Tensor:
+    """Cross-entropy on logits. Shape: ``(batch, C), (batch,) -> (batch,)``."""
+    return F.cross_entropy(logits, target.long(), reduction="none")
+
+
+def squared_error(prediction: Tensor, target: Tensor) -> Tensor:
+    """Squared error. Shape: ``(batch, k), (batch, k) -> (batch, k)``."""
+    return (prediction - target).square()
+
+
+TASK_LOSSES: dict[str, Callable[[Tensor, Tensor], Tensor]] = {
+    "binary": binary_logistic_loss,
+    "multiclass": multiclass_logistic_loss,
+    "regression": squared_error,
+}
+"""Elementwise loss of each task type."""
+
+_ONE_LOGIT_TYPES = ("binary", "regression")
+
+
+class MaskedMultiTaskLoss(nn.Module):
+    """Per-task weighted mean losses that ignore missing labels.
+
+    Tasks whose head has one output (binary, regression) are evaluated together
+    in one call per type; each multi-class task is one cross-entropy call.
+
+    Parameters
+    ----------
+    task_types : sequence of str
+        Type of each task, a key of :data:`TASK_LOSSES`.
+    head_sizes : sequence of int
+        Number of logits of each task, in the module's output order.
+
+    Shape: logits ``(batch, sum(head_sizes))``, target and weight
+    ``(batch, n_tasks)`` -> ``(n_tasks,)``. Targets must hold a finite value
+    (e.g. 0) where the weight is zero.
+    """
+
+    def __init__(self, task_types: Sequence[str], head_sizes: Sequence[int]) -> None:
+        super().__init__()
+        unknown = set(task_types) - set(TASK_LOSSES)
+        if unknown:
+            raise ValueError(
+                f"Unknown task types {sorted(unknown)}; expected {sorted(TASK_LOSSES)}."
+            )
+        if len(task_types) != len(head_sizes):
+            raise ValueError("task_types and head_sizes must have the same length.")
+        starts = [sum(head_sizes[:t]) for t in range(len(head_sizes))]
+        self.n_tasks = len(task_types)
+        self.grouped: list[tuple[str, Tensor | None, Tensor | None]] = []
+        for kind in _ONE_LOGIT_TYPES:
+            tasks = [t for t, k in enumerate(task_types) if k == kind]
+            if not tasks:
+                continue
+            if tasks == list(range(self.n_tasks)):  # logits and tasks align 1:1
+                self.grouped.append((kind, None, None))
+            else:
+                columns = [starts[t] for t in tasks]
+                self.grouped.append((kind, torch.tensor(columns), torch.tensor(tasks)))
+        self.multiclass = [
+            (t, starts[t], starts[t] + head_sizes[t])
+            for t, k in enumerate(task_types)
+            if k == "multiclass"
+        ]
+
+    def forward(self, logits: Tensor, target: Tensor, weight: Tensor) -> Tensor:
+        elementwise = torch.zeros_like(target)  # (batch, n_tasks)
+        for kind, columns, tasks in self.grouped:
+            if tasks is None:
+                elementwise = TASK_LOSSES[kind](logits, target)  # (batch, n_tasks)
+                continue
+            columns, tasks = columns.to(logits.device), tasks.to(logits.device)
+            loss = TASK_LOSSES[kind](logits[:, columns], target[:, tasks])
+            elementwise = elementwise.index_copy(1, tasks, loss)  # (batch, n_tasks)
+        for task, start, stop in self.multiclass:
+            elementwise[:, task] = multiclass_logistic_loss(
+                logits[:, start:stop], target[:, task]
+            )  # (batch,)
+        weighted = (weight * elementwise).sum(dim=0)  # (n_tasks,)
+        return weighted / weight.sum(dim=0).clamp_min(1e-12)  # (n_tasks,)

@@ -1,0 +1,82 @@
+"""Mixture-of-experts models: MMoE (Ma et al., KDD 2018) and its one-gate OMoE."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from torch import Tensor, nn
+
+from .experts import BatchedExperts
+from .gates import SoftmaxGate, mix_experts
+from .towers import TaskTowers
+
+
+class MMoE(nn.Module):
+    """Multi-gate Mixture-of-Experts.
+
+    ``y_k = h_k(sum_i g_k(x)_i f_i(x))`` with ``g_k(x) = softmax(W_k x / T)``:
+    experts ``f_i`` are shared and every task ``k`` has its own gate ``g_k``.
+
+    Shape: ``(batch, in_features) -> (batch, sum(head_sizes))`` logits.
+
+    Parameters
+    ----------
+    in_features : int
+        Number of input features.
+    head_sizes : sequence of int
+        Number of logits of each task.
+    n_experts : int
+        Number of shared experts.
+    expert_units : sequence of int
+        Hidden widths of every expert.
+    tower_units : sequence of int
+        Hidden widths of every task tower.
+    gate_temperature : float, default=1.0
+        Softmax temperature of the gates.
+    activation : str, default="relu"
+        Hidden activation.
+    dropout : float, default=0.0
+        Dropout after each hidden activation.
+    """
+
+    gate_per_task = True
+
+    def __init__(
+        self,
+        in_features: int,
+        head_sizes: Sequence[int],
+        n_experts: int,
+        expert_units: Sequence[int],
+        tower_units: Sequence[int],
+        gate_temperature: float = 1.0,
+        activation: str = "relu",
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        n_gates = len(head_sizes) if self.gate_per_task else 1
+        self.experts = BatchedExperts(
+            in_features, expert_units, n_experts, activation, dropout
+        )
+        self.gate = SoftmaxGate(in_features, n_experts, n_gates, gate_temperature)
+        self.towers = TaskTowers(
+            self.experts.out_features, tower_units, head_sizes, activation, dropout
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        experts = self.experts(x)  # (batch, E, units)
+        gates = self.gate(x)  # (batch, G, E)
+        mixed = mix_experts(gates, experts)  # (batch, G, units)
+        if mixed.shape[1] == 1:  # one gate: every tower reads the same mixture
+            mixed = mixed[:, 0]  # (batch, units)
+        return self.towers(mixed)  # (batch, sum(head_sizes))
+
+
+class OMoE(MMoE):
+    """One-gate Mixture-of-Experts: as :class:`MMoE`, but all tasks share one gate.
+
+    ``y_k = h_k(sum_i g(x)_i f_i(x))``, the MoE baseline of the MMoE paper.
+
+    Shape: ``(batch, in_features) -> (batch, sum(head_sizes))`` logits.
+    """
+
+    gate_per_task = False

@@ -1,0 +1,51 @@
+"""Shared-Bottom: hard parameter sharing (Caruana, 1997)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from torch import Tensor, nn
+
+from .layers import MLP
+from .towers import TaskTowers
+
+
+class SharedBottom(nn.Module):
+    """``y_k = h_k(f(x))``: one bottom network ``f`` shared by every task tower ``h_k``.
+
+    Shape: ``(batch, in_features) -> (batch, sum(head_sizes))`` logits.
+
+    Parameters
+    ----------
+    in_features : int
+        Number of input features.
+    head_sizes : sequence of int
+        Number of logits of each task.
+    bottom_units : sequence of int
+        Hidden widths of the shared bottom.
+    tower_units : sequence of int
+        Hidden widths of every task tower.
+    activation : str, default="relu"
+        Hidden activation.
+    dropout : float, default=0.0
+        Dropout after each hidden activation.
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        head_sizes: Sequence[int],
+        bottom_units: Sequence[int],
+        tower_units: Sequence[int],
+        activation: str = "relu",
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        self.bottom = MLP(in_features, bottom_units, activation, dropout)
+        self.towers = TaskTowers(
+            self.bottom.out_features, tower_units, head_sizes, activation, dropout
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        h = self.bottom(x)  # (batch, bottom_units[-1])
+        return self.towers(h)  # (batch, sum(head_sizes))
