@@ -27,7 +27,10 @@ class TensorBatchDataset(Dataset):
         Encoded targets; NaN (missing) entries must already be replaced by a
         finite value and carry zero weight.
     weight : ndarray of shape (n_samples, n_tasks) or None
-        Per-row, per-task loss weight (zero where a label is missing).
+        Per-row, per-task loss weight (zero where a label is missing); None
+        when every label is present with unit weight. Batches are
+        ``({"X": X, "sample_weight": weight}, y)``, or ``(X, y)`` without
+        weights, or ``(X, None)`` without targets.
     device : str or torch.device, default="cpu"
         Where the tensors live.
     """
@@ -48,6 +51,8 @@ class TensorBatchDataset(Dataset):
         """Return the batch at ``index`` (an int, a slice or an index tensor)."""
         if self.y is None:
             return self.X[index], None
+        if self.weight is None:
+            return self.X[index], self.y[index]
         return {"X": self.X[index], "sample_weight": self.weight[index]}, self.y[index]
 
     def subset(self, index) -> TensorBatchDataset:

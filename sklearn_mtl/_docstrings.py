@@ -81,13 +81,17 @@ _FITTED_COMMON = """\
         Names of features seen during ``fit``, when ``X`` has string column
         names."""
 
-_CLASSIFIER_ATTRIBUTES = """\
+_CLASSIFIER_ATTRIBUTES = (
+    """\
     classes_ : list of ndarray of shape (n_classes_t,), or ndarray
         The labels of each task; one array when ``y`` was 1-D.
 
-""" + _FITTED_COMMON
+"""
+    + _FITTED_COMMON
+)
 
-_REGRESSOR_ATTRIBUTES = """\
+_REGRESSOR_ATTRIBUTES = (
+    """\
     target_mean_ : ndarray of shape (n_tasks_,)
         Mean of each task's observed targets; the net learns standardised
         targets and predictions are mapped back.
@@ -95,7 +99,9 @@ _REGRESSOR_ATTRIBUTES = """\
     target_scale_ : ndarray of shape (n_tasks_,)
         Standard deviation of each task's observed targets (1 where constant).
 
-""" + _FITTED_COMMON
+"""
+    + _FITTED_COMMON
+)
 
 DOCS = {
     "tower_parameters": _TOWER,

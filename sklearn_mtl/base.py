@@ -128,11 +128,11 @@ default=None
         y, missing, single_output = check_multitask_y(
             y, X.shape[0], estimator_name=type(self).__name__
         )
-        encoded, task_types, head_sizes, fitted = self._encode_targets(
-            y, missing, single_output
-        )
+        encoded, task_types, head_sizes, fitted = self._encode_targets(y, missing, single_output)
         weight = check_multitask_sample_weight(sample_weight, *y.shape)
         weight[missing] = 0.0
+        if not missing.any() and (weight == 1).all():
+            weight = None  # the loss takes its cheaper unweighted path
         device = self._check_device()
         optimizer = self._check_optimizer()
 
@@ -250,17 +250,18 @@ class MultiTaskClassifierMixin(ClassifierMixin):
         encoded = np.zeros(y.shape, dtype=np.float32)
         classes, task_types, head_sizes = [], [], []
         for t in range(y.shape[1]):
-            observed = ~missing[:, t]
-            labels = y[observed, t]
-            check_classification_targets(labels)
-            task_classes, codes = np.unique(labels, return_inverse=True)
+            rows = ~missing[:, t] if missing[:, t].any() else slice(None)
+            labels = y[rows, t]
+            task_classes = np.unique(labels)
+            # The label type depends only on the set of values: check the few uniques.
+            check_classification_targets(task_classes)
             if len(task_classes) < 2:
                 raise ValueError(
                     f"{task_name(t, single_output)} of y has one class only "
                     f"({task_classes[0]!r}); a classifier needs at least two classes "
                     "per task."
                 )
-            encoded[observed, t] = codes
+            encoded[rows, t] = np.searchsorted(task_classes, labels)
             classes.append(task_classes)
             binary = len(task_classes) == 2
             task_types.append("binary" if binary else "multiclass")

@@ -56,7 +56,8 @@ class MaskedMultiTaskLoss(nn.Module):
 
     Shape: logits ``(batch, sum(head_sizes))``, target and weight
     ``(batch, n_tasks)`` -> ``(n_tasks,)``. Targets must hold a finite value
-    (e.g. 0) where the weight is zero.
+    (e.g. 0) where the weight is zero. Without weights, each task's loss is
+    its plain mean over the batch.
     """
 
     def __init__(self, task_types: Sequence[str], head_sizes: Sequence[int]) -> None:
@@ -86,12 +87,19 @@ class MaskedMultiTaskLoss(nn.Module):
             if k == "multiclass"
         ]
 
-    def forward(self, logits: Tensor, target: Tensor, weight: Tensor) -> Tensor:
+    def forward(self, logits: Tensor, target: Tensor, weight: Tensor | None = None) -> Tensor:
+        elementwise = self.elementwise(logits, target)  # (batch, n_tasks)
+        if weight is None:  # every label present, unit weights
+            return elementwise.mean(dim=0)  # (n_tasks,)
+        weighted = (weight * elementwise).sum(dim=0)  # (n_tasks,)
+        return weighted / weight.sum(dim=0).clamp_min(1e-12)  # (n_tasks,)
+
+    def elementwise(self, logits: Tensor, target: Tensor) -> Tensor:
+        """Unreduced loss of every row and task, shape ``(batch, n_tasks)``."""
+        if len(self.grouped) == 1 and self.grouped[0][2] is None:  # one type, aligned
+            return TASK_LOSSES[self.grouped[0][0]](logits, target)
         elementwise = torch.zeros_like(target)  # (batch, n_tasks)
         for kind, columns, tasks in self.grouped:
-            if tasks is None:
-                elementwise = TASK_LOSSES[kind](logits, target)  # (batch, n_tasks)
-                continue
             columns, tasks = columns.to(logits.device), tasks.to(logits.device)
             loss = TASK_LOSSES[kind](logits[:, columns], target[:, tasks])
             elementwise = elementwise.index_copy(1, tasks, loss)  # (batch, n_tasks)
@@ -99,5 +107,4 @@ class MaskedMultiTaskLoss(nn.Module):
             elementwise[:, task] = multiclass_logistic_loss(
                 logits[:, start:stop], target[:, task]
             )  # (batch,)
-        weighted = (weight * elementwise).sum(dim=0)  # (n_tasks,)
-        return weighted / weight.sum(dim=0).clamp_min(1e-12)  # (n_tasks,)
+        return elementwise

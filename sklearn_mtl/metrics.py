@@ -67,9 +67,7 @@ def per_task_scores(y_true, y_pred, metric: Callable, *, sample_weight=None, **k
     y_true = _as_2d(y_true)
     predictions = _as_task_list(y_pred, y_true.shape[1])
     if len(predictions) != y_true.shape[1]:
-        raise ValueError(
-            f"y_true has {y_true.shape[1]} tasks but y_pred has {len(predictions)}."
-        )
+        raise ValueError(f"y_true has {y_true.shape[1]} tasks but y_pred has {len(predictions)}.")
     weight = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
     scores = np.full(y_true.shape[1], np.nan)
     for t, prediction in enumerate(predictions):
@@ -164,8 +162,11 @@ class PerTaskScorer:
         predictions = _as_task_list(y_pred, y.shape[1])
         scores = [
             per_task_scores(
-                y[:, [t]], [predictions[t]], self.metric,
-                sample_weight=sample_weight, classes=classes[t],
+                y[:, [t]],
+                [predictions[t]],
+                self.metric,
+                sample_weight=sample_weight,
+                classes=classes[t],
             )[0]
             for t in range(y.shape[1])
         ]
@@ -182,9 +183,7 @@ class PerTaskScorer:
 
 
 SCORERS: dict[str, PerTaskScorer] = {
-    "mean_roc_auc": PerTaskScorer(
-        _roc_auc, response_method="predict_proba", needs_classes=True
-    ),
+    "mean_roc_auc": PerTaskScorer(_roc_auc, response_method="predict_proba", needs_classes=True),
     "mean_neg_log_loss": PerTaskScorer(
         _log_loss, response_method="predict_proba", sign=-1, needs_classes=True
     ),
@@ -200,6 +199,4 @@ def get_scorer(name: str) -> PerTaskScorer:
     try:
         return SCORERS[name]
     except KeyError:
-        raise ValueError(
-            f"Unknown scorer {name!r}; expected one of {sorted(SCORERS)}."
-        ) from None
+        raise ValueError(f"Unknown scorer {name!r}; expected one of {sorted(SCORERS)}.") from None

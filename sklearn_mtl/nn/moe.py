@@ -54,9 +54,7 @@ class MMoE(nn.Module):
     ) -> None:
         super().__init__()
         n_gates = len(head_sizes) if self.gate_per_task else 1
-        self.experts = BatchedExperts(
-            in_features, expert_units, n_experts, activation, dropout
-        )
+        self.experts = BatchedExperts(in_features, expert_units, n_experts, activation, dropout)
         self.gate = SoftmaxGate(in_features, n_experts, n_gates, gate_temperature)
         self.towers = TaskTowers(
             self.experts.out_features, tower_units, head_sizes, activation, dropout

@@ -36,9 +36,7 @@ def check_multitask_y(y, n_samples: int, *, estimator_name: str):
         True when ``y`` was 1-D.
     """
     if y is None:
-        raise ValueError(
-            f"{estimator_name} requires y to be passed, but the target y is None."
-        )
+        raise ValueError(f"{estimator_name} requires y to be passed, but the target y is None.")
     if hasattr(y, "to_numpy"):  # pandas Series / DataFrame
         y = y.to_numpy()
     y = np.asarray(y)

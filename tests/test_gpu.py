@@ -1,0 +1,97 @@
+"""device="cuda" end to end. Skipped where CUDA is absent (as in CI)."""
+
+import os
+import pickle
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import torch
+from skorch.callbacks import Callback
+
+from sklearn_mtl import MMoEClassifier, SharedBottomRegressor
+from sklearn_mtl.datasets import make_task_pair
+
+pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+
+
+class RecordDevices(Callback):
+    """Records where the training data and each batch live."""
+
+    def initialize(self):
+        self.dataset_devices, self.batch_devices = set(), set()
+        return self
+
+    def on_epoch_begin(self, net, dataset_train=None, **kwargs):
+        self.dataset_devices.add(dataset_train.X.device.type)
+
+    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
+        inputs, targets = batch
+        inputs = inputs["X"] if isinstance(inputs, dict) else inputs
+        self.batch_devices.add((inputs.device.type, targets.device.type))
+
+
+@pytest.fixture(scope="module")
+def binary_pair():
+    return make_task_pair(600, 0.9, n_features=10, target="binary", random_state=0)
+
+
+def test_cuda_fit_keeps_data_on_device_and_learns(binary_pair):
+    X, Y = binary_pair
+    recorder = RecordDevices()
+    model = MMoEClassifier(
+        n_experts=4,
+        max_epochs=20,
+        lr=1e-2,
+        device="cuda",
+        random_state=0,
+        callbacks=[("devices", recorder)],
+    ).fit(X, Y)
+    used = dict(model.net_.callbacks_)["devices"]  # fit works on a copy
+    assert used.dataset_devices == {"cuda"}  # moved once, before the first epoch
+    assert used.batch_devices == {("cuda", "cuda")}  # no per-batch host-to-device copy
+    assert next(model.net_.module_.parameters()).device.type == "cuda"
+    assert model.score(X, Y) > 0.7
+    probas = model.predict_proba(X)
+    assert all(np.allclose(p.sum(axis=1), 1) for p in probas)
+
+
+def test_cuda_matches_cpu_training_closely(binary_pair):
+    X, Y = binary_pair
+    params = dict(n_experts=4, max_epochs=5, random_state=0)
+    cpu = MMoEClassifier(**params).fit(X, Y)
+    gpu = MMoEClassifier(**params, device="cuda").fit(X, Y)
+    # Different kernels and RNG streams: close in quality, not bitwise equal.
+    assert abs(cpu.score(X, Y) - gpu.score(X, Y)) < 0.1
+
+
+def test_cuda_model_pickles_and_loads_on_cpu(binary_pair, tmp_path):
+    X, Y = binary_pair
+    model = SharedBottomRegressor(max_epochs=5, device="cuda", random_state=0)
+    model.fit(X, Y.astype(float))
+    expected = model.predict(X)
+    path = tmp_path / "model.pkl"
+    path.write_bytes(pickle.dumps(model))
+    np.save(tmp_path / "X.npy", X)
+    script = textwrap.dedent(
+        f"""
+        import os, pickle, warnings
+        import numpy as np, torch
+        assert not torch.cuda.is_available()
+        warnings.simplefilter("ignore")
+        model = pickle.loads(open({str(path)!r}, "rb").read())
+        np.save({str(tmp_path / "cpu.npy")!r}, model.predict(np.load({str(tmp_path / "X.npy")!r})))
+        print(model.net_.device)
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**os.environ, "CUDA_VISIBLE_DEVICES": ""},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.strip() == "cpu"
+    np.testing.assert_allclose(np.load(tmp_path / "cpu.npy"), expected, rtol=1e-4, atol=1e-5)
