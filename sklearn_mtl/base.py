@@ -251,14 +251,14 @@ class MultiTaskClassifierMixin(ClassifierMixin):
         classes, task_types, head_sizes = [], [], []
         for t in range(y.shape[1]):
             rows = ~missing[:, t] if missing[:, t].any() else slice(None)
-            labels = y[rows, t]
+            labels = _natural_dtype(y[rows, t])
             task_classes = np.unique(labels)
             # The label type depends only on the set of values: check the few uniques.
             check_classification_targets(task_classes)
             if len(task_classes) < 2:
                 raise ValueError(
                     f"{task_name(t, single_output)} of y has one class only "
-                    f"({task_classes[0]!r}); a classifier needs at least two classes "
+                    f"({task_classes.tolist()[0]!r}); a classifier needs at least two classes "
                     "per task."
                 )
             encoded[rows, t] = np.searchsorted(task_classes, labels)
@@ -315,7 +315,13 @@ class MultiTaskClassifierMixin(ClassifierMixin):
             return self.classes_[np.argmax(probas, axis=1)]
         labels = [c[np.argmax(p, axis=1)] for c, p in zip(self.classes_, probas)]
         dtypes = {label.dtype for label in labels}
-        return np.column_stack(labels).astype(dtypes.pop() if len(dtypes) == 1 else object)
+        if len(dtypes) == 1:
+            return np.column_stack(labels)
+        # Tasks of different label types: an object array keeps each value's type.
+        y_pred = np.empty((len(labels[0]), len(labels)), dtype=object)
+        for t, task_labels in enumerate(labels):
+            y_pred[:, t] = task_labels
+        return y_pred
 
     def score(self, X, y, sample_weight=None):
         """Subset accuracy: the share of rows whose observed labels are all right.
@@ -343,6 +349,17 @@ class MultiTaskClassifierMixin(ClassifierMixin):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
         return tags
+
+
+def _natural_dtype(labels: np.ndarray) -> np.ndarray:
+    """An object column whose labels share one type, as an array of that type.
+
+    A mixed-type ``y`` arrives as an object array; its bool or int columns are
+    recovered here so that their label type is recognised and kept.
+    """
+    if labels.dtype != object or len({type(label) for label in labels}) != 1:
+        return labels
+    return np.asarray(labels.tolist())
 
 
 class MultiTaskRegressorMixin(RegressorMixin):
