@@ -261,8 +261,14 @@ def test_early_stopping_stops_and_keeps_the_best_epoch():
     X, _ = make_task_pair(300, 0.5, n_features=20, random_state=0)
     noise = np.random.RandomState(0).randint(0, 2, size=(300, 2))  # nothing to learn
     model = MMoEClassifier(
-        n_experts=4, expert_units=(64,), lr=1e-2, max_epochs=200, early_stopping=True,
-        n_iter_no_change=5, validation_fraction=0.2, random_state=0,
+        n_experts=4,
+        expert_units=(64,),
+        lr=1e-2,
+        max_epochs=200,
+        early_stopping=True,
+        n_iter_no_change=5,
+        validation_fraction=0.2,
+        random_state=0,
     ).fit(X, noise)
     history = model.net_.history
     assert model.n_iter_ < 200
@@ -390,9 +396,7 @@ def test_failed_refit_leaves_nothing_half_fitted(binary_pair):
 
 
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=ids)
-def test_pickle_and_joblib_round_trips_predict_identically(
-    estimator, binary_pair, regression_pair
-):
+def test_pickle_and_joblib_round_trips_predict_identically(estimator, binary_pair, regression_pair):
     X, Y = _data_for(estimator, binary_pair, regression_pair)
     model = clone(estimator).set_params(max_epochs=2, random_state=0).fit(X, Y)
     restored = pickle.loads(pickle.dumps(model))

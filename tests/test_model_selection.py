@@ -35,9 +35,7 @@ def test_pipeline_with_pandas_output(binary_pair):
 
 def test_after_a_column_transformer():
     rng = np.random.RandomState(0)
-    frame = pd.DataFrame(
-        {"age": rng.normal(40, 10, 300), "city": rng.choice(["a", "b", "c"], 300)}
-    )
+    frame = pd.DataFrame({"age": rng.normal(40, 10, 300), "city": rng.choice(["a", "b", "c"], 300)})
     y = np.column_stack([frame["age"] > 40, frame["city"] == "a"]).astype(int)
     pre = ColumnTransformer(
         [("num", StandardScaler(), ["age"]), ("cat", OneHotEncoder(), ["city"])]
