@@ -1,0 +1,31 @@
+# Set-up and the two jobs. `make demo` and `make test` each create .venv on
+# first use: torch's CPU wheel first (pinned so pip takes the wheel on this
+# machine instead of a multi-GB CUDA build), then the package with its extras.
+PYTHON ?= python3
+VENV ?= .venv
+TORCH_SPEC ?= torch==2.13.0
+BIN := $(VENV)/bin
+
+.PHONY: setup demo test lint benchmark
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+setup: $(BIN)/.installed
+
+demo: setup
+	$(BIN)/python -m sklearn_mtl
+
+test: setup
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+benchmark: setup
+	$(BIN)/python benchmarks/throughput.py
