@@ -47,23 +47,19 @@ def test_after_a_column_transformer():
 
 def test_grid_search_and_cross_validate_in_parallel(binary_pair):
     X, Y = binary_pair
-    search = GridSearchCV(
-        MMoEClassifier(**FAST, random_state=0),
-        {"n_experts": [2, 4], "gate_temperature": [0.5, 2.0]},
-        cv=3,
-        n_jobs=2,
-        scoring=get_scorer("mean_roc_auc"),
-    )
-    search.fit(X, Y)
+
+    def grid_search(n_jobs):
+        return GridSearchCV(
+            MMoEClassifier(**FAST, random_state=0),
+            {"n_experts": [2, 4], "gate_temperature": [0.5, 2.0]},
+            cv=3,
+            n_jobs=n_jobs,
+            scoring=get_scorer("mean_roc_auc"),
+        ).fit(X, Y)
+
+    search, sequential = grid_search(n_jobs=2), grid_search(n_jobs=1)
     assert set(search.best_params_) == {"n_experts", "gate_temperature"}
     assert 0.5 < search.best_score_ <= 1.0
-    sequential = GridSearchCV(
-        MMoEClassifier(**FAST, random_state=0),
-        {"n_experts": [2, 4], "gate_temperature": [0.5, 2.0]},
-        cv=3,
-        n_jobs=1,
-        scoring=get_scorer("mean_roc_auc"),
-    ).fit(X, Y)
     np.testing.assert_allclose(
         search.cv_results_["mean_test_score"], sequential.cv_results_["mean_test_score"]
     )
