@@ -71,16 +71,17 @@ class MaskedMultiTaskLoss(nn.Module):
             raise ValueError("task_types and head_sizes must have the same length.")
         starts = [sum(head_sizes[:t]) for t in range(len(head_sizes))]
         self.n_tasks = len(task_types)
-        self.grouped: list[tuple[str, Tensor | None, Tensor | None]] = []
+        # (type, aligned): aligned when that type's tasks are all tasks, in logit order.
+        self.grouped: list[tuple[str, bool]] = []
         for kind in _ONE_LOGIT_TYPES:
             tasks = [t for t, k in enumerate(task_types) if k == kind]
             if not tasks:
                 continue
-            if tasks == list(range(self.n_tasks)):  # logits and tasks align 1:1
-                self.grouped.append((kind, None, None))
-            else:
-                columns = [starts[t] for t in tasks]
-                self.grouped.append((kind, torch.tensor(columns), torch.tensor(tasks)))
+            aligned = tasks == list(range(self.n_tasks))
+            self.grouped.append((kind, aligned))
+            if not aligned:  # buffers move to the device once, with the criterion
+                self.register_buffer(f"{kind}_columns", torch.tensor([starts[t] for t in tasks]))
+                self.register_buffer(f"{kind}_tasks", torch.tensor(tasks))
         self.multiclass = [
             (t, starts[t], starts[t] + head_sizes[t])
             for t, k in enumerate(task_types)
@@ -96,11 +97,11 @@ class MaskedMultiTaskLoss(nn.Module):
 
     def elementwise(self, logits: Tensor, target: Tensor) -> Tensor:
         """Unreduced loss of every row and task, shape ``(batch, n_tasks)``."""
-        if len(self.grouped) == 1 and self.grouped[0][2] is None:  # one type, aligned
+        if len(self.grouped) == 1 and self.grouped[0][1]:  # one type, aligned
             return TASK_LOSSES[self.grouped[0][0]](logits, target)
         elementwise = torch.zeros_like(target)  # (batch, n_tasks)
-        for kind, columns, tasks in self.grouped:
-            columns, tasks = columns.to(logits.device), tasks.to(logits.device)
+        for kind, _ in self.grouped:
+            columns, tasks = getattr(self, f"{kind}_columns"), getattr(self, f"{kind}_tasks")
             loss = TASK_LOSSES[kind](logits[:, columns], target[:, tasks])
             elementwise = elementwise.index_copy(1, tasks, loss)  # (batch, n_tasks)
         for task, start, stop in self.multiclass:
