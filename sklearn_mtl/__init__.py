@@ -1,6 +1,7 @@
 """Multi-task learning as scikit-learn estimators.
 
-Neural multi-task models (Shared-Bottom, OMoE, MMoE) trained through skorch,
+Neural multi-task models (Shared-Bottom, OMoE, MMoE) trained through skorch
+and linear multi-task baselines (l1/lq row-sparse and mean-regularised), all
 with scikit-learn's multi-output conventions: ``y`` of shape
 ``(n_samples, n_tasks)``, NaN for a missing label.
 """
@@ -13,13 +14,27 @@ from .estimators import (
     SharedBottomClassifier,
     SharedBottomRegressor,
 )
+from .linear import (
+    MeanRegularizedMultiTaskClassifier,
+    MeanRegularizedMultiTaskRegressor,
+    MultiTaskL1LqClassifier,
+    MultiTaskL1LqClassifierCV,
+    MultiTaskL1LqRegressor,
+    MultiTaskL1LqRegressorCV,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "MeanRegularizedMultiTaskClassifier",
+    "MeanRegularizedMultiTaskRegressor",
     "MMoEClassifier",
     "MMoERegressor",
     "OMoEClassifier",
+    "MultiTaskL1LqClassifier",
+    "MultiTaskL1LqClassifierCV",
+    "MultiTaskL1LqRegressor",
+    "MultiTaskL1LqRegressorCV",
     "OMoERegressor",
     "SharedBottomClassifier",
     "SharedBottomRegressor",

@@ -103,7 +103,19 @@ _REGRESSOR_ATTRIBUTES = (
     + _FITTED_COMMON
 )
 
+_FIT = """\
+        X : array-like of shape (n_samples, n_features)
+            Numeric training inputs (a DataFrame is accepted; its column names
+            are recorded in ``feature_names_in_``).
+        y : array-like of shape (n_samples, n_tasks) or (n_samples,)
+            One column per task; NaN (or None) marks a missing label, which the
+            loss ignores. A 1-D ``y`` is a single task.
+        sample_weight : array-like of shape (n_samples,) or (n_samples, n_tasks), \
+default=None
+            Per-row (or per-row, per-task) weights of the loss."""
+
 DOCS = {
+    "fit_parameters": _FIT,
     "tower_parameters": _TOWER,
     "training_parameters": _TRAINING,
     "classifier_attributes": _CLASSIFIER_ATTRIBUTES,
@@ -151,3 +163,18 @@ def estimator_doc(name, kind, *, summary, parameters, see_also, references):
         f"    References\n    ----------\n{references}\n\n"
         f"    Examples\n    --------\n{_EXAMPLES[kind].format(name=name)}\n"
     ) % DOCS
+
+
+def fill_doc(docs):
+    """A class decorator that substitutes ``docs`` for ``%(name)s`` in the docstring.
+
+    Placeholders sit at the docstring's indentation; each entry of ``docs`` is
+    indented on every line, so its first line's indentation is dropped.
+    """
+    docs = {name: text.lstrip() for name, text in docs.items()}
+
+    def decorate(cls):
+        cls.__doc__ = cls.__doc__ % docs
+        return cls
+
+    return decorate

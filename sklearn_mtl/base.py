@@ -21,6 +21,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.callbacks import EarlyStopping, ProgressBar
 
 from ._data import ShuffleSplitDataset, TensorBatchDataset
+from ._docstrings import DOCS, fill_doc
 from ._net import MultiTaskNeuralNet, StopOnNonFiniteLoss
 from .losses import MaskedMultiTaskLoss
 from .metrics import masked_r2_score, masked_subset_accuracy
@@ -71,7 +72,24 @@ def check_units(name: str, units, *, allow_empty: bool) -> tuple[int, ...]:
     return tuple(int(u) for u in units)
 
 
-class BaseMultiTaskNet(BaseEstimator):
+class MultiTaskEstimatorMixin:
+    """Target tags and fit bookkeeping shared by every multi-task estimator."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        tags.target_tags.single_output = True
+        tags.target_tags.multi_output = True
+        return tags
+
+    def _forget_fit(self):
+        """Drop every fitted attribute, so a failed ``fit`` leaves nothing behind."""
+        fitted = [k for k in vars(self) if k.endswith("_") and not k.startswith("__")]
+        for name in fitted + ["_head_sizes", "_single_output"]:
+            self.__dict__.pop(name, None)
+
+
+class BaseMultiTaskNet(MultiTaskEstimatorMixin, BaseEstimator):
     """Trains a torch module built by ``_build_module`` through a skorch net.
 
     Subclasses provide ``_build_module(n_features, head_sizes)`` and, through a
@@ -90,27 +108,17 @@ class BaseMultiTaskNet(BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.target_tags.required = True
-        tags.target_tags.single_output = True
-        tags.target_tags.multi_output = True
         tags.non_deterministic = str(self.device).startswith("cuda")
         return tags
 
+    @fill_doc(DOCS)
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Train the network on ``X`` and the multi-task target ``y``.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Numeric training inputs (a DataFrame is accepted; its column names
-            are recorded in ``feature_names_in_``).
-        y : array-like of shape (n_samples, n_tasks) or (n_samples,)
-            One column per task; NaN (or None) marks a missing label, which the
-            loss ignores. A 1-D ``y`` is a single task.
-        sample_weight : array-like of shape (n_samples,) or (n_samples, n_tasks), \
-default=None
-            Per-row (or per-row, per-task) weights of the loss.
+        %(fit_parameters)s
 
         Returns
         -------
@@ -169,12 +177,6 @@ default=None
         self.net_ = net
         return self
 
-    def _forget_fit(self):
-        """Drop every fitted attribute, so a failed ``fit`` leaves nothing behind."""
-        fitted = [k for k in vars(self) if k.endswith("_") and not k.startswith("__")]
-        for name in fitted + ["_head_sizes", "_single_output"]:
-            self.__dict__.pop(name, None)
-
     def _check_device(self) -> torch.device:
         try:
             device = torch.device(self.device)
@@ -228,12 +230,6 @@ default=None
         dataset = TensorBatchDataset(X, device=self.net_.device)
         return self.net_.forward(dataset).numpy().astype(np.float64)
 
-    def _head_slices(self):
-        start = 0
-        for size in self._head_sizes:
-            yield slice(start, start + size)
-            start += size
-
 
 def _silent(*args, **kwargs):
     """A sink for skorch callbacks that prints nothing."""
@@ -268,6 +264,13 @@ class MultiTaskClassifierMixin(ClassifierMixin):
             head_sizes.append(1 if binary else len(task_classes))
         fitted = {"classes_": classes[0] if single_output else classes}
         return encoded, task_types, head_sizes, fitted
+
+    def _head_slices(self):
+        """Slices of each task's logits in the outputs of ``_predict_outputs``."""
+        start = 0
+        for size in self._head_sizes:
+            yield slice(start, start + size)
+            start += size
 
     def _task_classes(self):
         return [self.classes_] if self._single_output else self.classes_
@@ -363,7 +366,7 @@ def _natural_dtype(labels: np.ndarray) -> np.ndarray:
 
 
 class MultiTaskRegressorMixin(RegressorMixin):
-    """Target standardisation and the multi-output regressor outputs."""
+    """Numeric targets and the multi-output regression score."""
 
     def _encode_targets(self, y, missing, single_output):
         try:
@@ -372,14 +375,9 @@ class MultiTaskRegressorMixin(RegressorMixin):
             raise ValueError(
                 f"{type(self).__name__} needs numeric targets; y has dtype {y.dtype}."
             ) from None
-        observed = np.where(missing, np.nan, y)
-        mean = np.nanmean(observed, axis=0)
-        scale = np.nanstd(observed, axis=0)
-        scale[scale == 0] = 1.0
-        encoded = np.where(missing, 0.0, (observed - mean) / scale).astype(np.float32)
         n_tasks = y.shape[1]
-        fitted = {"target_mean_": mean, "target_scale_": scale}
-        return encoded, ["regression"] * n_tasks, [1] * n_tasks, fitted
+        encoded = np.where(missing, 0.0, y)
+        return encoded, ["regression"] * n_tasks, [1] * n_tasks, {}
 
     def predict(self, X):
         """Predicted targets of every task.
@@ -393,7 +391,7 @@ class MultiTaskRegressorMixin(RegressorMixin):
         -------
         y_pred : ndarray of shape (n_samples, n_tasks) or (n_samples,)
         """
-        y_pred = self._predict_outputs(X) * self.target_scale_ + self.target_mean_
+        y_pred = self._predict_outputs(X)
         return y_pred[:, 0] if self._single_output else y_pred
 
     def score(self, X, y, sample_weight=None):
@@ -422,4 +420,17 @@ class MultiTaskClassifier(MultiTaskClassifierMixin, BaseMultiTaskNet):
 
 
 class MultiTaskRegressor(MultiTaskRegressorMixin, BaseMultiTaskNet):
-    """Base of the neural multi-task regressors."""
+    """Base of the neural multi-task regressors: targets standardised per task."""
+
+    def _encode_targets(self, y, missing, single_output):
+        y, task_types, head_sizes, _ = super()._encode_targets(y, missing, single_output)
+        observed = np.where(missing, np.nan, y)
+        mean = np.nanmean(observed, axis=0)
+        scale = np.nanstd(observed, axis=0)
+        scale[scale == 0] = 1.0
+        encoded = np.where(missing, 0.0, (observed - mean) / scale).astype(np.float32)
+        fitted = {"target_mean_": mean, "target_scale_": scale}
+        return encoded, task_types, head_sizes, fitted
+
+    def _predict_outputs(self, X):
+        return super()._predict_outputs(X) * self.target_scale_ + self.target_mean_

@@ -1,8 +1,16 @@
 """Fast estimator settings shared by the tests."""
 
+import numpy as np
+
 from sklearn_mtl import (
+    MeanRegularizedMultiTaskClassifier,
+    MeanRegularizedMultiTaskRegressor,
     MMoEClassifier,
     MMoERegressor,
+    MultiTaskL1LqClassifier,
+    MultiTaskL1LqClassifierCV,
+    MultiTaskL1LqRegressor,
+    MultiTaskL1LqRegressorCV,
     OMoEClassifier,
     OMoERegressor,
     SharedBottomClassifier,
@@ -23,4 +31,17 @@ REGRESSORS = [
     OMoERegressor(**MOE_FAST),
     SharedBottomRegressor(**SHARED_BOTTOM_FAST),
 ]
-ESTIMATORS = CLASSIFIERS + REGRESSORS
+NEURAL_ESTIMATORS = CLASSIFIERS + REGRESSORS
+
+LINEAR_ESTIMATORS = [
+    MultiTaskL1LqRegressor(alpha=0.05),
+    MultiTaskL1LqRegressor(alpha=0.05, q=np.inf),
+    MultiTaskL1LqClassifier(alpha=0.05),
+    MultiTaskL1LqClassifier(alpha=0.05, q=np.inf),
+    MeanRegularizedMultiTaskRegressor(),
+    MeanRegularizedMultiTaskClassifier(),
+    MultiTaskL1LqRegressorCV(alphas=5, cv=3),
+    MultiTaskL1LqClassifierCV(alphas=5, cv=3),
+]
+
+ESTIMATORS = NEURAL_ESTIMATORS + LINEAR_ESTIMATORS

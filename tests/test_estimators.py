@@ -19,7 +19,7 @@ from sklearn_mtl import (
     SharedBottomRegressor,
 )
 from sklearn_mtl.datasets import make_task_pair
-from tests._settings import CLASSIFIERS, ESTIMATORS, MOE_FAST, REGRESSORS
+from tests._settings import CLASSIFIERS, MOE_FAST, NEURAL_ESTIMATORS, REGRESSORS
 
 ids = lambda estimator: type(estimator).__name__  # noqa: E731
 
@@ -202,7 +202,7 @@ def test_bad_sample_weight_is_rejected(binary_pair, weight, message):
 # --- reproducibility, RNG hygiene, output -------------------------------------------------
 
 
-@pytest.mark.parametrize("estimator", ESTIMATORS, ids=ids)
+@pytest.mark.parametrize("estimator", NEURAL_ESTIMATORS, ids=ids)
 def test_same_random_state_same_predictions(estimator, binary_pair, regression_pair):
     X, Y = _data_for(estimator, binary_pair, regression_pair)
     estimator = clone(estimator).set_params(random_state=3, max_epochs=3, dropout=0.2)
@@ -395,7 +395,7 @@ def test_failed_refit_leaves_nothing_half_fitted(binary_pair):
 # --- persistence ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("estimator", ESTIMATORS, ids=ids)
+@pytest.mark.parametrize("estimator", NEURAL_ESTIMATORS, ids=ids)
 def test_pickle_and_joblib_round_trips_predict_identically(estimator, binary_pair, regression_pair):
     X, Y = _data_for(estimator, binary_pair, regression_pair)
     model = clone(estimator).set_params(max_epochs=2, random_state=0).fit(X, Y)

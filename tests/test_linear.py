@@ -1,0 +1,236 @@
+"""The linear multi-task estimators: objectives, support recovery, contract and errors."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import MultiTaskLasso, MultiTaskLassoCV
+from sklearn.model_selection import GridSearchCV, KFold
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_mtl import (
+    MeanRegularizedMultiTaskClassifier,
+    MeanRegularizedMultiTaskRegressor,
+    MMoERegressor,
+    MultiTaskL1LqClassifier,
+    MultiTaskL1LqClassifierCV,
+    MultiTaskL1LqRegressor,
+    MultiTaskL1LqRegressorCV,
+)
+
+
+def row_sparse_problem(n=200, d=40, T=3, n_active=5, noise=0.1, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    W = np.zeros((d, T))
+    active = np.sort(rng.choice(d, n_active, replace=False))
+    W[active] = rng.choice([-1, 1], (n_active, T)) * rng.uniform(1, 2, (n_active, T))
+    return X, X @ W + noise * rng.standard_normal((n, T)) + 1.0, active
+
+
+def alpha_max_q2(X, Y):
+    Xc, Yc = X - X.mean(axis=0), Y - Y.mean(axis=0)
+    return np.max(np.linalg.norm(Xc.T @ Yc, axis=1)) / len(X)
+
+
+def test_regressor_matches_multitask_lasso():
+    X, Y, _ = row_sparse_problem()
+    alpha = 0.05 * alpha_max_q2(X, Y)
+    ours = MultiTaskL1LqRegressor(alpha, tol=1e-10).fit(X, Y)
+    reference = MultiTaskLasso(alpha=alpha, tol=1e-12, max_iter=50000).fit(X, Y)
+
+    def objective(model):
+        residual = Y - X @ model.coef_.T - model.intercept_
+        penalty = alpha * np.linalg.norm(model.coef_.T, axis=1).sum()
+        return 0.5 / len(X) * np.sum(residual**2) + penalty
+
+    assert objective(ours) == pytest.approx(objective(reference), rel=1e-6)
+    np.testing.assert_array_equal(ours.support_, np.any(reference.coef_ != 0, axis=0))
+    np.testing.assert_allclose(ours.predict(X), reference.predict(X), atol=1e-4)
+    assert ours.coef_.shape == (3, 40) and ours.intercept_.shape == (3,)
+    assert ours.dual_gap_ >= 0 and ours.n_iter_ > 0
+
+
+@pytest.mark.parametrize("q", [2, np.inf])
+def test_regressor_recovers_the_row_support(q):
+    X, Y, active = row_sparse_problem()
+    model = MultiTaskL1LqRegressor(0.1, q=q).fit(X, Y)
+    np.testing.assert_array_equal(np.flatnonzero(model.support_), active)
+
+
+@pytest.mark.parametrize("q", [2, np.inf])
+def test_classifier_recovers_the_row_support(q):
+    X, Y, active = row_sparse_problem(n=1500, seed=1)
+    labels = np.where(Y > 1.0, "up", "down")
+    model = MultiTaskL1LqClassifier(0.03, q=q).fit(X, labels)
+    np.testing.assert_array_equal(np.flatnonzero(model.support_), active)
+    assert model.score(X, labels) > 0.8
+
+
+def test_alpha_above_alpha_max_gives_the_intercept_only_model():
+    X, Y, _ = row_sparse_problem()
+    top = alpha_max_q2(X, Y)
+    empty = MultiTaskL1LqRegressor(top * 1.001).fit(X, Y)
+    assert not empty.support_.any()
+    np.testing.assert_allclose(empty.intercept_, Y.mean(axis=0))
+    assert MultiTaskL1LqRegressor(top * 0.95).fit(X, Y).support_.any()
+
+
+def test_linf_penalty_equalises_magnitudes_within_a_row():
+    X, Y, _ = row_sparse_problem(seed=2)
+    coef = MultiTaskL1LqRegressor(0.5, q=np.inf).fit(X, Y).coef_.T
+    kept = coef[np.any(coef != 0, axis=1)]
+    assert kept.size
+    # The prox clips a row at one level: the tied maxima are exactly equal.
+    tied = [np.sum(np.isclose(np.abs(w), np.abs(w).max(), rtol=1e-9)) for w in kept]
+    assert max(tied) >= 2
+
+
+def test_mean_regularization_pulls_tasks_together():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 8))
+    shared = rng.standard_normal(8)
+    W = shared[:, None] + 0.5 * rng.standard_normal((8, 4))
+    Y = X @ W + 0.5 * rng.standard_normal((60, 4))
+
+    def spread(model):
+        coef = model.coef_
+        return np.linalg.norm(coef - coef.mean(axis=0))
+
+    loose = MeanRegularizedMultiTaskRegressor(1e-3, lambda_2=1e-3, tol=1e-8).fit(X, Y)
+    tight = MeanRegularizedMultiTaskRegressor(1e-3, lambda_2=100.0, tol=1e-8).fit(X, Y)
+    assert spread(tight) < 0.1 * spread(loose)
+    # Optimality, from the documented objective: its gradient vanishes.
+    residual = X @ tight.coef_.T + tight.intercept_ - Y
+    w_mean = tight.coef_.mean(axis=0)
+    grad = X.T @ residual / 60 + 2 * 1e-3 * w_mean[:, None] / 4
+    grad += 2 * 100.0 / 4 * (tight.coef_.T - w_mean[:, None])
+    np.testing.assert_allclose(grad, 0, atol=1e-5)
+    np.testing.assert_allclose(residual.sum(axis=0), 0, atol=1e-6)
+
+
+def test_mean_regularized_classifier_kkt():
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((300, 6))
+    Y = np.column_stack([X[:, 0] + X[:, t] + 0.5 * rng.standard_normal(300) > 0 for t in (1, 2)])
+    model = MeanRegularizedMultiTaskClassifier(0.01, lambda_2=0.1, tol=1e-10).fit(X, Y)
+    proba = np.column_stack([p[:, 1] for p in model.predict_proba(X)])
+    W = model.coef_.T
+    w_mean = W.mean(axis=1, keepdims=True)
+    grad = X.T @ (proba - Y) / 300 + 2 * 0.01 * w_mean / 2 + 2 * 0.1 / 2 * (W - w_mean)
+    np.testing.assert_allclose(grad, 0, atol=1e-6)
+
+
+def test_missing_labels_are_zero_weights():
+    X, Y, _ = row_sparse_problem()
+    rng = np.random.default_rng(0)
+    missing = rng.uniform(size=Y.shape) < 0.2
+    weight = rng.uniform(0.5, 2, Y.shape)
+    with_nan = MultiTaskL1LqRegressor(0.05, tol=1e-10).fit(
+        X, np.where(missing, np.nan, Y), sample_weight=weight
+    )
+    zero_weight = MultiTaskL1LqRegressor(0.05, tol=1e-10).fit(
+        X, Y, sample_weight=np.where(missing, 0.0, weight)
+    )
+    np.testing.assert_allclose(with_nan.coef_, zero_weight.coef_, atol=1e-6)
+    # One task alone: its missing rows are as if dropped.
+    observed = ~missing[:, 0]
+    single = MultiTaskL1LqRegressor(0.05, tol=1e-10).fit(X, np.where(observed, Y[:, 0], np.nan))
+    dropped = MultiTaskL1LqRegressor(0.05, tol=1e-10).fit(X[observed], Y[observed, 0])
+    np.testing.assert_allclose(single.coef_, dropped.coef_, atol=1e-6)
+    assert single.coef_.shape == (40,) and isinstance(single.intercept_, float)
+
+
+def test_classifier_output_format_and_label_types():
+    X, Y, _ = row_sparse_problem(n=300)
+    y = pd.DataFrame({"a": np.where(Y[:, 0] > 1, "yes", "no"), "b": Y[:, 1] > 1, "c": Y[:, 2] > 1})
+    y["b"] = y["b"].astype(int)
+    y.loc[::7, "a"] = None  # missing labels
+    frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(40)])
+    model = MultiTaskL1LqClassifier(0.02).fit(frame, y)
+    np.testing.assert_array_equal(model.feature_names_in_, frame.columns)
+    assert [c.tolist() for c in model.classes_] == [["no", "yes"], [0, 1], [False, True]]
+    probas = model.predict_proba(frame)
+    assert len(probas) == 3
+    for proba in probas:
+        assert proba.shape == (300, 2)
+        assert np.all((proba >= 0) & (proba <= 1))
+        np.testing.assert_allclose(proba.sum(axis=1), 1)
+    predicted = model.predict(frame)
+    assert predicted.shape == (300, 3)
+    assert set(predicted[:, 0]) <= {"no", "yes"}
+    assert model.score(frame, y) > 0.7
+
+
+def test_cv_regressor_agrees_with_multitask_lasso_cv():
+    X, Y, _ = row_sparse_problem()
+    folds = KFold(4)
+    ours = MultiTaskL1LqRegressorCV(alphas=15, cv=folds, tol=1e-10).fit(X, Y)
+    reference = MultiTaskLassoCV(alphas=15, cv=folds, tol=1e-12, max_iter=50000).fit(X, Y)
+    np.testing.assert_allclose(ours.alphas_, reference.alphas_, rtol=1e-10)
+    # loss_path_ is half the MSE averaged over tasks; sklearn's mse_path_ is the MSE.
+    np.testing.assert_allclose(2 * ours.loss_path_, reference.mse_path_, rtol=1e-4)
+    assert ours.alpha_ == pytest.approx(reference.alpha_)
+
+
+def test_cv_classifier_in_parallel_equals_sequential():
+    X, Y, _ = row_sparse_problem(n=300, seed=3)
+    labels = Y > 1.0
+    parallel = MultiTaskL1LqClassifierCV(alphas=6, cv=3, n_jobs=2).fit(X, labels)
+    sequential = MultiTaskL1LqClassifierCV(alphas=6, cv=3, n_jobs=1).fit(X, labels)
+    assert parallel.loss_path_.shape == (6, 3)
+    np.testing.assert_array_equal(parallel.loss_path_, sequential.loss_path_)
+    assert parallel.alpha_ in parallel.alphas_
+    assert parallel.alpha_ < parallel.alphas_[0]  # the empty model is not the best
+
+
+def test_grid_search_over_linear_and_neural_models_in_one_pipeline():
+    X, Y, _ = row_sparse_problem(n=150, d=10)
+    pipe = Pipeline([("scale", StandardScaler()), ("model", MultiTaskL1LqRegressor())])
+    grid = [
+        {"model": [MultiTaskL1LqRegressor()], "model__q": [2, np.inf]},
+        {"model": [MMoERegressor(n_experts=2, expert_units=(8,), max_epochs=5)]},
+    ]
+    search = GridSearchCV(pipe, grid, cv=3).fit(X, Y)
+    assert len(search.cv_results_["params"]) == 3
+    assert isinstance(search.best_estimator_[-1], MultiTaskL1LqRegressor)
+    assert search.best_score_ > 0.9
+
+
+@pytest.mark.parametrize(
+    "estimator, y, match",
+    [
+        (MultiTaskL1LqClassifier(), np.tile([0, 1, 2], 10), "Only binary classification"),
+        (MultiTaskL1LqClassifier(), np.column_stack([np.tile([0, 1], 15), np.ones(30)]),
+         "Task 1 of y has one class only"),
+        (MultiTaskL1LqRegressor(), np.column_stack([np.ones(30), np.full(30, np.nan)]),
+         "Task 1 of y has no observed label"),
+        (MultiTaskL1LqRegressor(q=3), np.ones(30), "The 'q' parameter"),
+        (MultiTaskL1LqRegressor(alpha=-1), np.ones(30), "The 'alpha' parameter"),
+        (MeanRegularizedMultiTaskRegressor(lambda_2=0), np.ones(30), "The 'lambda_2' parameter"),
+        (MultiTaskL1LqRegressorCV(alphas=[]), np.arange(30.0), "alphas must be"),
+        (MultiTaskL1LqRegressor(), np.full(29, 1.0), "inconsistent numbers of samples"),
+    ],
+)  # fmt: skip
+def test_clear_errors(estimator, y, match):
+    X = np.random.default_rng(0).standard_normal((30, 3))
+    with pytest.raises(ValueError, match=match):
+        estimator.fit(X, y)
+    assert not hasattr(estimator, "coef_") and not hasattr(estimator, "n_features_in_")
+
+
+def test_weights_that_zero_a_task_and_errors_at_predict():
+    X = np.random.default_rng(0).standard_normal((30, 3))
+    Y = X[:, :2].copy()
+    weight = np.ones((30, 2))
+    weight[:, 1] = 0
+    with pytest.raises(ValueError, match="Task 1 of y has no observed label with a positive"):
+        MultiTaskL1LqRegressor().fit(X, Y, sample_weight=weight)
+    with pytest.raises(NotFittedError):
+        MultiTaskL1LqRegressor().predict(X)
+    model = MultiTaskL1LqRegressor(0.01).fit(X, Y)
+    with pytest.raises(ValueError, match="features"):
+        model.predict(X[:, :2])
+    with pytest.raises(ValueError, match="NaN"):
+        model.fit(np.where(X > 1, np.nan, X), Y)
