@@ -28,4 +28,6 @@ lint: setup
 	$(BIN)/ruff format --check .
 
 benchmark: setup
+	$(BIN)/python -m pip install --quiet -e ".[benchmark]"
 	$(BIN)/python benchmarks/throughput.py
+	$(BIN)/python benchmarks/linear.py

@@ -31,3 +31,21 @@ def test_throughput_benchmark_runs_end_to_end(tmp_path):
     variants = {row["variant"] for row in report["results"]}
     assert variants == {"hand-written loop", "MMoEClassifier.fit"}
     assert all(row["rows_per_second"] > 0 for row in report["results"])
+
+
+def test_linear_benchmark_runs_end_to_end(tmp_path):
+    output = tmp_path / "linear.json"
+    command = [
+        sys.executable, str(ROOT / "benchmarks" / "linear.py"), "--n-samples", "300",
+        "--n-features", "30", "--n-tasks", "3", "--n-active", "4", "--ratios", "0.1",
+        "--tol", "1e-6", "--repeats", "1", "--output", str(output),
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, check=True)
+    assert "| l1/l2 regression | sklearn_mtl | 1e-06 | 0.1 |" in result.stdout
+    report = json.loads(output.read_text())
+    models = {row["model"] for row in report["results"]}
+    assert models == {"l1/l2 regression", "l1/l-inf regression", "l1/l2 logistic",
+                      "l1/l-inf logistic"}  # fmt: skip
+    ours = next(r for r in report["results"] if r["solver"] == "sklearn_mtl")
+    assert ours["objective_rel_excess"] < 1e-5  # the same optimum as scikit-learn's
+    assert output.with_suffix(".png").stat().st_size > 0

@@ -3,7 +3,8 @@
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.exceptions import NotFittedError
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import MultiTaskLasso, MultiTaskLassoCV
 from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import Pipeline
@@ -18,6 +19,7 @@ from sklearn_mtl import (
     MultiTaskL1LqRegressor,
     MultiTaskL1LqRegressorCV,
 )
+from sklearn_mtl.linear import alpha_max
 
 
 def row_sparse_problem(n=200, d=40, T=3, n_active=5, noise=0.1, seed=0):
@@ -234,3 +236,64 @@ def test_weights_that_zero_a_task_and_errors_at_predict():
         model.predict(X[:, :2])
     with pytest.raises(ValueError, match="NaN"):
         model.fit(np.where(X > 1, np.nan, X), Y)
+
+
+def test_convergence_warning_and_verbose_fit(capsys):
+    X, Y, _ = row_sparse_problem()
+    with pytest.warns(ConvergenceWarning, match="max_iter=3"):
+        model = MultiTaskL1LqRegressor(1e-4, max_iter=3, tol=1e-12).fit(X, Y)
+    assert model.n_iter_ == 3 and model.dual_gap_ > 0
+    MultiTaskL1LqClassifier(0.05, verbose=1).fit(X, Y > 1)
+    assert "duality gap" in capsys.readouterr().out
+
+
+def test_alpha_max_for_each_model():
+    X, Y, _ = row_sparse_problem()
+    assert alpha_max(MultiTaskL1LqRegressor(), X, Y) == pytest.approx(alpha_max_q2(X, Y))
+    for model, target in [
+        (MultiTaskL1LqRegressor(q=np.inf), Y),
+        (MultiTaskL1LqClassifier(q=2), Y > 1),
+        (MultiTaskL1LqClassifier(q=np.inf), Y > 1),
+    ]:
+        top = alpha_max(model, X, target)
+        assert not clone(model).set_params(alpha=top * 1.001).fit(X, target).support_.any()
+        assert clone(model).set_params(alpha=top * 0.9).fit(X, target).support_.any()
+    with pytest.raises(TypeError, match="MultiTaskL1LqRegressor or MultiTaskL1LqClassifier"):
+        alpha_max(MeanRegularizedMultiTaskRegressor(), X, Y)
+
+
+def _assert_l1lq_kkt(W, G, alpha, q, atol):
+    """Subgradient optimality of alpha * sum_j ||W_j||_q, from the definitions."""
+    for w, g in zip(W, G):
+        if not w.any():  # -g in the dual ball of radius alpha
+            dual_norm = np.linalg.norm(g) if q == 2 else np.abs(g).sum()
+            assert dual_norm <= alpha + atol
+        elif q == 2:  # -g = alpha * w / ||w||
+            np.testing.assert_allclose(-g, alpha * w / np.linalg.norm(w), atol=atol)
+        else:  # -g supported on the maxima of |w|, with the signs of w, l1 norm alpha
+            at_max = np.abs(w) > np.abs(w).max() * (1 - 1e-9)
+            np.testing.assert_allclose(g[~at_max], 0, atol=atol)
+            assert np.all(-g[at_max] * np.sign(w[at_max]) >= -atol)
+            assert np.abs(g[at_max]).sum() == pytest.approx(alpha, abs=atol)
+
+
+@pytest.mark.parametrize("q", [2, np.inf])
+@pytest.mark.parametrize("kind", ["regressor", "classifier"])
+def test_l1lq_solutions_satisfy_the_kkt_conditions(kind, q):
+    X, Y, _ = row_sparse_problem(n=300, seed=5)
+    rng = np.random.default_rng(5)
+    weight = rng.uniform(0.5, 2.0, Y.shape)
+    if kind == "regressor":
+        model = MultiTaskL1LqRegressor(0.05, q=q, tol=1e-10)
+        target = Y
+    else:
+        model = MultiTaskL1LqClassifier(0.01, q=q, tol=1e-10)
+        target = (Y > 1.0).astype(int)
+    model.fit(X, target, sample_weight=weight)
+    Z = X @ model.coef_.T + model.intercept_
+    residual = Z - target if kind == "regressor" else 1 / (1 + np.exp(-Z)) - target
+    grad_Z = weight * residual / weight.sum(axis=0)  # each task's weighted mean loss
+    np.testing.assert_allclose(grad_Z.sum(axis=0), 0, atol=1e-6)  # intercepts
+    W = model.coef_.T
+    assert W.any() and not W.all()
+    _assert_l1lq_kkt(W, X.T @ grad_Z, model.alpha, q, atol=1e-6)
