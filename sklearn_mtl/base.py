@@ -165,6 +165,10 @@ class BaseMultiTaskNet(MultiTaskEstimatorMixin, BaseEstimator):
                 callbacks=self._make_callbacks(),
                 device=device,
                 verbose=self.verbose,
+                # On a GPU, read the batch losses once per epoch rather than
+                # stalling the device after every step; the progress bar shows
+                # them per batch, so it keeps the per-batch read.
+                loss_sync="epoch" if device.type == "cuda" and self.verbose < 2 else "batch",
             )
             net.fit(TensorBatchDataset(X, encoded, weight, device=device), y=None)
 

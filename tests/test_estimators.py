@@ -407,3 +407,20 @@ def test_pickle_and_joblib_round_trips_predict_identically(estimator, binary_pai
     for other in (restored, from_joblib):
         np.testing.assert_array_equal(other.predict(X), model.predict(X))
         assert other.net_.module is other.net_.module_  # one module, device-aware pickled
+
+
+@pytest.mark.parametrize("estimator", [CLASSIFIERS[0], REGRESSORS[-1]], ids=ids)
+def test_every_tensor_is_pickled_through_skorchs_device_aware_path(
+    estimator, binary_pair, regression_pair
+):
+    """What makes a net trained on CUDA load on a machine without CUDA, checked on CPU.
+
+    skorch unpickles its ``cuda_dependent_attributes_`` with a ``map_location``;
+    a tensor pickled anywhere else would be rebuilt on its original device.
+    """
+    X, Y = _data_for(estimator, binary_pair, regression_pair)
+    model = clone(estimator).set_params(max_epochs=1, random_state=0).fit(X, Y)
+    state = model.net_.__getstate__()
+    plain = {k: v for k, v in state.items() if k != "__cuda_dependent_attributes__"}
+    assert b"_rebuild_tensor" not in pickle.dumps(plain)
+    assert b"_rebuild_tensor" in state["__cuda_dependent_attributes__"]

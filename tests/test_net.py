@@ -1,0 +1,58 @@
+"""The private skorch net: losses read once per epoch give skorch's history exactly."""
+
+import numpy as np
+import pytest
+import torch
+
+from sklearn_mtl._data import ShuffleSplitDataset, TensorBatchDataset
+from sklearn_mtl._net import MultiTaskNeuralNet, StopOnNonFiniteLoss
+from sklearn_mtl.losses import MaskedMultiTaskLoss
+from sklearn_mtl.nn import MMoE
+
+
+def train(loss_sync, X, Y, lr=1e-2, max_epochs=3):
+    torch.manual_seed(0)
+    net = MultiTaskNeuralNet(
+        module=MMoE(X.shape[1], [1, 1], n_experts=2, expert_units=(8,), tower_units=(4,)),
+        criterion=MaskedMultiTaskLoss(["regression", "regression"], [1, 1]),
+        optimizer=torch.optim.SGD,
+        lr=lr,
+        max_epochs=max_epochs,
+        batch_size=32,
+        iterator_train__shuffle=True,
+        train_split=ShuffleSplitDataset(0.25, random_state=0),
+        callbacks=[("stop_on_non_finite_loss", StopOnNonFiniteLoss())],
+        loss_sync=loss_sync,
+        verbose=0,
+    )
+    return net.fit(TensorBatchDataset(X, Y), y=None)
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 5)).astype(np.float32)
+    Y = np.column_stack([X[:, 0], X[:, 1] - X[:, 2]]).astype(np.float32)
+    return X, Y
+
+
+def test_epoch_sync_records_the_same_history_as_batch_sync(data):
+    per_batch, per_epoch = train("batch", *data), train("epoch", *data)
+    for key in ["train_loss", "valid_loss"]:
+        expected = per_batch.history[:, "batches", :, key]
+        recorded = per_epoch.history[:, "batches", :, key]
+        assert all(isinstance(v, float) for epoch in recorded for v in epoch)
+        assert recorded == expected
+        assert per_epoch.history[:, key] == per_batch.history[:, key]
+    assert per_epoch.history[:, "train_batch_count"] == [5, 5, 5]  # 150 rows / 32
+
+
+def test_epoch_sync_still_stops_a_diverging_fit(data):
+    X, Y = data
+    with pytest.raises(FloatingPointError, match="training loss became .* at epoch 1"):
+        train("epoch", X * 1e3, Y, lr=1e6)
+
+
+def test_unknown_loss_sync_is_an_error(data):
+    with pytest.raises(ValueError, match="loss_sync must be 'batch' or 'epoch'"):
+        train("step", *data)
