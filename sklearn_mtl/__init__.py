@@ -1,16 +1,22 @@
 """Multi-task learning as scikit-learn estimators.
 
-Neural multi-task models (Shared-Bottom, OMoE, MMoE) trained through skorch
+Neural multi-task models (Shared-Bottom, OMoE, MMoE, PLE, Cross-Stitch, ESMM)
+trained through skorch
 and linear multi-task baselines (l1/lq row-sparse and mean-regularised), all
 with scikit-learn's multi-output conventions: ``y`` of shape
 ``(n_samples, n_tasks)``, NaN for a missing label.
 """
 
 from .estimators import (
+    CrossStitchClassifier,
+    CrossStitchRegressor,
+    ESMMClassifier,
     MMoEClassifier,
     MMoERegressor,
     OMoEClassifier,
     OMoERegressor,
+    PLEClassifier,
+    PLERegressor,
     SharedBottomClassifier,
     SharedBottomRegressor,
 )
@@ -26,6 +32,9 @@ from .linear import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "CrossStitchClassifier",
+    "CrossStitchRegressor",
+    "ESMMClassifier",
     "MeanRegularizedMultiTaskClassifier",
     "MeanRegularizedMultiTaskRegressor",
     "MMoEClassifier",
@@ -36,6 +45,8 @@ __all__ = [
     "MultiTaskL1LqRegressor",
     "MultiTaskL1LqRegressorCV",
     "OMoERegressor",
+    "PLEClassifier",
+    "PLERegressor",
     "SharedBottomClassifier",
     "SharedBottomRegressor",
     "__version__",

@@ -1,9 +1,9 @@
 """Demo: train every estimator on the MMoE paper's synthetic task pair.
 
-``python -m sklearn_mtl`` fits Shared-Bottom, OMoE and MMoE classifiers and
-regressors on ``make_task_pair`` data at two task correlations, and prints
-per-task test metrics (ROC AUC for classifiers, R^2 for regressors) and fit
-times. ``--help`` lists the options.
+``python -m sklearn_mtl`` fits Shared-Bottom, OMoE, MMoE, PLE (CGC) and
+Cross-Stitch classifiers and regressors on ``make_task_pair`` data at two task
+correlations, and prints per-task test metrics (ROC AUC for classifiers, R^2
+for regressors) and fit times. ``--help`` lists the options.
 """
 
 from __future__ import annotations
@@ -16,10 +16,14 @@ from sklearn.metrics import r2_score, roc_auc_score
 from sklearn.model_selection import train_test_split
 
 from . import (
+    CrossStitchClassifier,
+    CrossStitchRegressor,
     MMoEClassifier,
     MMoERegressor,
     OMoEClassifier,
     OMoERegressor,
+    PLEClassifier,
+    PLERegressor,
     SharedBottomClassifier,
     SharedBottomRegressor,
 )
@@ -29,8 +33,15 @@ MODELS = {
     "Shared-Bottom": (SharedBottomClassifier, SharedBottomRegressor, {"bottom_units": (113,)}),
     "OMoE": (OMoEClassifier, OMoERegressor, {"n_experts": 8, "expert_units": (16,)}),
     "MMoE": (MMoEClassifier, MMoERegressor, {"n_experts": 8, "expert_units": (16,)}),
+    "PLE": (
+        PLEClassifier,
+        PLERegressor,
+        {"n_task_experts": 2, "n_shared_experts": 4, "n_levels": 1, "expert_units": (16,)},
+    ),
+    "Cross-Stitch": (CrossStitchClassifier, CrossStitchRegressor, {"column_units": (64,)}),
 }
-"""The MMoE paper's sizes: 8 experts of 16 units, or a 113-unit bottom of equal size."""
+"""The MMoE paper's sizes: 8 experts of 16 units (PLE: 2 per task + 4 shared), a
+113-unit bottom, or two 64-unit stitched columns, of about equal size."""
 
 
 def run(n_samples=6000, correlations=(0.5, 0.9), max_epochs=30, random_state=0):

@@ -63,6 +63,18 @@ torch.optim.Optimizer subclass, default="adam"
         0 prints nothing; 1 prints a table line per epoch; 2 also shows a
         progress bar per epoch."""
 
+_FUNNEL = """\
+    funnel : tuple (upper_task, lower_task) or None, default=None
+        A funnel between two binary tasks (e.g. ``(click, conversion)``) or two
+        regression tasks: adds ``funnel_penalty * mean(relu(p_lower -
+        p_upper))`` to the training loss, on every row, so that the lower
+        task's predicted probability (or value, in units of its target's
+        standard deviation) does not exceed the upper one's. ``None`` adds
+        nothing.
+
+    funnel_penalty : float, default=1.0
+        Strength of the funnel penalty."""
+
 _FITTED_COMMON = """\
     net_ : skorch.NeuralNet
         The trained skorch net; ``net_.module_`` is the torch module and
@@ -117,6 +129,7 @@ default=None
 DOCS = {
     "fit_parameters": _FIT,
     "tower_parameters": _TOWER,
+    "funnel_parameters": _FUNNEL,
     "training_parameters": _TRAINING,
     "classifier_attributes": _CLASSIFIER_ATTRIBUTES,
     "regressor_attributes": _REGRESSOR_ATTRIBUTES,
@@ -143,11 +156,12 @@ _EXAMPLES = {
 }
 
 
-def estimator_doc(name, kind, *, summary, parameters, see_also, references):
+def estimator_doc(name, kind, *, summary, parameters, see_also, references, examples=None):
     """Assemble a numpydoc estimator docstring from its parts.
 
     ``kind`` is ``"classifier"`` or ``"regressor"``; it picks the Attributes
-    text and the example. ``parameters`` may hold ``%(name)s`` placeholders.
+    text and, unless ``examples`` is given, the example. ``parameters`` may
+    hold ``%(name)s`` placeholders.
     """
     note = (
         "\n\n    Regression targets are standardised per task for training and"
@@ -161,7 +175,7 @@ def estimator_doc(name, kind, *, summary, parameters, see_also, references):
         f"    Attributes\n    ----------\n%({kind}_attributes)s\n\n"
         f"    See Also\n    --------\n{see_also}\n\n"
         f"    References\n    ----------\n{references}\n\n"
-        f"    Examples\n    --------\n{_EXAMPLES[kind].format(name=name)}\n"
+        f"    Examples\n    --------\n{examples or _EXAMPLES[kind].format(name=name)}\n"
     ) % DOCS
 
 

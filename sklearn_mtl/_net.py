@@ -25,13 +25,14 @@ class MultiTaskNeuralNet(NeuralNet):
     returns one loss per task; the training loss is their sum.
     """
 
-    def __init__(self, module, criterion, *, loss_sync="batch", **kwargs):
+    def __init__(self, module, criterion, *, loss_sync="batch", penalty=None, **kwargs):
         kwargs.setdefault("iterator_train", BatchLoader)
         kwargs.setdefault("iterator_valid", BatchLoader)
         super().__init__(module, criterion, **kwargs)
         if loss_sync not in ("batch", "epoch"):
             raise ValueError(f"loss_sync must be 'batch' or 'epoch'; got {loss_sync!r}.")
         self.loss_sync = loss_sync
+        self.penalty = penalty
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         """skorch's epoch loop, with ``loss_sync="epoch"`` reading losses once per epoch.
@@ -95,7 +96,10 @@ class MultiTaskNeuralNet(NeuralNet):
         return self.criterion_(y_pred, y_true, weight)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        return self.get_task_losses(y_pred, y_true, X).sum()
+        loss = self.get_task_losses(y_pred, y_true, X).sum()
+        if self.penalty is not None:  # a label-free term on the outputs, e.g. a funnel
+            loss = loss + self.penalty(y_pred)
+        return loss
 
 
 class StopOnNonFiniteLoss(Callback):

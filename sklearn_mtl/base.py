@@ -23,7 +23,7 @@ from skorch.callbacks import EarlyStopping, ProgressBar
 from ._data import ShuffleSplitDataset, TensorBatchDataset
 from ._docstrings import DOCS, fill_doc
 from ._net import MultiTaskNeuralNet, StopOnNonFiniteLoss
-from .losses import MaskedMultiTaskLoss
+from .losses import FunnelPenalty, MaskedMultiTaskLoss
 from .metrics import masked_r2_score, masked_subset_accuracy
 from .nn import ACTIVATIONS
 from .utils import check_multitask_sample_weight, check_multitask_y, task_name
@@ -58,6 +58,12 @@ TRAINING_CONSTRAINTS = {
     "verbose": ["verbose"],
 }
 """Constraints of the parameters every neural estimator shares."""
+
+FUNNEL_CONSTRAINTS = {
+    "funnel": [tuple, list, None],
+    "funnel_penalty": [Interval(Real, 0, None, closed="left")],
+}
+"""Constraints of the funnel option of the architectures that take it."""
 
 
 def check_units(name: str, units, *, allow_empty: bool) -> tuple[int, ...]:
@@ -143,6 +149,14 @@ class BaseMultiTaskNet(MultiTaskEstimatorMixin, BaseEstimator):
             weight = None  # the loss takes its cheaper unweighted path
         device = self._check_device()
         optimizer = self._check_optimizer()
+        funnel = FunnelPenalty.from_parameter(
+            getattr(self, "funnel", None),
+            getattr(self, "funnel_penalty", 0.0),
+            task_types,
+            head_sizes,
+            fitted,
+            single_output,
+        )
 
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         cuda = [device] if device.type == "cuda" else []
@@ -151,6 +165,7 @@ class BaseMultiTaskNet(MultiTaskEstimatorMixin, BaseEstimator):
             net = MultiTaskNeuralNet(
                 module=self._build_module(X.shape[1], head_sizes),
                 criterion=MaskedMultiTaskLoss(task_types, head_sizes),
+                penalty=funnel,
                 optimizer=optimizer,
                 optimizer__weight_decay=self.weight_decay,
                 lr=self.lr,
@@ -172,6 +187,7 @@ class BaseMultiTaskNet(MultiTaskEstimatorMixin, BaseEstimator):
             )
             net.fit(TensorBatchDataset(X, encoded, weight, device=device), y=None)
 
+        fitted.update(self._fitted_from_module(net.module_))
         for name, value in fitted.items():
             setattr(self, name, value)
         self._head_sizes = head_sizes
@@ -180,6 +196,33 @@ class BaseMultiTaskNet(MultiTaskEstimatorMixin, BaseEstimator):
         self.n_iter_ = len(net.history)
         self.net_ = net
         return self
+
+    def _fitted_from_module(self, module: torch.nn.Module) -> dict:
+        """Fitted attributes read off the trained module (none by default)."""
+        return {}
+
+    def _apply_module(self, X, function):
+        """``function(module, batch)`` over ``X`` in batches, in eval mode, without grad.
+
+        ``function`` returns a tensor or a list of tensors; the result is the
+        concatenation over batches, as float64 arrays (a list for a list).
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float32, reset=False)
+        module, device = self.net_.module_, self.net_.device
+        training = module.training
+        module.eval()
+        try:
+            with torch.no_grad():
+                outputs = [
+                    function(module, torch.as_tensor(X[i : i + self.batch_size], device=device))
+                    for i in range(0, len(X), self.batch_size)
+                ]
+        finally:
+            module.train(training)
+        if isinstance(outputs[0], list):
+            return [_concatenate(parts) for parts in zip(*outputs)]
+        return _concatenate(outputs)
 
     def _check_device(self) -> torch.device:
         try:
@@ -237,6 +280,10 @@ class BaseMultiTaskNet(MultiTaskEstimatorMixin, BaseEstimator):
 
 def _silent(*args, **kwargs):
     """A sink for skorch callbacks that prints nothing."""
+
+
+def _concatenate(tensors) -> np.ndarray:
+    return torch.cat(list(tensors)).cpu().numpy().astype(np.float64)
 
 
 class MultiTaskClassifierMixin(ClassifierMixin):

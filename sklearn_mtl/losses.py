@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -109,3 +110,91 @@ class MaskedMultiTaskLoss(nn.Module):
                 logits[:, start:stop], target[:, task]
             )  # (batch,)
         return elementwise
+
+
+class FunnelPenalty:
+    """Penalise predictions that break a funnel: task ``lower`` above task ``upper``.
+
+    For binary tasks the predictions are probabilities (P(conversion) should
+    not exceed P(click)); for regression tasks, predicted values in the
+    targets' units, divided by ``scale`` so that ``weight`` is unit-free. The
+    penalty is ``weight * mean(relu(pred_lower - pred_upper))`` over the batch,
+    every row included: it needs no label.
+
+    Shape: logits ``(batch, sum(head_sizes))`` -> scalar. It holds no
+    parameter or tensor, so it is a plain callable rather than a module (skorch
+    registers every module attribute of a net).
+
+    Parameters
+    ----------
+    upper_column, lower_column : int
+        Output columns of the two tasks (one logit each).
+    kind : {"binary", "regression"}
+        Task type of both tasks.
+    weight : float
+        Strength of the penalty.
+    affine : tuple of 4 floats, default=(1, 0, 1, 0)
+        ``(scale_upper, shift_upper, scale_lower, shift_lower)`` mapping a
+        regression output to the targets' units.
+    scale : float, default=1.0
+        Divides the regression violation.
+    """
+
+    def __init__(
+        self,
+        upper_column: int,
+        lower_column: int,
+        kind: str,
+        weight: float,
+        affine: tuple[float, float, float, float] = (1.0, 0.0, 1.0, 0.0),
+        scale: float = 1.0,
+    ) -> None:
+        if kind not in ("binary", "regression"):
+            raise ValueError(f"A funnel links binary or regression tasks, not {kind!r} ones.")
+        self.upper_column, self.lower_column = upper_column, lower_column
+        self.kind, self.weight, self.affine, self.scale = kind, weight, affine, scale
+
+    @classmethod
+    def from_parameter(cls, funnel, weight, task_types, head_sizes, fitted, single_output):
+        """The penalty an estimator's ``funnel=(upper, lower)`` asks for, or None.
+
+        Validates the task indices and types; ``fitted`` holds the regression
+        target scaling (``target_mean_``, ``target_scale_``) when there is one.
+        """
+        if funnel is None:
+            return None
+        if single_output:
+            raise ValueError("funnel links two tasks; y has a single task.")
+        n_tasks = len(task_types)
+        pair = tuple(funnel)
+        valid = len(pair) == 2 and all(
+            isinstance(t, int | np.integer) and not isinstance(t, bool) for t in pair
+        )
+        if not valid or not all(0 <= t < n_tasks for t in pair) or pair[0] == pair[1]:
+            raise ValueError(
+                "funnel must be a pair (upper_task, lower_task) of two different task "
+                f"indices in [0, {n_tasks}); got {funnel!r}."
+            )
+        upper, lower = (int(t) for t in pair)
+        kinds = {task_types[upper], task_types[lower]}
+        if len(kinds) != 1 or kinds & {"multiclass"}:
+            raise ValueError(
+                "funnel links two binary or two regression tasks; tasks "
+                f"{upper} and {lower} are {task_types[upper]} and {task_types[lower]}."
+            )
+        starts = np.cumsum([0, *head_sizes])  # each task's first output column
+        columns = int(starts[upper]), int(starts[lower])
+        if task_types[upper] == "binary":
+            return cls(*columns, "binary", weight)
+        mean, scale = fitted["target_mean_"], fitted["target_scale_"]
+        affine = tuple(float(v) for v in (scale[upper], mean[upper], scale[lower], mean[lower]))
+        return cls(*columns, "regression", weight, affine, float(scale[lower]))
+
+    def __call__(self, logits: Tensor) -> Tensor:
+        upper, lower = logits[:, self.upper_column], logits[:, self.lower_column]  # (batch,)
+        if self.kind == "binary":
+            upper, lower = torch.sigmoid(upper), torch.sigmoid(lower)
+        else:
+            a, b, c, d = self.affine
+            upper, lower = (a * upper + b) / self.scale, (c * lower + d) / self.scale
+        return self.weight * torch.relu(lower - upper).mean()

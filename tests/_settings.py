@@ -3,6 +3,9 @@
 import numpy as np
 
 from sklearn_mtl import (
+    CrossStitchClassifier,
+    CrossStitchRegressor,
+    ESMMClassifier,
     MeanRegularizedMultiTaskClassifier,
     MeanRegularizedMultiTaskRegressor,
     MMoEClassifier,
@@ -13,6 +16,8 @@ from sklearn_mtl import (
     MultiTaskL1LqRegressorCV,
     OMoEClassifier,
     OMoERegressor,
+    PLEClassifier,
+    PLERegressor,
     SharedBottomClassifier,
     SharedBottomRegressor,
 )
@@ -20,18 +25,25 @@ from sklearn_mtl import (
 FAST = {"max_epochs": 30, "batch_size": 64, "lr": 1e-2, "tower_units": (8,)}
 MOE_FAST = {**FAST, "n_experts": 3, "expert_units": (16,)}
 SHARED_BOTTOM_FAST = {**FAST, "bottom_units": (16,)}
+PLE_FAST = {**FAST, "n_task_experts": 1, "n_shared_experts": 1, "expert_units": (8,)}
+CROSS_STITCH_FAST = {**FAST, "column_units": (16,)}
 
 CLASSIFIERS = [
     MMoEClassifier(**MOE_FAST),
     OMoEClassifier(**MOE_FAST),
     SharedBottomClassifier(**SHARED_BOTTOM_FAST),
+    PLEClassifier(**PLE_FAST),
+    CrossStitchClassifier(**CROSS_STITCH_FAST),
 ]
 REGRESSORS = [
     MMoERegressor(**MOE_FAST),
     OMoERegressor(**MOE_FAST),
     SharedBottomRegressor(**SHARED_BOTTOM_FAST),
+    PLERegressor(**PLE_FAST),
+    CrossStitchRegressor(**CROSS_STITCH_FAST),
 ]
-NEURAL_ESTIMATORS = CLASSIFIERS + REGRESSORS
+FUNNEL_CLASSIFIERS = [ESMMClassifier(**SHARED_BOTTOM_FAST)]
+NEURAL_ESTIMATORS = CLASSIFIERS + REGRESSORS + FUNNEL_CLASSIFIERS
 
 LINEAR_ESTIMATORS = [
     MultiTaskL1LqRegressor(alpha=0.05),

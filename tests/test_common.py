@@ -6,6 +6,7 @@ import pytest
 from sklearn.base import is_regressor
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from sklearn_mtl import ESMMClassifier
 from sklearn_mtl.linear._base import BaseMultiTaskLinear
 from tests._settings import ESTIMATORS
 
@@ -23,7 +24,60 @@ REGRESSOR_EXPECTED_FAILED_CHECKS = {
 }
 
 
+# ESMM models one funnel: y must be (n_samples, 2) binary click/conversion labels with
+# no conversion without a click. These checks fit 1-D, multi-class or random multi-label
+# targets; tests/test_esmm.py checks the same properties on funnel data.
+ESMM_EXPECTED_FAILED_CHECKS = dict.fromkeys(
+    [
+        "check_all_zero_sample_weights_error",
+        "check_classifier_data_not_an_array",
+        "check_classifier_multioutput",
+        "check_classifiers_classes",
+        "check_classifiers_multilabel_output_format_decision_function",
+        "check_classifiers_multilabel_output_format_predict",
+        "check_classifiers_multilabel_output_format_predict_proba",
+        "check_classifiers_multilabel_representation_invariance",
+        "check_classifiers_one_label",
+        "check_classifiers_one_label_sample_weights",
+        "check_classifiers_regression_target",
+        "check_classifiers_train",
+        "check_dict_unchanged",
+        "check_dont_overwrite_parameters",
+        "check_dtype_object",
+        "check_estimators_dtypes",
+        "check_estimators_fit_returns_self",
+        "check_estimators_nan_inf",
+        "check_estimators_overwrite_params",
+        "check_estimators_pickle",
+        "check_f_contiguous_array_estimator",
+        "check_fit2d_1feature",
+        "check_fit2d_1sample",
+        "check_fit2d_predict1d",
+        "check_fit_check_is_fitted",
+        "check_fit_idempotent",
+        "check_fit_score_takes_y",
+        "check_methods_sample_order_invariance",
+        "check_methods_subset_invariance",
+        "check_n_features_in",
+        "check_n_features_in_after_fitting",
+        "check_pipeline_consistency",
+        "check_positive_only_tag_during_fit",
+        "check_readonly_memmap_input",
+        "check_sample_weight_equivalence_on_dense_data",
+        "check_sample_weights_list",
+        "check_sample_weights_not_an_array",
+        "check_sample_weights_not_overwritten",
+        "check_sample_weights_pandas_series",
+        "check_sample_weights_shape",
+        "check_supervised_y_2d",
+    ],  # fmt: skip
+    "ESMM needs y of shape (n_samples, 2): binary click and conversion labels",
+)
+
+
 def expected_failed_checks(estimator):
+    if isinstance(estimator, ESMMClassifier):
+        return ESMM_EXPECTED_FAILED_CHECKS
     if isinstance(estimator, BaseMultiTaskLinear):
         return {}  # a deterministic convex solver: every check must pass
     if is_regressor(estimator):

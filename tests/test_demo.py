@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_demo_prints_a_row_per_model_and_task_type(capsys):
     rows = main(["--n-samples", "300", "--correlations", "0.9", "--max-epochs", "2"])
-    assert len(rows) == 6  # 3 architectures x (classifier, regressor)
+    assert len(rows) == 10  # 5 architectures x (classifier, regressor)
     assert {row["metric"] for row in rows} == {"ROC AUC", "R^2"}
     out = capsys.readouterr().out
     assert "| 0.9 | MMoEClassifier | ROC AUC |" in out

@@ -11,8 +11,14 @@ import pytest
 import torch
 from skorch.callbacks import Callback
 
-from sklearn_mtl import MMoEClassifier, SharedBottomRegressor
-from sklearn_mtl.datasets import make_task_pair
+from sklearn_mtl import (
+    CrossStitchClassifier,
+    ESMMClassifier,
+    MMoEClassifier,
+    PLEClassifier,
+    SharedBottomRegressor,
+)
+from sklearn_mtl.datasets import make_click_conversion, make_task_pair
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 
@@ -95,3 +101,27 @@ def test_cuda_model_pickles_and_loads_on_cpu(binary_pair, tmp_path):
     )
     assert result.stdout.strip() == "cpu"
     np.testing.assert_allclose(np.load(tmp_path / "cpu.npy"), expected, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        PLEClassifier(n_task_experts=1, n_shared_experts=2, max_epochs=3),
+        CrossStitchClassifier(column_units=(16,), max_epochs=3),
+        ESMMClassifier(max_epochs=3),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+def test_new_architectures_on_cuda(estimator, binary_pair):
+    X, Y = binary_pair
+    if isinstance(estimator, ESMMClassifier):
+        X, Y = make_click_conversion(600, n_features=10, random_state=0)
+    model = estimator.set_params(device="cuda", random_state=0).fit(X, Y)
+    assert next(model.net_.module_.parameters()).device.type == "cuda"
+    probas = model.predict_proba(X)
+    assert all(np.allclose(p.sum(axis=1), 1) for p in probas)
+    if isinstance(model, PLEClassifier):
+        assert [w.shape for w in model.gate_weights(X[:5])] == [(5, 2, 4)] * 2
+    if isinstance(model, ESMMClassifier):
+        assert np.all(probas[1][:, 1] <= probas[0][:, 1] + 1e-6)
+        assert model.predict_cvr_proba(X[:5]).shape == (5,)

@@ -5,14 +5,18 @@ import torch
 from torch import nn
 
 from sklearn_mtl.nn import (
+    ESMM,
     MLP,
+    PLE,
     BatchedExperts,
+    CrossStitch,
     MMoE,
     OMoE,
     SharedBottom,
     SoftmaxGate,
     TaskTowers,
     make_activation,
+    stitch_matrix,
 )
 
 
@@ -114,3 +118,92 @@ def test_modules_return_logits_not_probabilities():
         model.towers.towers[0][-1].bias.fill_(10.0)
     assert (model(torch.randn(3, 4)) > 1).all()
     assert not any(isinstance(m, (nn.Sigmoid, nn.Softmax)) for m in model.modules())
+
+
+def _perturb_(parameters):
+    with torch.no_grad():
+        for parameter in parameters:
+            parameter.add_(torch.randn_like(parameter))
+
+
+def test_ple_without_shared_experts_has_no_cross_task_path():
+    torch.manual_seed(0)
+    model = PLE(6, (1, 1), n_task_experts=2, n_shared_experts=0, n_levels=1,
+                expert_units=(8,), tower_units=(4,))  # fmt: skip
+    x = torch.randn(10, 6)
+    before = model(x)
+    level = model.levels[0]
+    # Task 1's experts are 2 and 3 of the bank; its gate is row 1; its tower is towers[1].
+    with torch.no_grad():
+        for weight, bias in zip(level.experts.weights, level.experts.biases):
+            weight[2:].add_(1.0)
+            bias[2:].add_(1.0)
+        level.task_gates.linear.weight.view(2, 2, 6)[1].add_(1.0)
+    _perturb_(model.towers.towers[1].parameters())
+    after = model(x)
+    torch.testing.assert_close(after[:, 0], before[:, 0])
+    assert not torch.allclose(after[:, 1], before[:, 1])
+
+
+def test_ple_gates_reach_own_and_shared_experts_only():
+    torch.manual_seed(0)
+    model = PLE(5, (1, 2, 1), n_task_experts=2, n_shared_experts=1, n_levels=3,
+                expert_units=(8,), tower_units=())  # fmt: skip
+    gates = model.gate_weights(torch.randn(4, 5))
+    assert len(gates) == 3
+    for level in gates:
+        assert level.shape == (4, 3, 7)  # 3 tasks x 2 own experts + 1 shared
+        torch.testing.assert_close(level.sum(-1), torch.ones(4, 3))
+        for task in range(3):
+            reachable = [2 * task, 2 * task + 1, 6]
+            others = [e for e in range(7) if e not in reachable]
+            assert torch.all(level[:, task, others] == 0)
+            assert torch.all(level[:, task, reachable] > 0)
+    assert model.levels[0].shared_gate is not None and model.levels[-1].shared_gate is None
+
+
+def test_cross_stitch_with_identity_stitches_is_independent_networks():
+    torch.manual_seed(0)
+    model = CrossStitch(6, (1, 1), column_units=(8, 5), tower_units=(4,), stitch_init=1.0)
+    torch.testing.assert_close(model.stitches[0], torch.eye(2))
+    x = torch.randn(10, 6)
+    out = model(x)
+    for task in range(2):  # the same task network written out by hand
+        h = x
+        for layer in model.layers:
+            h = torch.relu(h @ layer.weights[0][task] + layer.biases[0][task])
+        torch.testing.assert_close(out[:, task], model.towers.towers[task](h)[:, 0])
+    with torch.no_grad():  # change column 1 only: task 0 does not see it
+        for layer in model.layers:
+            layer.weights[0][1].add_(1.0)
+    after = model(x)
+    torch.testing.assert_close(after[:, 0], out[:, 0])
+    assert not torch.allclose(after[:, 1], out[:, 1])
+
+
+def test_cross_stitch_init_rows_sum_to_one():
+    matrix = stitch_matrix(3, 0.8)
+    torch.testing.assert_close(matrix.sum(dim=1), torch.ones(3))
+    assert matrix[0, 0] == pytest.approx(0.8) and matrix[0, 1] == pytest.approx(0.1)
+    assert torch.equal(stitch_matrix(1, 0.8), torch.ones(1, 1))
+
+
+def test_esmm_ctcvr_is_the_product_and_never_exceeds_ctr():
+    torch.manual_seed(0)
+    model = ESMM(6, bottom_units=(8,), tower_units=(4,))
+    x = torch.randn(200, 6) * 3
+    logits = model(x)
+    p_ctr, p_cvr = torch.sigmoid(model.ctr_cvr_logits(x)).unbind(dim=1)
+    p_ctcvr = torch.sigmoid(logits[:, 1])
+    torch.testing.assert_close(torch.sigmoid(logits[:, 0]), p_ctr)
+    torch.testing.assert_close(p_ctcvr, p_ctr * p_cvr, rtol=1e-5, atol=1e-7)
+    assert torch.all(p_ctcvr <= p_ctr + 1e-7)
+
+
+def test_gates_take_one_input_per_gate():
+    torch.manual_seed(0)
+    gate = SoftmaxGate(4, n_experts=3, n_gates=2)
+    x = torch.randn(5, 4)
+    shared = gate(x)
+    per_gate = gate(torch.stack([x, x], dim=1))
+    torch.testing.assert_close(per_gate, shared)

@@ -5,12 +5,14 @@ from numbers import Integral, Real
 from .. import nn
 from .._docstrings import estimator_doc
 from ..base import (
+    FUNNEL_CONSTRAINTS,
     TRAINING_CONSTRAINTS,
     UNITS_CONSTRAINT,
     MultiTaskClassifier,
     MultiTaskRegressor,
     check_units,
 )
+from ..inspection import GateInspectionMixin
 from ..utils._sklearn import Interval
 
 
@@ -24,6 +26,7 @@ class _MixtureOfExperts:
         "expert_units": UNITS_CONSTRAINT,
         "gate_temperature": [Interval(Real, 0, None, closed="neither")],
         **TRAINING_CONSTRAINTS,
+        **FUNNEL_CONSTRAINTS,
     }
 
     def __init__(
@@ -47,6 +50,8 @@ class _MixtureOfExperts:
         device="cpu",
         random_state=None,
         verbose=0,
+        funnel=None,
+        funnel_penalty=1.0,
     ):
         self.n_experts = n_experts
         self.expert_units = expert_units
@@ -66,6 +71,8 @@ class _MixtureOfExperts:
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.funnel = funnel
+        self.funnel_penalty = funnel_penalty
 
     def _build_module(self, n_features, head_sizes):
         return self._module_class(
@@ -94,7 +101,9 @@ _MOE_PARAMETERS = """\
         Softmax temperature of the gates; above 1 spreads the weight over
         more experts, below 1 concentrates it.
 
-%(training_parameters)s"""
+%(training_parameters)s
+
+%(funnel_parameters)s"""
 
 _MMOE_SUMMARY = """\
 Multi-gate Mixture-of-Experts (MMoE) {kind}.
@@ -128,7 +137,7 @@ def _moe_doc(name, kind, summary, see_also):
     )
 
 
-class MMoEClassifier(_MixtureOfExperts, MultiTaskClassifier):
+class MMoEClassifier(_MixtureOfExperts, GateInspectionMixin, MultiTaskClassifier):
     __doc__ = _moe_doc(
         "MMoEClassifier",
         "classifier",
@@ -138,7 +147,7 @@ class MMoEClassifier(_MixtureOfExperts, MultiTaskClassifier):
     )
 
 
-class MMoERegressor(_MixtureOfExperts, MultiTaskRegressor):
+class MMoERegressor(_MixtureOfExperts, GateInspectionMixin, MultiTaskRegressor):
     __doc__ = _moe_doc(
         "MMoERegressor",
         "regressor",
@@ -148,7 +157,7 @@ class MMoERegressor(_MixtureOfExperts, MultiTaskRegressor):
     )
 
 
-class OMoEClassifier(_MixtureOfExperts, MultiTaskClassifier):
+class OMoEClassifier(_MixtureOfExperts, GateInspectionMixin, MultiTaskClassifier):
     __doc__ = _moe_doc(
         "OMoEClassifier",
         "classifier",
@@ -158,7 +167,7 @@ class OMoEClassifier(_MixtureOfExperts, MultiTaskClassifier):
     _module_class = nn.OMoE
 
 
-class OMoERegressor(_MixtureOfExperts, MultiTaskRegressor):
+class OMoERegressor(_MixtureOfExperts, GateInspectionMixin, MultiTaskRegressor):
     __doc__ = _moe_doc(
         "OMoERegressor",
         "regressor",

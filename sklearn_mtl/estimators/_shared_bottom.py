@@ -3,6 +3,7 @@
 from .. import nn
 from .._docstrings import estimator_doc
 from ..base import (
+    FUNNEL_CONSTRAINTS,
     TRAINING_CONSTRAINTS,
     UNITS_CONSTRAINT,
     MultiTaskClassifier,
@@ -17,6 +18,7 @@ class _SharedBottom:
     _parameter_constraints: dict = {
         "bottom_units": UNITS_CONSTRAINT,
         **TRAINING_CONSTRAINTS,
+        **FUNNEL_CONSTRAINTS,
     }
 
     def __init__(
@@ -38,6 +40,8 @@ class _SharedBottom:
         device="cpu",
         random_state=None,
         verbose=0,
+        funnel=None,
+        funnel_penalty=1.0,
     ):
         self.bottom_units = bottom_units
         self.tower_units = tower_units
@@ -55,6 +59,8 @@ class _SharedBottom:
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.funnel = funnel
+        self.funnel_penalty = funnel_penalty
 
     def _build_module(self, n_features, head_sizes):
         return nn.SharedBottom(
@@ -73,7 +79,9 @@ _PARAMETERS = """\
 
 %(tower_parameters)s
 
-%(training_parameters)s"""
+%(training_parameters)s
+
+%(funnel_parameters)s"""
 
 _SUMMARY = """\
 Shared-Bottom multi-task {kind}.

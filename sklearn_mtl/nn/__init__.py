@@ -1,10 +1,13 @@
 """Pure PyTorch multi-task modules. Every model maps ``(batch, n_features)`` to
 ``(batch, sum(head_sizes))`` logits; no sigmoid or softmax happens inside."""
 
+from .cross_stitch import CrossStitch, stitch_matrix
+from .esmm import ESMM
 from .experts import BatchedExperts
 from .gates import SoftmaxGate, mix_experts
 from .layers import ACTIVATIONS, MLP, make_activation
 from .moe import MMoE, OMoE
+from .ple import PLE, ExtractionLevel
 from .shared_bottom import SharedBottom
 from .towers import TaskTowers
 
@@ -12,11 +15,16 @@ __all__ = [
     "ACTIVATIONS",
     "MLP",
     "BatchedExperts",
+    "CrossStitch",
+    "ESMM",
+    "ExtractionLevel",
     "MMoE",
     "OMoE",
+    "PLE",
     "SharedBottom",
     "SoftmaxGate",
     "TaskTowers",
     "make_activation",
     "mix_experts",
+    "stitch_matrix",
 ]

@@ -20,7 +20,9 @@ class BatchedExperts(nn.Module):
     (uniform in ``+-1/sqrt(fan_in)``), so expert ``e`` is distributed exactly as
     a separately built MLP would be.
 
-    Shape: ``(batch, in_features) -> (batch, n_experts, units[-1])``.
+    Shape: ``(batch, in_features) -> (batch, n_experts, units[-1])``; an input
+    of shape ``(batch, n_experts, in_features)`` gives every expert its own
+    input (as in PLE's upper levels and Cross-Stitch columns).
 
     Parameters
     ----------
@@ -69,7 +71,10 @@ class BatchedExperts(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         first, *rest = zip(self.weights, self.biases)
-        h = torch.einsum("bi,eio->beo", x, first[0]) + first[1]  # (batch, E, u1)
+        if x.dim() == 2:  # one input shared by all experts
+            h = torch.einsum("bi,eio->beo", x, first[0]) + first[1]  # (batch, E, u1)
+        else:  # one input per expert
+            h = torch.einsum("bei,eio->beo", x, first[0]) + first[1]  # (batch, E, u1)
         h = self.dropout(self.activation(h))
         for weight, bias in rest:
             h = torch.einsum("bei,eio->beo", h, weight) + bias  # (batch, E, u_l)

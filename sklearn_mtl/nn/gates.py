@@ -12,7 +12,9 @@ class SoftmaxGate(nn.Module):
     ``g_k(x) = softmax(W_k x / temperature)``. All gates share one ``Linear``
     layer, so the gates of every task cost a single matrix product.
 
-    Shape: ``(batch, in_features) -> (batch, n_gates, n_experts)``, rows sum to 1.
+    Shape: ``(batch, in_features) -> (batch, n_gates, n_experts)``, rows sum to 1;
+    an input of shape ``(batch, n_gates, in_features)`` gives every gate its own
+    input (PLE's task gates read their task's representation).
 
     Parameters
     ----------
@@ -42,9 +44,13 @@ class SoftmaxGate(nn.Module):
         self.temperature = temperature
 
     def forward(self, x: Tensor) -> Tensor:
-        logits = self.linear(x) / self.temperature  # (batch, G * E)
-        logits = logits.view(-1, self.n_gates, self.n_experts)  # (batch, G, E)
-        return torch.softmax(logits, dim=-1)  # (batch, G, E)
+        if x.dim() == 2:  # one input shared by all gates
+            logits = self.linear(x).view(-1, self.n_gates, self.n_experts)  # (batch, G, E)
+        else:  # one input per gate
+            weight = self.linear.weight.view(self.n_gates, self.n_experts, -1)  # (G, E, in)
+            bias = self.linear.bias.view(self.n_gates, self.n_experts)  # (G, E)
+            logits = torch.einsum("bgi,gei->bge", x, weight) + bias  # (batch, G, E)
+        return torch.softmax(logits / self.temperature, dim=-1)  # (batch, G, E)
 
 
 def mix_experts(gates: Tensor, experts: Tensor) -> Tensor:

@@ -68,6 +68,14 @@ class MMoE(nn.Module):
             mixed = mixed[:, 0]  # (batch, units)
         return self.towers(mixed)  # (batch, sum(head_sizes))
 
+    def gate_weights(self, x: Tensor) -> Tensor:
+        """Each task's weights over the experts, shape ``(batch, n_tasks, n_experts)``.
+
+        With one gate (OMoE), every task reads the same weights.
+        """
+        gates = self.gate(x)  # (batch, G, E)
+        return gates.expand(-1, len(self.towers.head_sizes), -1)  # (batch, T, E)
+
 
 class OMoE(MMoE):
     """One-gate Mixture-of-Experts: as :class:`MMoE`, but all tasks share one gate.

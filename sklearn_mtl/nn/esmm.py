@@ -1,0 +1,68 @@
+"""Entire Space Multi-task Model for the click -> conversion funnel (Ma et al., SIGIR 2018)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .layers import MLP
+from .towers import TaskTowers
+
+
+def logit_of_product(log_p: Tensor) -> Tensor:
+    """``logit(p)`` from ``log(p)``, computed without leaving log space.
+
+    ``log p - log(1 - p)`` with ``log(1 - p) = log(-expm1(log p))``; ``log p``
+    is kept below ``-1e-7`` so that ``p = 1`` stays a finite logit.
+    """
+    log_p = log_p.clamp(max=-1e-7)
+    return log_p - torch.log(-torch.expm1(log_p))
+
+
+class ESMM(nn.Module):
+    """pCTR and pCVR towers over a shared bottom, trained on CTR and CTCVR.
+
+    The module returns the logits of pCTR and of
+    ``pCTCVR = pCTR * pCVR`` (the probability that an impression converts),
+    so the usual binary cross-entropy on every impression trains both towers
+    and ``pCTCVR <= pCTR`` holds by construction.
+
+    Shape: ``(batch, in_features) -> (batch, 2)`` logits (CTR, CTCVR).
+
+    Parameters
+    ----------
+    in_features : int
+        Number of input features.
+    bottom_units : sequence of int
+        Hidden widths of the shared bottom (empty: the towers read ``x``).
+    tower_units : sequence of int
+        Hidden widths of the CTR and CVR towers.
+    activation : str, default="relu"
+        Hidden activation.
+    dropout : float, default=0.0
+        Dropout after each hidden activation.
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        bottom_units: Sequence[int],
+        tower_units: Sequence[int],
+        activation: str = "relu",
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        self.bottom = MLP(in_features, bottom_units, activation, dropout)
+        self.towers = TaskTowers(self.bottom.out_features, tower_units, (1, 1), activation, dropout)
+
+    def ctr_cvr_logits(self, x: Tensor) -> Tensor:
+        """Logits of pCTR and pCVR (conversion given click). Shape ``(batch, 2)``."""
+        return self.towers(self.bottom(x))  # (batch, 2)
+
+    def forward(self, x: Tensor) -> Tensor:
+        logits = self.ctr_cvr_logits(x)  # (batch, 2)
+        log_ctcvr = F.logsigmoid(logits).sum(dim=1)  # (batch,) log pCTR + log pCVR
+        return torch.stack([logits[:, 0], logit_of_product(log_ctcvr)], dim=1)  # (batch, 2)
