@@ -31,3 +31,4 @@ benchmark: setup
 	$(BIN)/python -m pip install --quiet -e ".[benchmark]"
 	$(BIN)/python benchmarks/throughput.py
 	$(BIN)/python benchmarks/linear.py
+	$(BIN)/python benchmarks/adult.py

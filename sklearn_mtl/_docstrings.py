@@ -61,7 +61,30 @@ torch.optim.Optimizer subclass, default="adam"
 
     verbose : int, default=0
         0 prints nothing; 1 prints a table line per epoch; 2 also shows a
-        progress bar per epoch."""
+        progress bar per epoch.
+
+    categorical_features : "from_dtype", array-like of str, int or bool, or None, \
+default="from_dtype"
+        Which columns of ``X`` are categorical, as in
+        ``HistGradientBoostingClassifier``: ``"from_dtype"`` takes the
+        DataFrame columns of ``category``, ``object`` or string dtype; or give
+        column names, indices or a boolean mask; ``None`` treats every column
+        as numeric. Categorical columns are coded inside ``fit`` (on the
+        training rows only) and feed one embedding table each; numeric columns
+        are standardised and go through a learnt linear projection; both are
+        concatenated before the experts (or bottom). A missing categorical
+        value is a category of its own; a category unseen in ``fit`` maps to a
+        reserved code. Numeric columns must not hold NaN (impute them first).
+
+    embedding_dim : "auto" or int, default="auto"
+        Width of each categorical column's embedding: ``"auto"`` uses the rule
+        of thumb ``min(50, round(1.6 * n_categories ** 0.56))``.
+
+    min_frequency : int, float or None, default=None
+        Categories seen in fewer training rows than this (a count, or a
+        fraction of rows if a float in (0, 1)) share one embedding, as
+        ``OrdinalEncoder`` groups infrequent categories; ``None`` keeps every
+        category."""
 
 _FUNNEL = """\
     funnel : tuple (upper_task, lower_task) or None, default=None
@@ -91,7 +114,10 @@ _FITTED_COMMON = """\
 
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of features seen during ``fit``, when ``X`` has string column
-        names."""
+        names.
+
+    is_categorical_ : ndarray of bool, shape (n_features_in_,)
+        The columns embedded as categorical features."""
 
 _CLASSIFIER_ATTRIBUTES = (
     """\

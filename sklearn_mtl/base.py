@@ -12,6 +12,7 @@ import copy
 from numbers import Integral, Real
 
 import numpy as np
+import pandas as pd
 import torch
 from scipy.special import expit, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
@@ -20,8 +21,10 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.callbacks import EarlyStopping, ProgressBar
 
+from . import nn
 from ._data import ShuffleSplitDataset, TensorBatchDataset
 from ._docstrings import DOCS, fill_doc
+from ._inputs import InputEncoder, embedding_size
 from ._net import MultiTaskNeuralNet, StopOnNonFiniteLoss
 from .losses import FunnelPenalty, MaskedMultiTaskLoss
 from .metrics import masked_r2_score, masked_subset_accuracy
@@ -56,6 +59,13 @@ TRAINING_CONSTRAINTS = {
     "device": [str, torch.device],
     "random_state": ["random_state"],
     "verbose": ["verbose"],
+    "categorical_features": [StrOptions({"from_dtype"}), "array-like", None],
+    "embedding_dim": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+    "min_frequency": [
+        Interval(Integral, 1, None, closed="left"),
+        Interval(Real, 0, 1, closed="neither"),
+        None,
+    ],
 }
 """Constraints of the parameters every neural estimator shares."""
 
@@ -91,7 +101,7 @@ class MultiTaskEstimatorMixin:
     def _forget_fit(self):
         """Drop every fitted attribute, so a failed ``fit`` leaves nothing behind."""
         fitted = [k for k in vars(self) if k.endswith("_") and not k.startswith("__")]
-        for name in fitted + ["_head_sizes", "_single_output"]:
+        for name in fitted + ["_head_sizes", "_single_output", "_input_encoder"]:
             self.__dict__.pop(name, None)
 
 
@@ -138,7 +148,9 @@ class BaseMultiTaskNet(MultiTaskEstimatorMixin, BaseEstimator):
             raise
 
     def _fit(self, X, y, sample_weight):
-        X = validate_data(self, X, dtype=np.float32)
+        X = self._check_inputs(X, reset=True)
+        inputs = InputEncoder(self.categorical_features, self.min_frequency, type(self).__name__)
+        X = inputs.fit_transform(X)
         y, missing, single_output = check_multitask_y(
             y, X.shape[0], estimator_name=type(self).__name__
         )
@@ -163,7 +175,7 @@ class BaseMultiTaskNet(MultiTaskEstimatorMixin, BaseEstimator):
         with torch.random.fork_rng(devices=cuda):
             torch.manual_seed(seed)
             net = MultiTaskNeuralNet(
-                module=self._build_module(X.shape[1], head_sizes),
+                module=self._build_network(inputs, head_sizes),
                 criterion=MaskedMultiTaskLoss(task_types, head_sizes),
                 penalty=funnel,
                 optimizer=optimizer,
@@ -187,9 +199,11 @@ class BaseMultiTaskNet(MultiTaskEstimatorMixin, BaseEstimator):
             )
             net.fit(TensorBatchDataset(X, encoded, weight, device=device), y=None)
 
-        fitted.update(self._fitted_from_module(net.module_))
+        fitted.update(self._fitted_from_module(net.module_.model))
+        fitted["is_categorical_"] = inputs.is_categorical
         for name, value in fitted.items():
             setattr(self, name, value)
+        self._input_encoder = inputs
         self._head_sizes = head_sizes
         self._single_output = single_output
         self.n_tasks_ = y.shape[1]
@@ -197,27 +211,51 @@ class BaseMultiTaskNet(MultiTaskEstimatorMixin, BaseEstimator):
         self.net_ = net
         return self
 
+    def _build_network(self, inputs: InputEncoder, head_sizes: list[int]) -> nn.WithInputLayer:
+        """The architecture behind an embedding layer when ``X`` has categorical columns."""
+        if inputs.encoder is None:
+            input_layer, width = torch.nn.Identity(), inputs.n_numeric
+        else:
+            dims = [
+                embedding_size(n) if self.embedding_dim == "auto" else self.embedding_dim
+                for n in inputs.cardinalities
+            ]
+            input_layer = nn.TabularInput(inputs.n_numeric, inputs.cardinalities, dims)
+            width = input_layer.out_features
+        return nn.WithInputLayer(input_layer, self._build_module(width, head_sizes))
+
+    def _check_inputs(self, X, reset: bool):
+        """Check ``X``'s shape and feature names; a DataFrame keeps its dtypes."""
+        if isinstance(X, pd.DataFrame):
+            validate_data(self, X, skip_check_array=True, reset=reset)
+            return X
+        return validate_data(self, X, dtype=None, ensure_all_finite=False, reset=reset)
+
+    def _encode_inputs(self, X) -> np.ndarray:
+        check_is_fitted(self)
+        return self._input_encoder.transform(self._check_inputs(X, reset=False))
+
     def _fitted_from_module(self, module: torch.nn.Module) -> dict:
-        """Fitted attributes read off the trained module (none by default)."""
+        """Fitted attributes read off the trained architecture (none by default)."""
         return {}
 
     def _apply_module(self, X, function):
-        """``function(module, batch)`` over ``X`` in batches, in eval mode, without grad.
+        """``function(architecture, encoded_batch)`` over ``X`` in batches, in eval mode.
 
         ``function`` returns a tensor or a list of tensors; the result is the
         concatenation over batches, as float64 arrays (a list for a list).
         """
-        check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float32, reset=False)
+        X = self._encode_inputs(X)
         module, device = self.net_.module_, self.net_.device
         training = module.training
         module.eval()
         try:
             with torch.no_grad():
-                outputs = [
-                    function(module, torch.as_tensor(X[i : i + self.batch_size], device=device))
+                batches = (
+                    torch.as_tensor(X[i : i + self.batch_size], device=device)
                     for i in range(0, len(X), self.batch_size)
-                ]
+                )
+                outputs = [function(module.model, module.input_layer(x)) for x in batches]
         finally:
             module.train(training)
         if isinstance(outputs[0], list):
@@ -272,8 +310,7 @@ class BaseMultiTaskNet(MultiTaskEstimatorMixin, BaseEstimator):
 
     def _predict_outputs(self, X) -> np.ndarray:
         """Raw network outputs, shape ``(n_samples, sum(head_sizes))``."""
-        check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float32, reset=False)
+        X = self._encode_inputs(X)
         dataset = TensorBatchDataset(X, device=self.net_.device)
         return self.net_.forward(dataset).numpy().astype(np.float64)
 

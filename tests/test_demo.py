@@ -49,3 +49,19 @@ def test_linear_benchmark_runs_end_to_end(tmp_path):
     ours = next(r for r in report["results"] if r["solver"] == "sklearn_mtl")
     assert ours["objective_rel_excess"] < 1e-5  # the same optimum as scikit-learn's
     assert output.with_suffix(".png").stat().st_size > 0
+
+
+def test_adult_benchmark_runs_end_to_end(tmp_path):
+    output = tmp_path / "adult.json"
+    command = [
+        sys.executable, str(ROOT / "benchmarks" / "adult.py"), "--task-groups", "income",
+        "--seeds", "1", "--n-train", "1500", "--output", str(output),
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, check=True)
+    assert "| income | MMoE (embeddings) | income_over_50k |" in result.stdout
+    report = json.loads(output.read_text())
+    assert {row["model"] for row in report["results"]} == {
+        "LogisticRegression (one-hot)", "Shared-Bottom (embeddings)", "MMoE (embeddings)",
+        "PLE (embeddings)",
+    }  # fmt: skip
+    assert all(0.5 < auc <= 1 for row in report["results"] for auc in row["auc"].values())

@@ -15,6 +15,7 @@ from sklearn_mtl.datasets import make_click_conversion
 from sklearn_mtl.metrics import get_scorer
 
 FAST = {"bottom_units": (16,), "tower_units": (8,), "max_epochs": 15, "lr": 1e-2}
+GRID_FAST = {**FAST, "max_epochs": 3, "random_state": 0}
 
 
 @pytest.fixture(scope="module")
@@ -104,10 +105,10 @@ def test_missing_click_does_not_count_as_a_funnel_break(funnel):
 def test_grid_search_in_a_pipeline(funnel):
     X, Y, _ = funnel
     search = GridSearchCV(
-        make_pipeline(StandardScaler(), ESMMClassifier(**{**FAST, "max_epochs": 3})),
+        make_pipeline(StandardScaler(), ESMMClassifier(**GRID_FAST)),
         {"esmmclassifier__bottom_units": [(8,), ()]},
         cv=KFold(2),
         scoring=get_scorer("mean_roc_auc"),
         n_jobs=2,
     ).fit(X[:600], Y[:600])
-    assert search.best_score_ > 0.6
+    assert search.best_score_ > 0.65  # mean ROC AUC of the two tasks; 0.5 is chance

@@ -1,6 +1,7 @@
 """Data set generators and loaders."""
 
+from ._adult import load_adult
 from ._funnel import make_click_conversion
 from ._synthetic import make_task_pair
 
-__all__ = ["make_click_conversion", "make_task_pair"]
+__all__ = ["load_adult", "make_click_conversion", "make_task_pair"]

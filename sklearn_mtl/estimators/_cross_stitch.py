@@ -45,6 +45,9 @@ class _CrossStitch:
         device="cpu",
         random_state=None,
         verbose=0,
+        categorical_features="from_dtype",
+        embedding_dim="auto",
+        min_frequency=None,
         funnel=None,
         funnel_penalty=1.0,
     ):
@@ -65,6 +68,9 @@ class _CrossStitch:
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.categorical_features = categorical_features
+        self.embedding_dim = embedding_dim
+        self.min_frequency = min_frequency
         self.funnel = funnel
         self.funnel_penalty = funnel_penalty
 

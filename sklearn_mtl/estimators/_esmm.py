@@ -29,6 +29,9 @@ class ESMMClassifier(MultiTaskClassifier):
         device="cpu",
         random_state=None,
         verbose=0,
+        categorical_features="from_dtype",
+        embedding_dim="auto",
+        min_frequency=None,
     ):
         self.bottom_units = bottom_units
         self.tower_units = tower_units
@@ -46,6 +49,9 @@ class ESMMClassifier(MultiTaskClassifier):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.categorical_features = categorical_features
+        self.embedding_dim = embedding_dim
+        self.min_frequency = min_frequency
 
     def _build_module(self, n_features, head_sizes):
         return nn.ESMM(

@@ -9,6 +9,7 @@ from .layers import ACTIVATIONS, MLP, make_activation
 from .moe import MMoE, OMoE
 from .ple import PLE, ExtractionLevel
 from .shared_bottom import SharedBottom
+from .tabular import TabularInput, WithInputLayer
 from .towers import TaskTowers
 
 __all__ = [
@@ -23,7 +24,9 @@ __all__ = [
     "PLE",
     "SharedBottom",
     "SoftmaxGate",
+    "TabularInput",
     "TaskTowers",
+    "WithInputLayer",
     "make_activation",
     "mix_experts",
     "stitch_matrix",

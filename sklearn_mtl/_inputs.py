@@ -1,0 +1,185 @@
+"""Turning ``X`` (an array or a DataFrame with categorical columns) into what the nets read.
+
+:class:`InputEncoder` is learnt inside ``fit`` on the training rows only, so
+cross-validation never leaks: numeric columns are standardised, categorical
+columns become integer codes for the embedding tables of
+:class:`~sklearn_mtl.nn.TabularInput`.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral
+
+import numpy as np
+import pandas as pd
+from sklearn.preprocessing import OrdinalEncoder
+from sklearn.utils import check_array
+
+# Categorical codes: 0 is a missing value, 1 a category unseen in fit, 2.. the known
+# ones (with min_frequency, the infrequent ones share the last code).
+MISSING_CODE, UNKNOWN_CODE, FIRST_CODE = 0, 1, 2
+
+
+def embedding_size(n_codes: int) -> int:
+    """The rule of thumb ``min(50, round(1.6 * n_codes ** 0.56))`` (fast.ai)."""
+    return int(min(50, round(1.6 * n_codes**0.56)))
+
+
+def _is_categorical_dtype(dtype) -> bool:
+    return isinstance(dtype, pd.CategoricalDtype) or (
+        not pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+    )
+
+
+class InputEncoder:
+    """Standardises numeric columns and codes categorical ones, as learnt in ``fit``.
+
+    Parameters
+    ----------
+    categorical_features : "from_dtype", None or array-like
+        As ``HistGradientBoostingClassifier``'s: ``"from_dtype"`` takes the
+        DataFrame columns of ``category``, ``object`` or string dtype; or
+        column names, indices, or a boolean mask.
+    min_frequency : int, float or None
+        Categories seen fewer times (or in a smaller fraction of rows) share
+        one code, as in ``OrdinalEncoder``.
+    estimator_name : str
+        Used in error messages.
+    """
+
+    def __init__(self, categorical_features, min_frequency, estimator_name: str):
+        self.categorical_features = categorical_features
+        self.min_frequency = min_frequency
+        self.estimator_name = estimator_name
+
+    def fit_transform(self, X) -> np.ndarray:
+        """Learn the encoding on ``X`` and return it encoded, float32."""
+        frame = X if isinstance(X, pd.DataFrame) else None
+        n_features = X.shape[1]
+        self.is_categorical = self._categorical_mask(frame, n_features)
+        self.numeric_dtypes = (
+            [pd.api.types.is_numeric_dtype(d) for d in frame.dtypes] if frame is not None else None
+        )
+        numeric = self._numeric_part(X, fit=True)
+        self.mean = numeric.mean(axis=0)
+        scale = numeric.std(axis=0)
+        self.scale = np.where(scale > 0, scale, 1.0)
+        self.encoder = None
+        self.cardinalities: list[int] = []
+        if self.is_categorical.any():
+            self.encoder = OrdinalEncoder(
+                handle_unknown="use_encoded_value",
+                unknown_value=UNKNOWN_CODE - FIRST_CODE,
+                encoded_missing_value=MISSING_CODE - FIRST_CODE,
+                min_frequency=self.min_frequency,
+                dtype=np.float64,
+            )
+            codes = self._codes(self._categorical_part(X), fit=True)
+            self.cardinalities = [int(max(c.max(), UNKNOWN_CODE)) + 1 for c in codes.T]
+            return self._assemble(numeric, codes)
+        return self._assemble(numeric, None)
+
+    def transform(self, X) -> np.ndarray:
+        """Encode ``X`` as learnt; float32, numeric columns first, then codes."""
+        if self.numeric_dtypes is not None and isinstance(X, pd.DataFrame):
+            for name, was_numeric, dtype in zip(X.columns, self.numeric_dtypes, X.dtypes):
+                if was_numeric != pd.api.types.is_numeric_dtype(dtype):
+                    kind = "numeric" if was_numeric else "non-numeric"
+                    raise ValueError(
+                        f"Column {name!r} had a {kind} dtype during fit and has dtype {dtype} "
+                        "now; pass the columns with the dtypes they had in fit."
+                    )
+        numeric = self._numeric_part(X, fit=False)
+        codes = None
+        if self.encoder is not None:
+            codes = self._codes(self._categorical_part(X), fit=False)
+        return self._assemble(numeric, codes)
+
+    @property
+    def n_numeric(self) -> int:
+        return int((~self.is_categorical).sum())
+
+    def _assemble(self, numeric: np.ndarray, codes: np.ndarray | None) -> np.ndarray:
+        numeric = (numeric - self.mean) / self.scale  # (n, n_numeric)
+        if codes is None:
+            return numeric.astype(np.float32)
+        return np.hstack([numeric, codes]).astype(np.float32)  # (n, n_numeric + n_categorical)
+
+    def _numeric_part(self, X, fit: bool) -> np.ndarray:
+        columns = np.flatnonzero(~self.is_categorical)
+        part = X.iloc[:, columns] if isinstance(X, pd.DataFrame) else np.asarray(X)[:, columns]
+        try:
+            return check_array(
+                part,
+                dtype=np.float64,
+                ensure_min_features=0,
+                ensure_min_samples=1 if fit else 0,
+                input_name="X",
+            )
+        except ValueError as error:
+            if "NaN" in str(error):
+                raise ValueError(
+                    f"{error} {self.estimator_name} does not impute numeric columns: impute "
+                    "them first, e.g. with sklearn.impute.SimpleImputer in a Pipeline (a "
+                    "missing value in a categorical column is a category of its own)."
+                ) from None
+            if "could not convert" in str(error) or "string" in str(error):
+                raise ValueError(
+                    f"{error} Non-numeric columns are categorical features: pass them in a "
+                    "DataFrame with category, object or string dtype, or name them in "
+                    "categorical_features."
+                ) from None
+            raise
+
+    def _codes(self, part: np.ndarray, fit: bool) -> np.ndarray:
+        encode = self.encoder.fit_transform if fit else self.encoder.transform
+        codes = encode(part) + FIRST_CODE
+        # Missing is its own category even in a column that had none in fit.
+        codes[pd.isna(part)] = MISSING_CODE
+        return codes
+
+    def _categorical_part(self, X) -> np.ndarray:
+        """The categorical columns as objects, every kind of missing value as NaN."""
+        columns = np.flatnonzero(self.is_categorical)
+        if isinstance(X, pd.DataFrame):
+            part = X.iloc[:, columns].astype(object).to_numpy()
+        else:
+            part = np.asarray(X, dtype=object)[:, columns]
+        return np.where(pd.isna(part), np.nan, part)
+
+    def _categorical_mask(self, frame: pd.DataFrame | None, n_features: int) -> np.ndarray:
+        spec = self.categorical_features
+        if spec is None:
+            return np.zeros(n_features, dtype=bool)
+        if isinstance(spec, str):  # "from_dtype"; other strings fail parameter validation
+            if frame is None:
+                return np.zeros(n_features, dtype=bool)
+            return np.array([_is_categorical_dtype(d) for d in frame.dtypes], dtype=bool)
+        spec = np.asarray(spec)
+        if spec.dtype.kind == "b":
+            if spec.shape != (n_features,):
+                raise ValueError(
+                    f"categorical_features as a boolean mask must have shape ({n_features},), "
+                    f"one entry per feature; got shape {spec.shape}."
+                )
+            return spec.copy()
+        mask = np.zeros(n_features, dtype=bool)
+        if spec.dtype.kind in "OUS":
+            names = [] if frame is None else [str(c) for c in frame.columns]
+            for name in spec.ravel():
+                if name not in names:
+                    raise ValueError(
+                        f"categorical_features names {str(name)!r}, which is not a column of X"
+                        + (" (X has no column names)." if frame is None else ".")
+                    )
+                mask[names.index(name)] = True
+            return mask
+        for index in spec.ravel():
+            in_range = isinstance(index, Integral) and -n_features <= index < n_features
+            if not in_range:
+                raise ValueError(
+                    f"categorical_features holds {index!r}, not a column index in "
+                    f"[0, {n_features})."
+                )
+            mask[index] = True
+        return mask
