@@ -11,11 +11,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_demo_prints_a_row_per_model_and_task_type(capsys):
-    rows = main(["--n-samples", "300", "--correlations", "0.9", "--max-epochs", "2"])
+    rows = main(
+        ["--n-samples", "300", "--correlations", "0.9", "--max-epochs", "2", "--adult-rows", "500"]
+    )
     assert len(rows) == 10  # 5 architectures x (classifier, regressor)
     assert {row["metric"] for row in rows} == {"ROC AUC", "R^2"}
     out = capsys.readouterr().out
     assert "| 0.9 | MMoEClassifier | ROC AUC |" in out
+    assert "Adult census (load_adult, 500 training rows, 7 categorical columns embedded)" in out
 
 
 def test_throughput_benchmark_runs_end_to_end(tmp_path):
