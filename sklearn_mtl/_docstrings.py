@@ -84,7 +84,23 @@ default="from_dtype"
         Categories seen in fewer training rows than this (a count, or a
         fraction of rows if a float in (0, 1)) share one embedding, as
         ``OrdinalEncoder`` groups infrequent categories; ``None`` keeps every
-        category."""
+        category.
+
+    loss_weighting : {"equal", "fixed", "uncertainty", "mgda", "gradnorm", \
+"pcgrad", "dwa"} or TaskWeighting, default="equal"
+        How the task losses share the gradient (:mod:`sklearn_mtl.weighting`):
+        their sum; fixed weights (``task_weights``); learnt homoscedastic
+        uncertainty (Kendall et al. 2018); the min-norm combination of the task
+        gradients on the shared representation (MGDA-UB, Sener and Koltun
+        2018); weights that balance gradient norms and training rates
+        (GradNorm, Chen et al. 2018); conflicting gradient components removed
+        (PCGrad, Yu et al. 2020); or weights from the rate the losses fall
+        (DWA, Liu et al. 2019). An instance of a ``TaskWeighting`` subclass is
+        copied at ``fit``. The weights used are in ``net_.history`` (key
+        ``task_weights``, per epoch) and ``task_weights_``.
+
+    task_weights : array-like of shape (n_tasks,), default=None
+        The weights of ``loss_weighting="fixed"``."""
 
 _FUNNEL = """\
     funnel : tuple (upper_task, lower_task) or None, default=None
@@ -117,7 +133,11 @@ _FITTED_COMMON = """\
         names.
 
     is_categorical_ : ndarray of bool, shape (n_features_in_,)
-        The columns embedded as categorical features."""
+        The columns embedded as categorical features.
+
+    task_weights_ : ndarray of shape (n_tasks_,)
+        The task-loss weights used in the last epoch (ones for "equal" and
+        "pcgrad"); ``net_.history`` holds them per epoch."""
 
 _CLASSIFIER_ATTRIBUTES = (
     """\

@@ -5,10 +5,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
+import numpy as np
 import torch
+from sklearn.metrics import r2_score, roc_auc_score
 from skorch import NeuralNet
 from skorch.callbacks import Callback
-from skorch.dataset import get_len
+from skorch.dataset import get_len, unpack_data
 from torch import nn
 
 from ._data import BatchLoader
@@ -96,10 +98,79 @@ class MultiTaskNeuralNet(NeuralNet):
         return self.criterion_(y_pred, y_true, weight)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        loss = self.get_task_losses(y_pred, y_true, X).sum()
+        """The weighted objective in training; the plain sum of task losses otherwise.
+
+        Validation losses are not weighted, so that early stopping compares
+        epochs on one scale whatever the weighting learns.
+        """
+        task_losses = self.get_task_losses(y_pred, y_true, X)
+        if training:
+            weighting = self.criterion_.weighting
+            weighting.observe(task_losses)
+            loss = weighting.combine(task_losses)
+        else:
+            loss = task_losses.sum()
         if self.penalty is not None:  # a label-free term on the outputs, e.g. a funnel
             loss = loss + self.penalty(y_pred)
         return loss
+
+    def train_step_single(self, batch, **fit_params):
+        """skorch's step, or, for a gradient-based weighting, one that lets it set the grads.
+
+        The shared representation is caught with a forward hook on the
+        architecture's ``shared_representation()`` module.
+        """
+        weighting = self.criterion_.weighting
+        if not weighting.gradient_based:
+            return super().train_step_single(batch, **fit_params)
+        self._set_training(True)
+        Xi, yi = unpack_data(batch)
+        captured = []
+        layer = self.module_.model.shared_representation()
+        hook = layer.register_forward_hook(lambda module, inputs, output: captured.append(output))
+        try:
+            y_pred = self.infer(Xi, **fit_params)
+        finally:
+            hook.remove()
+        representation = captured[0]
+        if not representation.requires_grad:
+            raise ValueError(
+                f"loss_weighting={type(weighting).__name__} needs a shared layer with "
+                "parameters, and this architecture's shared representation has none "
+                "(e.g. ESMM with bottom_units=()); add one or pick a loss-level weighting."
+            )
+        task_losses = self.get_task_losses(y_pred, yi, Xi)
+        weighting.observe(task_losses)
+        objective = task_losses.new_zeros(())
+        if self.penalty is not None:  # its gradient first; the weighting adds to it
+            objective = self.penalty(y_pred)
+            objective.backward(retain_graph=True)
+        parameters = list(self.module_.parameters())
+        objective = objective.detach() + weighting.backward(task_losses, representation, parameters)
+        return {"loss": objective, "y_pred": y_pred}
+
+
+class MultiTaskCriterion(nn.Module):
+    """Per-task losses and the weighting that combines them in training.
+
+    Shape: as :class:`~sklearn_mtl.losses.MaskedMultiTaskLoss`, ``-> (n_tasks,)``.
+
+    Parameters
+    ----------
+    task_loss : MaskedMultiTaskLoss
+        The masked, weighted per-task losses.
+    weighting : TaskWeighting
+        The method that turns them into gradients; its learnable parameters
+        are trained with the module's.
+    """
+
+    def __init__(self, task_loss: nn.Module, weighting: nn.Module) -> None:
+        super().__init__()
+        self.task_loss = task_loss
+        self.weighting = weighting
+
+    def forward(self, logits, target, weight=None):
+        return self.task_loss(logits, target, weight)  # (n_tasks,)
 
 
 class StopOnNonFiniteLoss(Callback):
@@ -128,3 +199,68 @@ class StopOnNonFiniteLoss(Callback):
                 f"{batch_number}. Training diverged: try a lower lr (it is "
                 f"{net.lr}) or standardise the inputs and regression targets."
             )
+
+
+class TaskValidationScores(Callback):
+    """Record a score per task on the validation rows after every epoch.
+
+    ROC AUC for a binary task, accuracy for a multi-class one, R^2 for a
+    regression one (all higher-is-better), under ``valid_<metric>_task<t>``,
+    with skorch's ``..._best`` flag set in the right direction. Missing labels
+    (zero weight) are left out.
+
+    Parameters
+    ----------
+    task_types : list of str
+        Type of each task.
+    head_sizes : list of int
+        Number of outputs of each task.
+    """
+
+    METRICS = {"binary": "roc_auc", "multiclass": "accuracy", "regression": "r2"}
+
+    def __init__(self, task_types, head_sizes):
+        self.task_types = task_types
+        self.head_sizes = head_sizes
+
+    def initialize(self):
+        self.best_ = {}
+        return self
+
+    def on_epoch_end(self, net, dataset_valid=None, **kwargs):
+        if dataset_valid is None or len(dataset_valid) == 0:
+            return
+        outputs = net.forward(dataset_valid).numpy()
+        targets = dataset_valid.y.cpu().numpy()
+        observed = (
+            np.ones(targets.shape, dtype=bool)
+            if dataset_valid.weight is None
+            else dataset_valid.weight.cpu().numpy() > 0
+        )
+        start = 0
+        for task, (kind, size) in enumerate(zip(self.task_types, self.head_sizes)):
+            rows = observed[:, task]
+            head = outputs[rows, start : start + size]
+            start += size
+            score = _task_score(kind, targets[rows, task], head)
+            if score is None:
+                continue
+            key = f"valid_{self.METRICS[kind]}_task{task}"
+            improved = key not in self.best_ or score > self.best_[key]
+            if improved:
+                self.best_[key] = score
+            net.history.record(key, score)
+            net.history.record(f"{key}_best", improved)
+
+
+def _task_score(kind: str, target: np.ndarray, head: np.ndarray) -> float | None:
+    """Higher-is-better score of one task's outputs (logits or standardised values)."""
+    if len(target) == 0:
+        return None
+    if kind == "binary":
+        if len(np.unique(target)) < 2:
+            return None
+        return float(roc_auc_score(target, head[:, 0]))
+    if kind == "multiclass":
+        return float(np.mean(head.argmax(axis=1) == target))
+    return float(r2_score(target, head[:, 0]))

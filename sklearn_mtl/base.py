@@ -25,12 +25,18 @@ from . import nn
 from ._data import ShuffleSplitDataset, TensorBatchDataset
 from ._docstrings import DOCS, fill_doc
 from ._inputs import InputEncoder, embedding_size
-from ._net import MultiTaskNeuralNet, StopOnNonFiniteLoss
+from ._net import (
+    MultiTaskCriterion,
+    MultiTaskNeuralNet,
+    StopOnNonFiniteLoss,
+    TaskValidationScores,
+)
 from .losses import FunnelPenalty, MaskedMultiTaskLoss
 from .metrics import masked_r2_score, masked_subset_accuracy
 from .nn import ACTIVATIONS
 from .utils import check_multitask_sample_weight, check_multitask_y, task_name
 from .utils._sklearn import Interval, StrOptions, _fit_context
+from .weighting import WEIGHTINGS, Fixed, RecordTaskWeights, TaskWeighting
 
 OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
     "adam": torch.optim.Adam,
@@ -61,6 +67,8 @@ TRAINING_CONSTRAINTS = {
     "verbose": ["verbose"],
     "categorical_features": [StrOptions({"from_dtype"}), "array-like", None],
     "embedding_dim": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+    "loss_weighting": [StrOptions(set(WEIGHTINGS)), TaskWeighting],
+    "task_weights": ["array-like", None],
     "min_frequency": [
         Interval(Integral, 1, None, closed="left"),
         Interval(Real, 0, 1, closed="neither"),
@@ -176,7 +184,9 @@ class BaseMultiTaskNet(MultiTaskEstimatorMixin, BaseEstimator):
             torch.manual_seed(seed)
             net = MultiTaskNeuralNet(
                 module=self._build_network(inputs, head_sizes),
-                criterion=MaskedMultiTaskLoss(task_types, head_sizes),
+                criterion=MultiTaskCriterion(
+                    MaskedMultiTaskLoss(task_types, head_sizes), self._make_weighting(task_types)
+                ),
                 penalty=funnel,
                 optimizer=optimizer,
                 optimizer__weight_decay=self.weight_decay,
@@ -189,7 +199,9 @@ class BaseMultiTaskNet(MultiTaskEstimatorMixin, BaseEstimator):
                     if self.early_stopping
                     else None
                 ),
-                callbacks=self._make_callbacks(),
+                callbacks=self._make_callbacks(task_types, head_sizes),
+                # per-task lists stay in the history, out of the printed table
+                callbacks__print_log__keys_ignored=["task_weights", "train_task_losses"],
                 device=device,
                 verbose=self.verbose,
                 # On a GPU, read the batch losses once per epoch rather than
@@ -201,6 +213,7 @@ class BaseMultiTaskNet(MultiTaskEstimatorMixin, BaseEstimator):
 
         fitted.update(self._fitted_from_module(net.module_.model))
         fitted["is_categorical_"] = inputs.is_categorical
+        fitted["task_weights_"] = np.asarray(net.history[-1, "task_weights"])
         for name, value in fitted.items():
             setattr(self, name, value)
         self._input_encoder = inputs
@@ -290,9 +303,32 @@ class BaseMultiTaskNet(MultiTaskEstimatorMixin, BaseEstimator):
             )
         return self.optimizer
 
-    def _make_callbacks(self) -> list:
-        callbacks = [("stop_on_non_finite_loss", StopOnNonFiniteLoss())]
+    def _make_weighting(self, task_types) -> TaskWeighting:
+        """A fresh weighting for this fit, set up for ``task_types``."""
+        method = self.loss_weighting
+        if self.task_weights is not None and method != "fixed":
+            raise ValueError(
+                "task_weights gives the weights of loss_weighting='fixed'; got "
+                f"loss_weighting={method!r}."
+            )
+        if method == "fixed":
+            if self.task_weights is None:
+                raise ValueError("loss_weighting='fixed' needs task_weights, one per task.")
+            weighting = Fixed(np.asarray(self.task_weights, dtype=float).ravel())
+        elif isinstance(method, str):
+            weighting = WEIGHTINGS[method]()
+        else:
+            weighting = copy.deepcopy(method)
+        weighting.setup(task_types)
+        return weighting
+
+    def _make_callbacks(self, task_types, head_sizes) -> list:
+        callbacks = [
+            ("stop_on_non_finite_loss", StopOnNonFiniteLoss()),
+            ("record_task_weights", RecordTaskWeights()),
+        ]
         if self.early_stopping:
+            callbacks.append(("task_scores", TaskValidationScores(task_types, head_sizes)))
             callbacks.append(
                 (
                     "early_stopping",

@@ -33,6 +33,8 @@ class GateInspectionMixin:
             over all the level's experts (task 0's, task 1's, ..., then the
             shared ones), zero where a task's gate cannot reach an expert.
         """
+        if hasattr(self, "net_") and not hasattr(self.net_.module_.model, "gate_weights"):
+            raise TypeError(f"{type(self).__name__}'s architecture has no gates.")
         return self._apply_module(X, lambda module, x: module.gate_weights(x))
 
 

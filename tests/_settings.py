@@ -14,6 +14,7 @@ from sklearn_mtl import (
     MultiTaskL1LqClassifierCV,
     MultiTaskL1LqRegressor,
     MultiTaskL1LqRegressorCV,
+    MultiTaskNet,
     OMoEClassifier,
     OMoERegressor,
     PLEClassifier,
@@ -43,7 +44,8 @@ REGRESSORS = [
     CrossStitchRegressor(**CROSS_STITCH_FAST),
 ]
 FUNNEL_CLASSIFIERS = [ESMMClassifier(**SHARED_BOTTOM_FAST)]
-NEURAL_ESTIMATORS = CLASSIFIERS + REGRESSORS + FUNNEL_CLASSIFIERS
+MIXED = [MultiTaskNet(**MOE_FAST)]
+NEURAL_ESTIMATORS = CLASSIFIERS + REGRESSORS + FUNNEL_CLASSIFIERS + MIXED
 
 LINEAR_ESTIMATORS = [
     MultiTaskL1LqRegressor(alpha=0.05),

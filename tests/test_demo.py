@@ -68,3 +68,19 @@ def test_adult_benchmark_runs_end_to_end(tmp_path):
         "PLE (embeddings)",
     }  # fmt: skip
     assert all(0.5 < auc <= 1 for row in report["results"] for auc in row["auc"].values())
+
+
+def test_weighting_benchmark_runs_end_to_end(tmp_path):
+    output = tmp_path / "weighting.json"
+    command = [
+        sys.executable, str(ROOT / "benchmarks" / "weighting.py"), "--correlations", "0.9",
+        "--n-samples", "400", "--epochs", "2", "--seeds", "1", "--adult-rows", "400",
+        "--output", str(output),
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, check=True)
+    assert "| synthetic, correlation 0.9 | mgda | R^2 |" in result.stdout
+    report = json.loads(output.read_text())
+    methods = {row["method"] for row in report["results"]}
+    assert methods == {"equal", "uncertainty", "dwa", "mgda", "gradnorm", "pcgrad"}
+    assert all(row["epoch_time_vs_equal"] > 0 for row in report["results"])
+    assert output.with_suffix(".png").stat().st_size > 0

@@ -5,16 +5,19 @@ import pytest
 import torch
 
 from sklearn_mtl._data import ShuffleSplitDataset, TensorBatchDataset
-from sklearn_mtl._net import MultiTaskNeuralNet, StopOnNonFiniteLoss
+from sklearn_mtl._net import MultiTaskCriterion, MultiTaskNeuralNet, StopOnNonFiniteLoss
 from sklearn_mtl.losses import MaskedMultiTaskLoss
 from sklearn_mtl.nn import MMoE
+from sklearn_mtl.weighting import Equal
 
 
 def train(loss_sync, X, Y, lr=1e-2, max_epochs=3):
     torch.manual_seed(0)
+    weighting = Equal()
+    weighting.setup(["regression", "regression"])
     net = MultiTaskNeuralNet(
         module=MMoE(X.shape[1], [1, 1], n_experts=2, expert_units=(8,), tower_units=(4,)),
-        criterion=MaskedMultiTaskLoss(["regression", "regression"], [1, 1]),
+        criterion=MultiTaskCriterion(MaskedMultiTaskLoss(["regression"] * 2, [1, 1]), weighting),
         optimizer=torch.optim.SGD,
         lr=lr,
         max_epochs=max_epochs,

@@ -4,6 +4,7 @@
 from ._cross_stitch import CrossStitchClassifier, CrossStitchRegressor
 from ._esmm import ESMMClassifier
 from ._moe import MMoEClassifier, MMoERegressor, OMoEClassifier, OMoERegressor
+from ._multitask_net import MultiTaskNet
 from ._ple import PLEClassifier, PLERegressor
 from ._shared_bottom import SharedBottomClassifier, SharedBottomRegressor
 
@@ -13,6 +14,7 @@ __all__ = [
     "ESMMClassifier",
     "MMoEClassifier",
     "MMoERegressor",
+    "MultiTaskNet",
     "OMoEClassifier",
     "OMoERegressor",
     "PLEClassifier",

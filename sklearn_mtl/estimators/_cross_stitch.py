@@ -48,6 +48,8 @@ class _CrossStitch:
         categorical_features="from_dtype",
         embedding_dim="auto",
         min_frequency=None,
+        loss_weighting="equal",
+        task_weights=None,
         funnel=None,
         funnel_penalty=1.0,
     ):
@@ -71,6 +73,8 @@ class _CrossStitch:
         self.categorical_features = categorical_features
         self.embedding_dim = embedding_dim
         self.min_frequency = min_frequency
+        self.loss_weighting = loss_weighting
+        self.task_weights = task_weights
         self.funnel = funnel
         self.funnel_penalty = funnel_penalty
 

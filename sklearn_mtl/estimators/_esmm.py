@@ -32,6 +32,8 @@ class ESMMClassifier(MultiTaskClassifier):
         categorical_features="from_dtype",
         embedding_dim="auto",
         min_frequency=None,
+        loss_weighting="equal",
+        task_weights=None,
     ):
         self.bottom_units = bottom_units
         self.tower_units = tower_units
@@ -52,6 +54,8 @@ class ESMMClassifier(MultiTaskClassifier):
         self.categorical_features = categorical_features
         self.embedding_dim = embedding_dim
         self.min_frequency = min_frequency
+        self.loss_weighting = loss_weighting
+        self.task_weights = task_weights
 
     def _build_module(self, n_features, head_sizes):
         return nn.ESMM(

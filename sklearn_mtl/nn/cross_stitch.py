@@ -74,6 +74,10 @@ class CrossStitch(nn.Module):
         )
         self.towers = TaskTowers(widths[-1], tower_units, head_sizes, activation, dropout)
 
+    def shared_representation(self) -> nn.Module:
+        """The first column layer: after the first stitch every task reads all of it."""
+        return self.layers[0]
+
     def forward(self, x: Tensor) -> Tensor:
         h = x  # (batch, in), read by every column
         for layer, stitch in zip(self.layers, self.stitches):

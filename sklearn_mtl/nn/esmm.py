@@ -58,6 +58,10 @@ class ESMM(nn.Module):
         self.bottom = MLP(in_features, bottom_units, activation, dropout)
         self.towers = TaskTowers(self.bottom.out_features, tower_units, (1, 1), activation, dropout)
 
+    def shared_representation(self) -> nn.Module:
+        """The bottom shared by the CTR and CVR towers."""
+        return self.bottom
+
     def ctr_cvr_logits(self, x: Tensor) -> Tensor:
         """Logits of pCTR and pCVR (conversion given click). Shape ``(batch, 2)``."""
         return self.towers(self.bottom(x))  # (batch, 2)

@@ -60,6 +60,10 @@ class MMoE(nn.Module):
             self.experts.out_features, tower_units, head_sizes, activation, dropout
         )
 
+    def shared_representation(self) -> nn.Module:
+        """The layer whose output every task reads: the experts."""
+        return self.experts
+
     def forward(self, x: Tensor) -> Tensor:
         experts = self.experts(x)  # (batch, E, units)
         gates = self.gate(x)  # (batch, G, E)

@@ -185,6 +185,10 @@ class PLE(nn.Module):
             gates.append(task_gates)
         return h[:, : self.n_tasks], gates  # (batch, T, u)
 
+    def shared_representation(self) -> nn.Module:
+        """The first level's experts, whose outputs every task's path starts from."""
+        return self.levels[0].experts
+
     def forward(self, x: Tensor) -> Tensor:
         h, _ = self._extract(x)  # (batch, T, u)
         return self.towers(h)  # (batch, sum(head_sizes))

@@ -46,6 +46,10 @@ class SharedBottom(nn.Module):
             self.bottom.out_features, tower_units, head_sizes, activation, dropout
         )
 
+    def shared_representation(self) -> nn.Module:
+        """The layer whose output every task reads: the bottom."""
+        return self.bottom
+
     def forward(self, x: Tensor) -> Tensor:
         h = self.bottom(x)  # (batch, bottom_units[-1])
         return self.towers(h)  # (batch, sum(head_sizes))

@@ -1,0 +1,88 @@
+"""The interface every task-weighting method implements.
+
+A weighting turns the per-task losses of a batch, shape ``(n_tasks,)``, into
+gradients. Loss-level methods (equal, fixed, uncertainty, DWA) return a scalar
+objective from :meth:`TaskWeighting.combine`; gradient-level methods (MGDA,
+PCGrad, GradNorm) set ``grad`` themselves in :meth:`TaskWeighting.backward`,
+from the task gradients with respect to the shared representation or the
+shared parameters. A weighting is an ``nn.Module`` held by the criterion, so
+its learnable parameters (uncertainty's log-variances, GradNorm's weights) are
+trained by the net's optimizer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from skorch.callbacks import Callback
+from torch import Tensor, nn
+
+
+class TaskWeighting(nn.Module):
+    """Base class: equal weights; subclasses override what they change.
+
+    ``setup(task_types)`` is called once per ``fit``, before the optimizer is
+    built, with each task's type (``"binary"``, ``"multiclass"`` or
+    ``"regression"``).
+    """
+
+    #: Whether :meth:`backward` needs the task gradients (extra backward passes).
+    gradient_based: bool = False
+
+    def setup(self, task_types: Sequence[str]) -> None:
+        self.task_types = list(task_types)
+        self.n_tasks = len(task_types)
+        self.register_buffer("loss_sum", torch.zeros(self.n_tasks))
+        self.n_batches = 0
+
+    def weights(self) -> Tensor:
+        """The weights of the task losses in use now, shape ``(n_tasks,)``."""
+        return torch.ones(self.n_tasks, device=self.loss_sum.device)
+
+    def combine(self, task_losses: Tensor) -> Tensor:
+        """The scalar training objective of a batch."""
+        return (self.weights() * task_losses).sum()
+
+    def backward(self, task_losses: Tensor, representation: Tensor, parameters) -> Tensor:
+        """Set the gradients of a batch; return the objective for logging."""
+        objective = self.combine(task_losses)
+        objective.backward()
+        return objective
+
+    def observe(self, task_losses: Tensor) -> None:
+        """Accumulate a training batch's task losses (no device synchronisation)."""
+        self.loss_sum += task_losses.detach()
+        self.n_batches += 1
+
+    def end_epoch(self) -> Tensor:
+        """Mean training task losses of the epoch that ended; resets the sums."""
+        mean = self.loss_sum / max(self.n_batches, 1)
+        self.loss_sum.zero_()
+        self.n_batches = 0
+        return mean
+
+
+class RecordTaskWeights(Callback):
+    """Record the weights used and the mean task losses of every epoch in the history.
+
+    Keys: ``task_weights`` and ``train_task_losses`` (lists of floats), read
+    before the weighting's end-of-epoch update (DWA's) takes effect.
+    """
+
+    def on_epoch_end(self, net, **kwargs):
+        weighting = net.criterion_.weighting
+        net.history.record("task_weights", weighting.weights().detach().cpu().tolist())
+        net.history.record("train_task_losses", weighting.end_epoch().cpu().tolist())
+
+
+def task_gradients(task_losses: Tensor, inputs: Sequence[Tensor]) -> list[tuple]:
+    """``d L_t / d inputs`` for every task, keeping the graph for the final backward.
+
+    Returns one tuple per task, with ``None`` where an input does not affect
+    the task.
+    """
+    return [
+        torch.autograd.grad(loss, inputs, retain_graph=True, allow_unused=True)
+        for loss in task_losses
+    ]

@@ -1,0 +1,40 @@
+"""Equal and fixed task weights."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor
+
+from ._base import TaskWeighting
+
+
+class Equal(TaskWeighting):
+    """The sum of the task losses, every weight 1."""
+
+
+class Fixed(TaskWeighting):
+    """The task losses weighted by fixed, user-given weights.
+
+    Parameters
+    ----------
+    task_weights : sequence of float
+        One non-negative weight per task.
+    """
+
+    def __init__(self, task_weights: Sequence[float]) -> None:
+        super().__init__()
+        self.task_weights = [float(w) for w in task_weights]
+
+    def setup(self, task_types: Sequence[str]) -> None:
+        super().setup(task_types)
+        if len(self.task_weights) != self.n_tasks or min(self.task_weights) < 0:
+            raise ValueError(
+                f"task_weights must hold {self.n_tasks} non-negative weights, one per task; "
+                f"got {self.task_weights}."
+            )
+        self.register_buffer("fixed", torch.tensor(self.task_weights))
+
+    def weights(self) -> Tensor:
+        return self.fixed

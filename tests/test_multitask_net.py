@@ -1,0 +1,102 @@
+"""MultiTaskNet: binary, multi-class and regression tasks in one model."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import r2_score, roc_auc_score
+
+from sklearn_mtl import MultiTaskNet
+from sklearn_mtl.estimators._multitask_net import ARCHITECTURES
+
+FAST = {"tower_units": (8,), "max_epochs": 20, "lr": 1e-2, "random_state": 0}
+
+
+@pytest.fixture(scope="module")
+def recsys():
+    """Click (binary), watch time (regression) and genre (3 classes) of 800 impressions."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((800, 6)).astype(np.float32)
+    click = np.where(X[:, 0] + 0.3 * rng.standard_normal(800) > 0, "click", "skip")
+    watch = 30 + 10 * X[:, 1] + 5 * X[:, 0] + rng.standard_normal(800)
+    genre = np.array(["drama", "comedy", "news"])[np.argmax(X[:, 2:5], axis=1)]
+    return X, pd.DataFrame({"click": click, "watch_time": watch, "genre": genre})
+
+
+@pytest.fixture(scope="module")
+def fitted(recsys):
+    X, y = recsys
+    return MultiTaskNet(expert_units=(32,), **FAST).fit(X[:600], y[:600])
+
+
+def test_each_task_is_learnt_with_its_own_type(recsys, fitted):
+    X, y = recsys
+    X_test, y_test = X[600:], y[600:]
+    assert fitted.task_types_ == ["binary", "regression", "multiclass"]  # read from the labels
+    proba_click, proba_watch, proba_genre = fitted.predict_proba(X_test)
+    assert proba_watch is None and proba_click.shape == (200, 2) and proba_genre.shape == (200, 3)
+    assert roc_auc_score(y_test["click"] == "skip", proba_click[:, 1]) > 0.9
+    predicted = fitted.predict(X_test)
+    assert predicted.dtype == object and predicted.shape == (200, 3)
+    assert set(predicted[:, 0]) <= {"click", "skip"} and set(predicted[:, 2]) <= {
+        "comedy", "drama", "news",
+    }  # fmt: skip
+    assert r2_score(y_test["watch_time"], predicted[:, 1].astype(float)) > 0.8
+    assert np.mean(predicted[:, 2] == y_test["genre"]) > 0.7
+    np.testing.assert_array_equal(fitted.classes_[1], None)
+    assert 0.7 < fitted.score(X_test, y_test) <= 1
+
+
+@pytest.mark.parametrize("architecture", sorted(ARCHITECTURES))
+def test_every_architecture_with_mixed_tasks(recsys, architecture):
+    X, y = recsys
+    model = MultiTaskNet(architecture, expert_units=(8,), n_experts=2, bottom_units=(16,),
+                         column_units=(16,), n_task_experts=1, n_shared_experts=1,
+                         **{**FAST, "max_epochs": 3})  # fmt: skip
+    model.fit(X, y, sample_weight=np.linspace(0.5, 1.5, 800))
+    assert model.predict(X[:5]).shape == (5, 3)
+    if architecture in {"omoe", "mmoe", "ple"}:
+        weights = model.gate_weights(X[:5])
+        assert (weights[-1] if isinstance(weights, list) else weights).shape[:2] == (5, 3)
+    else:
+        with pytest.raises(TypeError, match="has no gates"):
+            model.gate_weights(X[:5])
+
+
+def test_missing_labels_and_explicit_task_types(recsys):
+    X, y = recsys
+    y = y.copy()
+    y.loc[::3, "watch_time"] = np.nan
+    y.loc[1::4, "click"] = None
+    model = MultiTaskNet(task_types=["binary", "regression", "multiclass"], expert_units=(8,),
+                         **{**FAST, "max_epochs": 3}).fit(X, y)  # fmt: skip
+    assert np.isfinite(model.score(X, y))
+
+
+def test_per_task_validation_scores_for_early_stopping(recsys):
+    X, y = recsys
+    model = MultiTaskNet(expert_units=(8,), early_stopping=True, n_iter_no_change=3,
+                         **{**FAST, "max_epochs": 6}).fit(X, y)  # fmt: skip
+    history = model.net_.history
+    for key in ["valid_roc_auc_task0", "valid_r2_task1", "valid_accuracy_task2"]:
+        scores = history[:, key]
+        flags = history[:, f"{key}_best"]
+        assert flags[0] and len(scores) == len(model.net_.history)
+        for i in range(1, len(scores)):  # higher is better for every score
+            assert flags[i] == (scores[i] > max(scores[:i]))
+
+
+@pytest.mark.parametrize(
+    "task_types, match",
+    [
+        (["binary", "regression"], "one of \\['binary', 'multiclass', 'regression'\\]"),
+        (["binary", "regression", "ranking"], "one of"),
+        (["binary", "regression", "binary"], "binary task with 3 class"),
+        (["regression", "regression", "multiclass"], "regression task but not numeric"),
+    ],
+)
+def test_task_type_errors(recsys, task_types, match):
+    X, y = recsys
+    model = MultiTaskNet(task_types=task_types, max_epochs=1)
+    with pytest.raises(ValueError, match=match):
+        model.fit(X, y)
+    assert not hasattr(model, "net_")
