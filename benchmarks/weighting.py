@@ -74,6 +74,10 @@ def run(args) -> dict:
     results = []
     for problem in problems:
         X_train, Y_train, X_test, Y_test = problem["data"]
+        for method in METHODS:  # warm-up: imports, thread pools, first-call costs
+            problem["estimator"](**problem["params"], max_epochs=1, loss_weighting=method).fit(
+                X_train[:500], Y_train[:500]
+            )
         scores = {m: [] for m in METHODS}
         epoch_seconds = {m: [] for m in METHODS}
         for seed in range(args.seeds):

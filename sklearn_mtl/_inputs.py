@@ -1,8 +1,9 @@
 """Turning ``X`` (an array or a DataFrame with categorical columns) into what the nets read.
 
 :class:`InputEncoder` is learnt inside ``fit`` on the training rows only, so
-cross-validation never leaks: numeric columns are standardised, categorical
-columns become integer codes for the embedding tables of
+cross-validation never leaks: it learns each numeric column's mean and scale
+(applied batch by batch by the net's input layer) and turns categorical
+columns into integer codes for the embedding tables of
 :class:`~sklearn_mtl.nn.TabularInput`.
 """
 
@@ -32,7 +33,7 @@ def _is_categorical_dtype(dtype) -> bool:
 
 
 class InputEncoder:
-    """Standardises numeric columns and codes categorical ones, as learnt in ``fit``.
+    """Learns numeric columns' mean and scale, and codes categorical columns.
 
     Parameters
     ----------
@@ -61,8 +62,8 @@ class InputEncoder:
             [pd.api.types.is_numeric_dtype(d) for d in frame.dtypes] if frame is not None else None
         )
         numeric = self._numeric_part(X, fit=True)
-        self.mean = numeric.mean(axis=0)
-        scale = numeric.std(axis=0)
+        self.mean = numeric.mean(axis=0, dtype=np.float64)
+        scale = numeric.std(axis=0, dtype=np.float64)
         self.scale = np.where(scale > 0, scale, 1.0)
         self.encoder = None
         self.cardinalities: list[int] = []
@@ -80,7 +81,7 @@ class InputEncoder:
         return self._assemble(numeric, None)
 
     def transform(self, X) -> np.ndarray:
-        """Encode ``X`` as learnt; float32, numeric columns first, then codes."""
+        """Encode ``X`` as learnt; float32, numeric columns (raw) first, then codes."""
         if self.numeric_dtypes is not None and isinstance(X, pd.DataFrame):
             for name, was_numeric, dtype in zip(X.columns, self.numeric_dtypes, X.dtypes):
                 if was_numeric != pd.api.types.is_numeric_dtype(dtype):
@@ -99,19 +100,30 @@ class InputEncoder:
     def n_numeric(self) -> int:
         return int((~self.is_categorical).sum())
 
-    def _assemble(self, numeric: np.ndarray, codes: np.ndarray | None) -> np.ndarray:
-        numeric = (numeric - self.mean) / self.scale  # (n, n_numeric)
-        if codes is None:
-            return numeric.astype(np.float32)
-        return np.hstack([numeric, codes]).astype(np.float32)  # (n, n_numeric + n_categorical)
+    @staticmethod
+    def _assemble(numeric: np.ndarray, codes: np.ndarray | None) -> np.ndarray:
+        """Row-major float32, the nets gather rows of it for every batch.
+
+        Numeric columns stay as they are (a float32 C-ordered ``X`` is not even
+        copied); the net's input layer standardises each batch with ``mean``
+        and ``scale``.
+        """
+        if codes is not None:
+            numeric = np.hstack([numeric, codes])  # (n, n_numeric + n_categorical)
+        return np.ascontiguousarray(numeric, dtype=np.float32)
 
     def _numeric_part(self, X, fit: bool) -> np.ndarray:
         columns = np.flatnonzero(~self.is_categorical)
-        part = X.iloc[:, columns] if isinstance(X, pd.DataFrame) else np.asarray(X)[:, columns]
+        if not self.is_categorical.any():
+            part = X  # no column selection: no copy of an all-numeric X
+        elif isinstance(X, pd.DataFrame):
+            part = X.iloc[:, columns]
+        else:
+            part = np.asarray(X)[:, columns]
         try:
             return check_array(
                 part,
-                dtype=np.float64,
+                dtype=[np.float64, np.float32],
                 ensure_min_features=0,
                 ensure_min_samples=1 if fit else 0,
                 input_name="X",

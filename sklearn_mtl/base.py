@@ -226,15 +226,14 @@ class BaseMultiTaskNet(MultiTaskEstimatorMixin, BaseEstimator):
 
     def _build_network(self, inputs: InputEncoder, head_sizes: list[int]) -> nn.WithInputLayer:
         """The architecture behind an embedding layer when ``X`` has categorical columns."""
-        if inputs.encoder is None:
-            input_layer, width = torch.nn.Identity(), inputs.n_numeric
-        else:
+        input_layer = nn.Standardize(inputs.mean, inputs.scale)
+        if inputs.encoder is not None:
             dims = [
                 embedding_size(n) if self.embedding_dim == "auto" else self.embedding_dim
                 for n in inputs.cardinalities
             ]
-            input_layer = nn.TabularInput(inputs.n_numeric, inputs.cardinalities, dims)
-            width = input_layer.out_features
+            input_layer = nn.TabularInput(input_layer, inputs.cardinalities, dims)
+        width = input_layer.out_features
         return nn.WithInputLayer(input_layer, self._build_module(width, head_sizes))
 
     def _check_inputs(self, X, reset: bool):
@@ -414,14 +413,7 @@ class MultiTaskClassifierMixin(ClassifierMixin):
             one array when ``y`` was 1-D (as ``MultiOutputClassifier``).
         """
         outputs = self._predict_outputs(X)
-        probas = []
-        for head in self._head_slices():
-            logits = outputs[:, head]
-            if logits.shape[1] == 1:
-                positive = expit(logits[:, 0])
-                probas.append(np.column_stack([1.0 - positive, positive]))
-            else:
-                probas.append(softmax(logits, axis=1))
+        probas = [head_probabilities(outputs[:, head]) for head in self._head_slices()]
         return probas[0] if self._single_output else probas
 
     def predict(self, X):
@@ -440,15 +432,7 @@ class MultiTaskClassifierMixin(ClassifierMixin):
         probas = self.predict_proba(X)
         if self._single_output:
             return self.classes_[np.argmax(probas, axis=1)]
-        labels = [c[np.argmax(p, axis=1)] for c, p in zip(self.classes_, probas)]
-        dtypes = {label.dtype for label in labels}
-        if len(dtypes) == 1:
-            return np.column_stack(labels)
-        # Tasks of different label types: an object array keeps each value's type.
-        y_pred = np.empty((len(labels[0]), len(labels)), dtype=object)
-        for t, task_labels in enumerate(labels):
-            y_pred[:, t] = task_labels
-        return y_pred
+        return stack_task_columns([c[np.argmax(p, axis=1)] for c, p in zip(self.classes_, probas)])
 
     def score(self, X, y, sample_weight=None):
         """Subset accuracy: the share of rows whose observed labels are all right.
@@ -476,6 +460,31 @@ class MultiTaskClassifierMixin(ClassifierMixin):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
         return tags
+
+
+def head_probabilities(logits: np.ndarray) -> np.ndarray:
+    """Class probabilities of one task's logits: sigmoid of one logit, else softmax.
+
+    Shape: ``(n_samples, 1 or n_classes) -> (n_samples, n_classes)``.
+    """
+    if logits.shape[1] == 1:
+        positive = expit(logits[:, 0])
+        return np.column_stack([1.0 - positive, positive])
+    return softmax(logits, axis=1)
+
+
+def stack_task_columns(columns: list[np.ndarray]) -> np.ndarray:
+    """Per-task predictions as one ``(n_samples, n_tasks)`` array.
+
+    Tasks of different types (labels and values, or several label types)
+    give an object array, which keeps each value's type.
+    """
+    if len({column.dtype for column in columns}) == 1:
+        return np.column_stack(columns)
+    stacked = np.empty((len(columns[0]), len(columns)), dtype=object)
+    for t, column in enumerate(columns):
+        stacked[:, t] = column
+    return stacked
 
 
 def _natural_dtype(labels: np.ndarray) -> np.ndarray:

@@ -3,7 +3,6 @@
 import re
 
 import pytest
-from sklearn.base import is_regressor
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_mtl import ESMMClassifier
@@ -14,11 +13,11 @@ EXPECTED_FAILED_CHECKS = {
     "check_sample_weight_equivalence_on_dense_data": (
         "minibatch SGD: a weight of k is not k repeated rows (batches and shuffling differ)"
     ),
-}
-REGRESSOR_EXPECTED_FAILED_CHECKS = {
+    # Seen failing for the regressors and for CrossStitchClassifier (3.4e-7 on a
+    # probability); the others pass it by luck of their sizes.
     "check_methods_subset_invariance": (
         "float32 GEMM on CPU sums in an order that depends on the batch's row count: "
-        "predictions of a subset differ by about 2e-7, the check allows 1e-7; "
+        "outputs for a subset differ by 2e-7 to 4e-7, the check allows 1e-7; "
         "float64 inference would cost 2.5x"
     ),
 }
@@ -80,8 +79,6 @@ def expected_failed_checks(estimator):
         return ESMM_EXPECTED_FAILED_CHECKS
     if isinstance(estimator, BaseMultiTaskLinear):
         return {}  # a deterministic convex solver: every check must pass
-    if is_regressor(estimator):
-        return {**EXPECTED_FAILED_CHECKS, **REGRESSOR_EXPECTED_FAILED_CHECKS}
     return EXPECTED_FAILED_CHECKS
 
 

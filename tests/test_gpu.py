@@ -15,6 +15,7 @@ from sklearn_mtl import (
     CrossStitchClassifier,
     ESMMClassifier,
     MMoEClassifier,
+    MultiTaskNet,
     PLEClassifier,
     SharedBottomRegressor,
 )
@@ -125,3 +126,23 @@ def test_new_architectures_on_cuda(estimator, binary_pair):
     if isinstance(model, ESMMClassifier):
         assert np.all(probas[1][:, 1] <= probas[0][:, 1] + 1e-6)
         assert model.predict_cvr_proba(X[:5]).shape == (5,)
+
+
+@pytest.mark.parametrize("method", ["uncertainty", "dwa", "mgda", "gradnorm", "pcgrad"])
+def test_weightings_on_cuda(method, binary_pair):
+    X, Y = binary_pair
+    model = MMoEClassifier(n_experts=3, max_epochs=3, loss_weighting=method, device="cuda",
+                           random_state=0).fit(X, Y)  # fmt: skip
+    weights = np.array(model.net_.history[:, "task_weights"])
+    assert weights.shape == (3, 2) and np.all(np.isfinite(weights))
+    losses = np.array(model.net_.history[:, "train_task_losses"])
+    assert np.all(losses[-1] < losses[0])
+
+
+def test_mixed_task_types_on_cuda():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((400, 5)).astype(np.float32)
+    y = np.column_stack([X[:, 0] > 0, 3 * X[:, 1]]).astype(float)
+    model = MultiTaskNet(task_types=["binary", "regression"], max_epochs=5, device="cuda",
+                         random_state=0).fit(X, y)  # fmt: skip
+    assert model.predict(X).shape == (400, 2) and model.score(X, y) > 0.5

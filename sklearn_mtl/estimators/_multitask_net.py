@@ -4,7 +4,6 @@ from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit, softmax
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
@@ -17,6 +16,8 @@ from ..base import (
     UNITS_CONSTRAINT,
     BaseMultiTaskNet,
     _natural_dtype,
+    head_probabilities,
+    stack_task_columns,
 )
 from ..inspection import GateInspectionMixin
 from ..metrics import per_task_scores
@@ -342,13 +343,7 @@ class MultiTaskNet(GateInspectionMixin, BaseMultiTaskNet):
         check_is_fitted(self)
         probas = []
         for kind, head in zip(self.task_types_, self._task_outputs(X)):
-            if kind == "binary":
-                positive = expit(head[:, 0])
-                probas.append(np.column_stack([1.0 - positive, positive]))
-            elif kind == "multiclass":
-                probas.append(softmax(head, axis=1))
-            else:
-                probas.append(None)
+            probas.append(None if kind == "regression" else head_probabilities(head))
         return probas[0] if self._single_output else probas
 
     def predict(self, X):
@@ -374,14 +369,7 @@ class MultiTaskNet(GateInspectionMixin, BaseMultiTaskNet):
             else:
                 index = (head[:, 0] > 0).astype(int) if kind == "binary" else head.argmax(axis=1)
                 columns.append(self.classes_[t][index])
-        if self._single_output:
-            return columns[0]
-        if len({column.dtype for column in columns}) == 1:
-            return np.column_stack(columns)
-        y_pred = np.empty((len(columns[0]), len(columns)), dtype=object)
-        for t, column in enumerate(columns):
-            y_pred[:, t] = column
-        return y_pred
+        return columns[0] if self._single_output else stack_task_columns(columns)
 
     def score(self, X, y, sample_weight=None):
         """Mean over tasks of accuracy (classification tasks) and R^2 (regression tasks).

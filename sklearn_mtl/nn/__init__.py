@@ -9,7 +9,7 @@ from .layers import ACTIVATIONS, MLP, make_activation
 from .moe import MMoE, OMoE
 from .ple import PLE, ExtractionLevel
 from .shared_bottom import SharedBottom
-from .tabular import TabularInput, WithInputLayer
+from .tabular import Standardize, TabularInput, WithInputLayer
 from .towers import TaskTowers
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "PLE",
     "SharedBottom",
     "SoftmaxGate",
+    "Standardize",
     "TabularInput",
     "TaskTowers",
     "WithInputLayer",

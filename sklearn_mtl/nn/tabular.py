@@ -8,20 +8,41 @@ import torch
 from torch import Tensor, nn
 
 
+class Standardize(nn.Module):
+    """``(x - mean) / scale`` per column, with the statistics learnt in ``fit``.
+
+    Shape: ``(batch, n) -> (batch, n)``.
+
+    Parameters
+    ----------
+    mean, scale : sequence of float
+        Per-column mean and (positive) scale.
+    """
+
+    def __init__(self, mean: Sequence[float], scale: Sequence[float]) -> None:
+        super().__init__()
+        self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32))
+        self.register_buffer("scale", torch.as_tensor(scale, dtype=torch.float32))
+        self.out_features = len(self.mean)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return (x - self.mean) / self.scale  # (batch, n)
+
+
 class TabularInput(nn.Module):
     """One embedding table per categorical column and a learnt projection of the numeric ones.
 
-    The input holds the (standardised) numeric columns first, then one integer
-    code per categorical column stored as a float; the output concatenates the
-    projected numeric columns and the embeddings, as the inputs of seed 004's
-    models are embedded and projected into one latent space.
+    The input holds the numeric columns first, then one integer code per
+    categorical column stored as a float; the output concatenates the
+    standardised, projected numeric columns and the embeddings, as the inputs
+    of seed 004's models are embedded and projected into one latent space.
 
     Shape: ``(batch, n_numeric + n_categorical) -> (batch, n_numeric + sum(embedding_dims))``.
 
     Parameters
     ----------
-    n_numeric : int
-        Number of numeric columns (projected by a square linear layer).
+    standardize : Standardize
+        The numeric columns' standardisation (its width is their number).
     cardinalities : sequence of int
         Number of codes of each categorical column.
     embedding_dims : sequence of int
@@ -29,11 +50,16 @@ class TabularInput(nn.Module):
     """
 
     def __init__(
-        self, n_numeric: int, cardinalities: Sequence[int], embedding_dims: Sequence[int]
+        self,
+        standardize: Standardize,
+        cardinalities: Sequence[int],
+        embedding_dims: Sequence[int],
     ) -> None:
         super().__init__()
         if len(cardinalities) != len(embedding_dims):
             raise ValueError("cardinalities and embedding_dims must have the same length.")
+        n_numeric = standardize.out_features
+        self.standardize = standardize
         self.projection = nn.Linear(n_numeric, n_numeric) if n_numeric else None
         self.embeddings = nn.ModuleList(
             nn.Embedding(n_codes, dim) for n_codes, dim in zip(cardinalities, embedding_dims)
@@ -44,7 +70,8 @@ class TabularInput(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         parts = []
         if self.projection is not None:
-            parts.append(self.projection(x[:, : self.n_numeric]))  # (batch, n_numeric)
+            numeric = self.standardize(x[:, : self.n_numeric])  # (batch, n_numeric)
+            parts.append(self.projection(numeric))  # (batch, n_numeric)
         codes = x[:, self.n_numeric :].long()  # (batch, n_categorical)
         parts += [table(codes[:, j]) for j, table in enumerate(self.embeddings)]  # (batch, d_j)
         return torch.cat(parts, dim=1)  # (batch, out_features)
@@ -58,7 +85,7 @@ class WithInputLayer(nn.Module):
     Parameters
     ----------
     input_layer : nn.Module
-        :class:`TabularInput`, or ``nn.Identity`` for numeric inputs.
+        :class:`TabularInput`, or :class:`Standardize` for numeric inputs.
     model : nn.Module
         The multi-task architecture.
     """
