@@ -18,7 +18,8 @@ $(BIN)/.installed: pyproject.toml
 setup: $(BIN)/.installed
 
 demo: setup
-	$(BIN)/python -m sklearn_mtl
+	$(BIN)/python -m benchmarks run synthetic --quick
+	$(BIN)/python -m benchmarks run adult --quick
 
 test: setup
 	$(BIN)/python -m pytest
@@ -29,6 +30,6 @@ lint: setup
 
 benchmark: setup
 	$(BIN)/python -m pip install --quiet -e ".[benchmark]"
-	$(BIN)/python benchmarks/throughput.py
-	$(BIN)/python benchmarks/linear.py
-	$(BIN)/python benchmarks/adult.py
+	for name in synthetic adult esmm linear weighting throughput; do \
+		$(BIN)/python -m benchmarks run $$name --full || exit 1; \
+	done
