@@ -43,12 +43,13 @@ def load():
 
 
 def run_seed(X, Y, seed, args):
+    network = {**NETWORK, "max_epochs": args.epochs}
     X_train, X_test, Y_train, Y_test = train_test_split(
         X, Y, test_size=0.3, random_state=seed, stratify=Y[:, 0] + Y[:, 1]
     )
     eligible_test = Y_test[:, 0] == 1
     scores = {}
-    esmm = ESMMClassifier(bottom_units=(64,), random_state=seed, **NETWORK).fit(X_train, Y_train)
+    esmm = ESMMClassifier(bottom_units=(64,), random_state=seed, **network).fit(X_train, Y_train)
     p_ctcvr = esmm.predict_proba(X_test)[1][:, 1]
     scores["ESMM"] = {
         "cvr_auc": roc_auc_score(
@@ -57,9 +58,9 @@ def run_seed(X, Y, seed, args):
         "ctcvr_auc": roc_auc_score(Y_test[:, 1], p_ctcvr),
     }
     # BASE: a CTR model on all rows and a CVR model on the clicked (eligible) rows only
-    ctr = SharedBottomClassifier((64,), random_state=seed, **NETWORK).fit(X_train, Y_train[:, 0])
+    ctr = SharedBottomClassifier((64,), random_state=seed, **network).fit(X_train, Y_train[:, 0])
     eligible = Y_train[:, 0] == 1
-    cvr = SharedBottomClassifier((64,), random_state=seed, **NETWORK)
+    cvr = SharedBottomClassifier((64,), random_state=seed, **network)
     cvr.fit(X_train[eligible], Y_train[eligible, 1])
     p_cvr = cvr.predict_proba(X_test)[:, 1]
     scores["BASE (independent CTR, CVR)"] = {
@@ -72,7 +73,6 @@ def run_seed(X, Y, seed, args):
 def run(args) -> dict:
     X, Y = load()
     X, Y = X[: args.rows], Y[: args.rows]
-    NETWORK["max_epochs"] = args.epochs
     per_seed = []
     for seed in range(args.seeds):
         per_seed.append(run_seed(X, Y, seed, args))
@@ -83,8 +83,9 @@ def run(args) -> dict:
             values = np.array([s[model][metric] for s in per_seed])
             results.append({"model": model, "metric": metric, "mean": float(values.mean()),
                             "std": float(values.std()), "per_seed": values.tolist()})  # fmt: skip
-    return {"benchmark": "esmm", "config": {"seeds": args.seeds, "network": {
-        k: list(v) if isinstance(v, tuple) else v for k, v in NETWORK.items()}},
+    network = {**NETWORK, "max_epochs": args.epochs}
+    return {"benchmark": "esmm", "config": {"seeds": args.seeds, "rows": len(X), "network": {
+        k: list(v) if isinstance(v, tuple) else v for k, v in network.items()}},
         "results": results}  # fmt: skip
 
 

@@ -115,7 +115,3 @@ class Logistic:
         if np.any(p < 0) or np.any(p > 1):
             return -np.inf
         return float(-np.sum(s * (xlogy(p, p) + xlogy(1 - p, 1 - p))))
-
-
-DATAFITS: dict[str, type] = {"squared_error": Quadratic, "log_loss": Logistic}
-"""Datafit classes by the name of their loss."""

@@ -75,9 +75,6 @@ class DesignObjective:
         grad_b = grad_Z.sum(axis=0) if self.fit_intercept else np.zeros_like(b)
         return self.X.T @ grad_Z, grad_b
 
-    def value(self, W: np.ndarray, b: np.ndarray) -> float:
-        return self.datafit.value(self.X @ W + b)
-
     def dual_gap(self, W: np.ndarray, b: np.ndarray, penalty) -> tuple[float, float]:
         """Return ``(primal, gap)`` at ``(W, b)``."""
         datafit = self.datafit
@@ -134,9 +131,6 @@ class GramObjective:
 
     def gradient(self, W: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return self.G @ W - self.C, np.zeros_like(b)
-
-    def value(self, W: np.ndarray, b: np.ndarray) -> float:
-        return 0.5 * float(np.vdot(W, self.G @ W)) - float(np.vdot(W, self.C)) + 0.5 * self.c0
 
     def dual_gap(self, W: np.ndarray, b: np.ndarray, penalty) -> tuple[float, float]:
         """Return ``(primal, gap)``, for ``Theta = -kappa * s * residual``."""

@@ -34,11 +34,12 @@ class TaskWeighting(nn.Module):
         self.task_types = list(task_types)
         self.n_tasks = len(task_types)
         self.register_buffer("loss_sum", torch.zeros(self.n_tasks))
+        self.register_buffer("ones", torch.ones(self.n_tasks))
         self.n_batches = 0
 
     def weights(self) -> Tensor:
         """The weights of the task losses in use now, shape ``(n_tasks,)``."""
-        return torch.ones(self.n_tasks, device=self.loss_sum.device)
+        return self.ones  # a buffer: no allocation per training step
 
     def combine(self, task_losses: Tensor) -> Tensor:
         """The scalar training objective of a batch."""
