@@ -16,7 +16,10 @@ states which of the paper's four claims held:
 (c) both mixture-of-experts models beat Shared-Bottom on average;
 (d) Shared-Bottom's final losses spread far more across runs.
 
-Run ``python -m benchmarks run synthetic --quick`` (or ``--full``: 200 runs).
+Run ``python -m benchmarks run synthetic --quick`` (or ``--full``: 200 runs;
+add ``-- --jobs 2`` to run them in two processes). Each finished (model,
+correlation) is kept in ``<output>.partial.jsonl``, so an interrupted run picks
+up where it stopped.
 """
 
 from __future__ import annotations
@@ -66,46 +69,77 @@ def train_once(name, correlation, lr, seed, args):
     return history[:, "valid_loss"], len(history[0, "batches"]), r2
 
 
+def _train_in_worker(name, correlation, lr, seed, args):
+    """``train_once`` with one torch thread, so parallel runs do not share cores."""
+    import torch
+
+    torch.set_num_threads(1)
+    return train_once(name, correlation, lr, seed, args)
+
+
+def train_many(jobs, args):
+    """Every ``(name, correlation, lr, seed)`` of ``jobs``, in ``args.jobs`` processes."""
+    if args.jobs == 1:
+        return [train_once(*job, args) for job in jobs]
+    from joblib import Parallel, delayed
+
+    return Parallel(n_jobs=args.jobs)(delayed(_train_in_worker)(*job, args) for job in jobs)
+
+
 def choose_lr(name, correlation, args) -> float:
     """The learning rate with the lowest mean final validation loss over the first runs."""
-    losses = {}
-    for lr in LEARNING_RATES:
-        finals = [train_once(name, correlation, lr, s, args)[0][-1] for s in range(args.lr_runs)]
-        losses[lr] = np.mean(finals)
+    jobs = [(name, correlation, lr, s) for lr in LEARNING_RATES for s in range(args.lr_runs)]
+    finals = [curve[-1] for curve, _, _ in train_many(jobs, args)]
+    losses = {
+        lr: np.mean(finals[i * args.lr_runs : (i + 1) * args.lr_runs])
+        for i, lr in enumerate(LEARNING_RATES)
+    }
     return min(losses, key=losses.get)
 
 
-def run(args) -> dict:
+def run(args, checkpoint: Path | None = None) -> dict:
+    """Every (correlation, model); finished ones are appended to ``checkpoint`` (JSON lines)
+    and read back from it, so an interrupted full run resumes where it stopped."""
+    settings = {key: getattr(args, key) for key in ("runs", "n_samples", "epochs", "lr_runs")}
+    done = {}
+    if checkpoint is not None and checkpoint.exists():
+        for line in checkpoint.read_text().splitlines():
+            record = json.loads(line)
+            if record["settings"] == settings:  # a run with other settings is not resumed
+                done[record["model"], record["correlation"]] = record
     results = []
     for correlation in args.correlations:
         for name in MODELS:
+            if (name, correlation) in done:
+                results.append(done[name, correlation])
+                print(f"  correlation {correlation}, {name}: resumed", file=sys.stderr)
+                continue
             start = time.perf_counter()
             lr = choose_lr(name, correlation, args)
-            curves, r2 = [], []
-            for seed in range(args.runs):
-                curve, steps_per_epoch, task_r2 = train_once(
-                    name, correlation, lr, 1000 + seed, args
-                )
-                curves.append(curve)
-                r2.append(task_r2)
-            curves = np.array(curves)  # (runs, epochs)
+            runs = train_many([(name, correlation, lr, 1000 + s) for s in range(args.runs)], args)
+            curves = np.array([curve for curve, _, _ in runs])  # (runs, epochs)
             results.append(
                 {
                     "model": name,
                     "correlation": correlation,
                     "lr": lr,
-                    "steps_per_epoch": steps_per_epoch,
+                    "steps_per_epoch": runs[0][1],
                     "mean_curve": curves.mean(axis=0).tolist(),
                     "final_losses": curves[:, -1].tolist(),
                     "final_mean": float(curves[:, -1].mean()),
                     "final_std": float(curves[:, -1].std()),
-                    "final_r2_per_task": np.mean(r2, axis=0).tolist(),
+                    "final_r2_per_task": np.mean([r2 for _, _, r2 in runs], axis=0).tolist(),
                     "seconds": time.perf_counter() - start,
+                    "settings": settings,
                 }
             )
+            if checkpoint is not None:
+                with checkpoint.open("a") as file:
+                    file.write(json.dumps(results[-1]) + "\n")
             print(
                 f"  correlation {correlation}, {name}: lr {lr:g}, final validation loss "
-                f"{results[-1]['final_mean']:.4f} ± {results[-1]['final_std']:.4f}",
+                f"{results[-1]['final_mean']:.4f} ± {results[-1]['final_std']:.4f} "
+                f"({results[-1]['seconds']:.0f} s)",
                 file=sys.stderr,
                 flush=True,
             )
@@ -198,6 +232,9 @@ def parse_args(argv=None):
     parser.add_argument("--lr-runs", type=int)
     parser.add_argument("--correlations", type=float, nargs="+", default=[1.0, 0.9, 0.5])
     parser.add_argument("--device", default="cpu")
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="runs in parallel processes (one torch thread each)"
+    )
     parser.add_argument("--output", type=Path, default=None, help="JSON file to write")
     args = parser.parse_args(argv)
     for key, value in PRESETS[args.preset].items():
@@ -208,15 +245,17 @@ def parse_args(argv=None):
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
-    report = run(args)
-    table = format_table(report)
-    print(table)
     output = args.output or RESULTS / f"synthetic-{args.preset}.json"
     output.parent.mkdir(parents=True, exist_ok=True)
+    checkpoint = output.with_suffix(".partial.jsonl")
+    report = run(args, checkpoint)
+    table = format_table(report)
+    print(table)
     report["config"]["output"] = str(output.name)
     output.write_text(json.dumps(report, indent=2))
     output.with_suffix(".md").write_text(table + "\n")
     plot(report, output.with_suffix(""))
+    checkpoint.unlink(missing_ok=True)
     print(f"wrote {output}, its .md table and -curves.png / -trainability.png figures")
     return report
 

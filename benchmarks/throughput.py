@@ -1,13 +1,19 @@
-"""Training throughput: ``MMoEClassifier.fit`` against a hand-written PyTorch loop.
+"""Throughput of every architecture's ``fit`` and ``predict_proba`` against hand-written loops.
 
-Both train the same module (``sklearn_mtl.nn.MMoE``) with Adam and binary
-cross-entropy on the same data for the same number of epochs. The hand-written
-loop is the floor: tensors built once, a ``randperm`` per epoch, slices per
-batch, no validation, no callbacks. Repeats are interleaved and medians
-reported, since this machine's timings vary by 10-25 %.
+For each architecture the estimator and a hand-written PyTorch loop train the
+same module (the one the estimator builds) with Adam and binary cross-entropy
+on the same data for the same number of epochs. The hand-written loop is the
+floor: tensors built once, a ``randperm`` per epoch, slices per batch, no
+validation, no callbacks. Inference is timed the same way: ``predict_proba``
+on every row against ``sigmoid(module(batch))`` under ``torch.no_grad``, both
+in batches of the training batch size. Where DeepCTR-Torch is installed (the
+``benchmark`` extra), its ``MMOE`` with the same experts, gates and towers is
+timed too: its ``fit`` and ``predict`` on the same data.
 
-Run ``python benchmarks/throughput.py`` (CPU, the issue's sizes) or
-``python benchmarks/throughput.py --device cuda --batch-size 1024 8192``.
+Repeats are interleaved and medians reported, since this machine's timings vary
+by 10-25 %. Run ``python benchmarks/throughput.py`` (CPU, 200k x 100 rows) or
+``python benchmarks/throughput.py --device cuda --n-samples 2000000
+--batch-size 1024 8192``.
 """
 
 from __future__ import annotations
@@ -24,56 +30,34 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from sklearn_mtl import MMoEClassifier
+from sklearn_mtl import (
+    CrossStitchClassifier,
+    ESMMClassifier,
+    MMoEClassifier,
+    OMoEClassifier,
+    PLEClassifier,
+    SharedBottomClassifier,
+)
 from sklearn_mtl.datasets import make_task_pair
-from sklearn_mtl.nn import MMoE
 
 RESULTS = Path(__file__).resolve().parent / "results"
+HAND_WRITTEN = "hand-written loop"
+PEER = "DeepCTR-Torch MMOE"
 
 
-def model_params(args) -> dict:
+def architectures(args) -> dict:
+    """Every architecture at the sizes of ``args``: layers of ``expert_units`` everywhere."""
+    units, towers = tuple(args.expert_units), tuple(args.tower_units)
     return {
-        "n_experts": args.n_experts,
-        "expert_units": tuple(args.expert_units),
-        "tower_units": tuple(args.tower_units),
+        "MMoE": MMoEClassifier(args.n_experts, expert_units=units, tower_units=towers),
+        "OMoE": OMoEClassifier(args.n_experts, expert_units=units, tower_units=towers),
+        "Shared-Bottom": SharedBottomClassifier(bottom_units=units, tower_units=towers),
+        "PLE": PLEClassifier(
+            2, n_shared_experts=4, n_levels=2, expert_units=units, tower_units=towers
+        ),
+        "Cross-Stitch": CrossStitchClassifier(column_units=units, tower_units=towers),
+        "ESMM": ESMMClassifier(bottom_units=units, tower_units=towers),
     }
-
-
-def fit_estimator(X, Y, args, batch_size) -> float:
-    model = MMoEClassifier(
-        **model_params(args),
-        max_epochs=args.epochs,
-        batch_size=batch_size,
-        lr=1e-3,
-        device=args.device,
-        random_state=0,
-    )
-    start = time.perf_counter()
-    model.fit(X, Y)
-    _synchronize(args.device)
-    return time.perf_counter() - start
-
-
-def fit_hand_written(X, Y, args, batch_size) -> float:
-    start = time.perf_counter()
-    torch.manual_seed(0)
-    device = torch.device(args.device)
-    module = MMoE(X.shape[1], [1] * Y.shape[1], **model_params(args)).to(device)
-    optimizer = torch.optim.Adam(module.parameters(), lr=1e-3)
-    inputs = torch.as_tensor(X, dtype=torch.float32, device=device)
-    targets = torch.as_tensor(Y, dtype=torch.float32, device=device)
-    n = len(inputs)
-    module.train()
-    for _ in range(args.epochs):
-        order = torch.randperm(n, device=device)
-        for first in range(0, n, batch_size):
-            index = order[first : first + batch_size]
-            optimizer.zero_grad()
-            loss = F.binary_cross_entropy_with_logits(module(inputs[index]), targets[index])
-            loss.backward()
-            optimizer.step()
-    _synchronize(args.device)
-    return time.perf_counter() - start
 
 
 def _synchronize(device: str) -> None:
@@ -81,41 +65,172 @@ def _synchronize(device: str) -> None:
         torch.cuda.synchronize()
 
 
-VARIANTS = {"hand-written loop": fit_hand_written, "MMoEClassifier.fit": fit_estimator}
+def _timed(function, *arguments, device):
+    """The wall time of ``function(*arguments)``, the device's queue drained."""
+    _synchronize(device)
+    start = time.perf_counter()
+    function(*arguments)
+    _synchronize(device)
+    return time.perf_counter() - start
 
 
-def run(args) -> dict:
+class Estimator:
+    """The package's estimator: ``fit`` then ``predict_proba``."""
+
+    name = "estimator"
+
+    def __init__(self, estimator, args, batch_size):
+        self.model = estimator.set_params(
+            max_epochs=args.epochs, batch_size=batch_size, lr=1e-3, device=args.device,
+            random_state=0,
+        )  # fmt: skip
+
+    def fit(self, X, Y):
+        self.model.fit(X, Y)
+
+    def predict_proba(self, X):
+        return self.model.predict_proba(X)
+
+
+class HandWritten:
+    """The floor: the estimator's own module trained and applied by a minimal loop."""
+
+    name = HAND_WRITTEN
+
+    def __init__(self, estimator, args, batch_size):
+        self.estimator, self.args, self.batch_size = estimator, args, batch_size
+
+    def fit(self, X, Y):
+        torch.manual_seed(0)
+        device = torch.device(self.args.device)
+        module = self.estimator._build_module(X.shape[1], [1] * Y.shape[1]).to(device)
+        optimizer = torch.optim.Adam(module.parameters(), lr=1e-3)
+        inputs = torch.as_tensor(X, device=device)
+        targets = torch.as_tensor(Y, dtype=torch.float32, device=device)
+        module.train()
+        for _ in range(self.args.epochs):
+            order = torch.randperm(len(inputs), device=device)
+            for first in range(0, len(inputs), self.batch_size):
+                index = order[first : first + self.batch_size]
+                optimizer.zero_grad()
+                loss = F.binary_cross_entropy_with_logits(module(inputs[index]), targets[index])
+                loss.backward()
+                optimizer.step()
+        self.module = module
+
+    def predict_proba(self, X):
+        self.module.eval()
+        inputs = torch.as_tensor(X, device=self.args.device)
+        with torch.no_grad():
+            return torch.cat(
+                [
+                    torch.sigmoid(self.module(inputs[first : first + self.batch_size]))
+                    for first in range(0, len(inputs), self.batch_size)
+                ]
+            ).cpu()
+
+
+class DeepCTRTorch:
+    """DeepCTR-Torch's MMOE: the same experts, one linear gate per task, the same towers."""
+
+    name = PEER
+
+    def __init__(self, estimator, args, batch_size):
+        self.args, self.batch_size = args, batch_size
+
+    def fit(self, X, Y):
+        from deepctr_torch.inputs import DenseFeat
+        from deepctr_torch.models import MMOE
+
+        self.features = [f"x{j}" for j in range(X.shape[1])]
+        self.model = MMOE(
+            [DenseFeat(name, 1) for name in self.features],
+            num_experts=self.args.n_experts,
+            expert_dnn_hidden_units=tuple(self.args.expert_units),
+            gate_dnn_hidden_units=(),
+            tower_dnn_hidden_units=tuple(self.args.tower_units),
+            task_types=("binary",) * Y.shape[1],
+            task_names=tuple(f"task{t}" for t in range(Y.shape[1])),
+            device=self.args.device,
+            seed=0,
+        )
+        self.model.compile("adam", loss="binary_crossentropy")
+        self.model.fit(self._inputs(X), Y.astype(np.float32), batch_size=self.batch_size,
+                       epochs=self.args.epochs, verbose=0)  # fmt: skip
+
+    def predict_proba(self, X):
+        return self.model.predict(self._inputs(X), batch_size=self.batch_size)
+
+    def _inputs(self, X):
+        return {name: X[:, j] for j, name in enumerate(self.features)}
+
+
+def peer_available() -> bool:
+    try:
+        import deepctr_torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def task_data(args):
+    """Two binary tasks from ``make_task_pair``; ESMM gets a funnel (conversion implies click)."""
     X, Y = make_task_pair(
         args.n_samples, 0.5, n_features=args.n_features, target="binary", random_state=0
     )
-    X = X.astype(np.float32)
+    funnel = np.column_stack([Y[:, 0], Y[:, 0] * Y[:, 1]])
+    return X.astype(np.float32), Y, funnel
+
+
+def n_parameters(estimator, X, Y) -> int:
+    module = estimator._build_module(X.shape[1], [1] * Y.shape[1])
+    return sum(p.numel() for p in module.parameters())
+
+
+def run(args) -> dict:
+    X, Y, funnel = task_data(args)
+    variants = [HandWritten, Estimator]
     results = []
-    for batch_size in args.batch_size:
-        for variant in VARIANTS.values():  # warm-up: allocator, kernels, thread pools
-            variant(X[: 4 * batch_size], Y[: 4 * batch_size], args, batch_size)
-        times: dict[str, list[float]] = {name: [] for name in VARIANTS}
-        for repeat in range(args.repeats):
-            for name, variant in VARIANTS.items():
-                times[name].append(variant(X, Y, args, batch_size))
-            print(
-                f"  batch {batch_size}, repeat {repeat + 1}/{args.repeats}: "
-                + ", ".join(f"{name} {t[-1]:.2f} s" for name, t in times.items()),
-                file=sys.stderr,
-            )
-        rows = args.n_samples * args.epochs
-        medians = {name: statistics.median(t) for name, t in times.items()}
-        floor = medians["hand-written loop"]
-        for name, median in medians.items():
-            results.append(
-                {
-                    "batch_size": batch_size,
-                    "variant": name,
-                    "median_seconds": median,
-                    "rows_per_second": rows / median,
-                    "time_vs_hand_written": median / floor,
-                    "seconds": times[name],
-                }
-            )
+    for name, estimator in architectures(args).items():
+        if name not in args.architectures:
+            continue
+        targets = funnel if name == "ESMM" else Y
+        runners = variants + ([DeepCTRTorch] if name == "MMoE" and args.peer else [])
+        for batch_size in args.batch_size:
+            for runner in runners:  # warm-up: allocator, kernels, thread pools
+                warm = runner(estimator, args, batch_size)
+                warm.fit(X[: 4 * batch_size], targets[: 4 * batch_size])
+                warm.predict_proba(X[: 4 * batch_size])
+            times = {(r.name, phase): [] for r in runners for phase in ("fit", "predict_proba")}
+            for repeat in range(args.repeats):
+                for runner_class in runners:
+                    runner = runner_class(estimator, args, batch_size)
+                    seconds = _timed(runner.fit, X, targets, device=args.device)
+                    times[runner.name, "fit"].append(seconds)
+                    seconds = _timed(runner.predict_proba, X, device=args.device)
+                    times[runner.name, "predict_proba"].append(seconds)
+                print(
+                    f"  {name}, batch {batch_size}, repeat {repeat + 1}/{args.repeats}: "
+                    + ", ".join(f"{v} {p} {t[-1]:.2f} s" for (v, p), t in times.items()),
+                    file=sys.stderr,
+                    flush=True,
+                )
+            medians = {key: statistics.median(t) for key, t in times.items()}
+            for (variant, phase), median in medians.items():
+                rows = args.n_samples * (args.epochs if phase == "fit" else 1)
+                results.append(
+                    {
+                        "architecture": name,
+                        "parameters": n_parameters(estimator, X, targets),
+                        "batch_size": batch_size,
+                        "variant": variant,
+                        "phase": phase,
+                        "median_seconds": median,
+                        "rows_per_second": rows / median,
+                        "time_vs_hand_written": median / medians[HAND_WRITTEN, phase],
+                        "seconds": times[variant, phase],
+                    }
+                )
     return {
         "benchmark": "throughput",
         "config": {
@@ -133,12 +248,13 @@ def run(args) -> dict:
 
 def format_table(report: dict) -> str:
     lines = [
-        "| batch | variant | rows/s | time vs hand-written |",
-        "|---:|---|---:|---:|",
+        "| architecture | parameters | batch | phase | variant | rows/s | time vs hand-written |",
+        "|---|---:|---:|---|---|---:|---:|",
     ]
     for row in report["results"]:
         lines.append(
-            f"| {row['batch_size']} | {row['variant']} | {row['rows_per_second']:,.0f} "
+            f"| {row['architecture']} | {row['parameters']:,} | {row['batch_size']} "
+            f"| {row['phase']} | {row['variant']} | {row['rows_per_second']:,.0f} "
             f"| {row['time_vs_hand_written']:.3f} |"
         )
     return "\n".join(lines)
@@ -155,8 +271,18 @@ def parse_args(argv=None):
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--device", default="cpu")
+    names = list(architectures(parser.parse_args([])))
+    parser.add_argument("--architectures", nargs="+", choices=names, default=names)
+    parser.add_argument(
+        "--no-peer", dest="peer", action="store_false", help="skip DeepCTR-Torch even if installed"
+    )
     parser.add_argument("--output", type=Path, default=None, help="JSON file to write")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.peer and not peer_available():
+        print("DeepCTR-Torch is not installed (pip install .[benchmark]); no peer row",
+              file=sys.stderr)  # fmt: skip
+        args.peer = False
+    return args
 
 
 def main(argv=None) -> dict:

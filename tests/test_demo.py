@@ -23,19 +23,39 @@ def test_demo_prints_a_row_per_model_and_task_type(capsys):
     assert "Adult census (load_adult, 500 training rows, 7 categorical columns embedded)" in out
 
 
-def test_throughput_benchmark_runs_end_to_end(tmp_path):
+def _run_throughput(tmp_path, *options):
     output = tmp_path / "throughput.json"
     command = [
         sys.executable, str(ROOT / "benchmarks" / "throughput.py"), "--n-samples", "2000",
         "--n-experts", "2", "--expert-units", "8", "--repeats", "1", "--epochs", "1",
-        "--output", str(output),
+        "--batch-size", "512", "--output", str(output), *options,
     ]  # fmt: skip
     result = subprocess.run(command, capture_output=True, text=True, check=True)
-    assert "| 1024 | MMoEClassifier.fit |" in result.stdout
-    report = json.loads(output.read_text())
-    variants = {row["variant"] for row in report["results"]}
-    assert variants == {"hand-written loop", "MMoEClassifier.fit"}
-    assert all(row["rows_per_second"] > 0 for row in report["results"])
+    return result.stdout, json.loads(output.read_text())["results"]
+
+
+def test_throughput_benchmark_runs_end_to_end(tmp_path):
+    stdout, results = _run_throughput(tmp_path, "--no-peer")
+    assert "| MMoE | 3,302 | 512 | fit | estimator |" in stdout
+    assert {row["architecture"] for row in results} == {
+        "MMoE", "OMoE", "Shared-Bottom", "PLE", "Cross-Stitch", "ESMM",
+    }  # fmt: skip
+    assert {(row["variant"], row["phase"]) for row in results} == {
+        (variant, phase)
+        for variant in ("hand-written loop", "estimator")
+        for phase in ("fit", "predict_proba")
+    }
+    assert all(row["rows_per_second"] > 0 for row in results)
+    floors = [row for row in results if row["variant"] == "hand-written loop"]
+    assert all(row["time_vs_hand_written"] == 1.0 for row in floors)
+
+
+def test_throughput_benchmark_times_the_deepctr_peer(tmp_path):
+    pytest.importorskip("deepctr_torch")
+    _, results = _run_throughput(tmp_path, "--architectures", "MMoE")
+    peer = [row for row in results if row["variant"] == "DeepCTR-Torch MMOE"]
+    assert {row["phase"] for row in peer} == {"fit", "predict_proba"}
+    assert all(row["rows_per_second"] > 0 for row in peer)
 
 
 def test_linear_benchmark_runs_end_to_end(tmp_path):
