@@ -48,10 +48,22 @@ BENCHMARKS = {
         False,
     ),
     "throughput": (
-        "MMoEClassifier.fit vs a hand-written PyTorch loop, rows per second",
+        "every architecture's fit and predict_proba vs hand-written loops (and DeepCTR-Torch)",
         ["--n-samples", "20000", "--repeats", "1"],
         [],
         True,
+    ),
+    "out_of_core": (
+        "partial_fit from Parquet 3x larger than the process's memory limit: rows/s, peak RSS",
+        ["--rows", "400000", "--row-group", "100000"],
+        [],
+        False,
+    ),
+    "scaling": (
+        "data-parallel training throughput vs processes; Dask search wall time vs workers",
+        ["--n-samples", "20000", "--processes", "1", "2", "--workers", "1", "2", "--grid", "4"],
+        [],
+        False,
     ),
 }
 

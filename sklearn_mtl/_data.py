@@ -81,19 +81,37 @@ class BatchLoader:
     shuffle : bool, default=False
         Draw a new row order for each pass (from torch's global generator,
         which the estimators seed).
+    shard : tuple of (int, int) or None, default=None
+        ``(rank, world_size)`` in data-parallel training: every process draws
+        the same row order (the same seed), cuts each batch of ``batch_size``
+        rows into ``world_size`` near-equal parts and yields part ``rank``,
+        so the processes together see the batches one process would. A last
+        batch with fewer rows than processes is skipped.
     """
 
-    def __init__(self, dataset: TensorBatchDataset, batch_size: int, shuffle=False):
+    def __init__(self, dataset: TensorBatchDataset, batch_size: int, shuffle=False, shard=None):
         self.dataset = dataset
         self.batch_size = batch_size
         self.shuffle = shuffle
+        self.shard = shard
 
     def __len__(self) -> int:
         return math.ceil(len(self.dataset) / self.batch_size)
 
     def __iter__(self):
         n = len(self.dataset)
-        if self.shuffle:
+        if self.shard is not None:
+            rank, world_size = self.shard
+            order = (
+                torch.randperm(n, device=self.dataset.device)
+                if self.shuffle
+                else torch.arange(n, device=self.dataset.device)
+            )
+            for start in range(0, n, self.batch_size):
+                batch = order[start : start + self.batch_size]
+                if len(batch) >= world_size:
+                    yield self.dataset[torch.tensor_split(batch, world_size)[rank]]
+        elif self.shuffle:
             order: Tensor = torch.randperm(n, device=self.dataset.device)
             for start in range(0, n, self.batch_size):
                 yield self.dataset[order[start : start + self.batch_size]]

@@ -100,7 +100,20 @@ default="from_dtype"
         ``task_weights``, per epoch) and ``task_weights_``.
 
     task_weights : array-like of shape (n_tasks,), default=None
-        The weights of ``loss_weighting="fixed"``."""
+        The weights of ``loss_weighting="fixed"``.
+
+    accelerator : accelerate.Accelerator or None, default=None
+        Data-parallel training (DistributedDataParallel: gloo on CPU, NCCL on
+        GPU) when the script runs under ``torchrun --nproc-per-node N`` or
+        ``accelerate launch``; through skorch's ``AccelerateMixin``. Every
+        process calls ``fit`` on the same data and trains on its share of
+        each batch: ``batch_size`` is the global batch, so the fitted
+        parameters equal a one-process fit's up to floating-point rounding.
+        Only the main process prints. The training device is the
+        accelerator's (``device`` must name the same kind: "cpu" or
+        "cuda"); ``loss_weighting`` must be "equal" or "fixed"; an int
+        ``random_state`` is advised (otherwise process 0's seed is sent to
+        the others). ``None`` trains in this process alone."""
 
 _FUNNEL = """\
     funnel : tuple (upper_task, lower_task) or None, default=None
@@ -172,8 +185,21 @@ _FIT = """\
 default=None
             Per-row (or per-row, per-task) weights of the loss."""
 
+_PARTIAL_FIT = """\
+        X : array-like of shape (n_samples, n_features)
+            A batch of inputs, with the columns of the first call.
+        y : array-like of shape (n_samples, n_tasks) or (n_samples,)
+            The batch's labels; NaN (or None) marks a missing one.
+        classes : list of n_tasks array-likes, or array-like, default=None
+            Every label of each task (one array for a 1-D ``y``). Required at
+            the first call; later calls may repeat it unchanged or omit it.
+        sample_weight : array-like of shape (n_samples,) or (n_samples, n_tasks), \
+default=None
+            Per-row (or per-row, per-task) weights of the loss."""
+
 DOCS = {
     "fit_parameters": _FIT,
+    "partial_fit_parameters": _PARTIAL_FIT,
     "tower_parameters": _TOWER,
     "funnel_parameters": _FUNNEL,
     "training_parameters": _TRAINING,

@@ -23,11 +23,11 @@ from skorch.callbacks import EarlyStopping, ProgressBar
 
 from . import nn
 from ._data import ShuffleSplitDataset, TensorBatchDataset
+from ._distributed import check_accelerator, distributed_net_options
 from ._docstrings import DOCS, fill_doc
 from ._inputs import InputEncoder, embedding_size
 from ._net import (
     MultiTaskCriterion,
-    MultiTaskNeuralNet,
     StopOnNonFiniteLoss,
     TaskValidationScores,
 )
@@ -35,7 +35,7 @@ from .losses import FunnelPenalty, MaskedMultiTaskLoss
 from .metrics import masked_r2_score, masked_subset_accuracy
 from .nn import ACTIVATIONS
 from .utils import check_multitask_sample_weight, check_multitask_y, task_name
-from .utils._sklearn import Interval, StrOptions, _fit_context
+from .utils._sklearn import HasMethods, Interval, StrOptions, _fit_context
 from .weighting import WEIGHTINGS, Fixed, RecordTaskWeights, TaskWeighting
 
 OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
@@ -46,6 +46,9 @@ OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
     "adagrad": torch.optim.Adagrad,
 }
 """Optimizer names accepted by the ``optimizer`` parameter."""
+
+PREDICT_CHUNK_ROWS = 65536
+"""Rows encoded at a time in prediction, so that a large ``X`` is not copied whole."""
 
 UNITS_CONSTRAINT = ["array-like", Interval(Integral, 1, None, closed="left")]
 
@@ -69,6 +72,7 @@ TRAINING_CONSTRAINTS = {
     "embedding_dim": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
     "loss_weighting": [StrOptions(set(WEIGHTINGS)), TaskWeighting],
     "task_weights": ["array-like", None],
+    "accelerator": [HasMethods(["prepare", "backward"]), None],
     "min_frequency": [
         Interval(Integral, 1, None, closed="left"),
         Interval(Real, 0, 1, closed="neither"),
@@ -109,7 +113,7 @@ class MultiTaskEstimatorMixin:
     def _forget_fit(self):
         """Drop every fitted attribute, so a failed ``fit`` leaves nothing behind."""
         fitted = [k for k in vars(self) if k.endswith("_") and not k.startswith("__")]
-        for name in fitted + ["_head_sizes", "_single_output", "_input_encoder"]:
+        for name in fitted + ["_head_sizes", "_single_output", "_input_encoder", "_seed"]:
             self.__dict__.pop(name, None)
 
 
@@ -123,8 +127,13 @@ class BaseMultiTaskNet(MultiTaskEstimatorMixin, BaseEstimator):
     def _build_module(self, n_features: int, head_sizes: list[int]) -> torch.nn.Module:
         raise NotImplementedError
 
-    def _encode_targets(self, y, missing, single_output):
-        """Return ``(encoded, task_types, head_sizes, fitted_attributes)``."""
+    def _encode_targets(self, y, missing, single_output, known=None):
+        """Return ``(encoded, task_types, head_sizes, fitted_attributes)``.
+
+        ``known`` holds fitted attributes (``classes_`` as a list per task,
+        target statistics, task types) to encode with instead of reading them
+        from ``y``: ``partial_fit`` passes the first call's.
+        """
         raise NotImplementedError
 
     def __sklearn_is_fitted__(self):
@@ -155,20 +164,23 @@ class BaseMultiTaskNet(MultiTaskEstimatorMixin, BaseEstimator):
             self._forget_fit()
             raise
 
-    def _fit(self, X, y, sample_weight):
+    def _fit(self, X, y, sample_weight, partial=False, classes=None):
+        """Build and train the net: ``max_epochs`` epochs, or one for ``partial_fit``."""
         X = self._check_inputs(X, reset=True)
         inputs = InputEncoder(self.categorical_features, self.min_frequency, type(self).__name__)
         X = inputs.fit_transform(X)
         y, missing, single_output = check_multitask_y(
             y, X.shape[0], estimator_name=type(self).__name__
         )
-        encoded, task_types, head_sizes, fitted = self._encode_targets(y, missing, single_output)
-        weight = check_multitask_sample_weight(sample_weight, *y.shape)
-        weight[missing] = 0.0
-        if not missing.any() and (weight == 1).all():
-            weight = None  # the loss takes its cheaper unweighted path
+        known = self._known_from_classes(classes, y.shape[1], single_output) if partial else None
+        encoded, task_types, head_sizes, fitted = self._encode_targets(
+            y, missing, single_output, known
+        )
+        weight = _loss_weights(sample_weight, missing)
         device = self._check_device()
         optimizer = self._check_optimizer()
+        weighting = self._make_weighting(task_types)
+        accelerator = check_accelerator(self.accelerator, device, weighting, type(self).__name__)
         funnel = FunnelPenalty.from_parameter(
             getattr(self, "funnel", None),
             getattr(self, "funnel_penalty", 0.0),
@@ -179,13 +191,14 @@ class BaseMultiTaskNet(MultiTaskEstimatorMixin, BaseEstimator):
         )
 
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        net_class, options, seed, device = distributed_net_options(accelerator, seed, device)
         cuda = [device] if device.type == "cuda" else []
         with torch.random.fork_rng(devices=cuda):
             torch.manual_seed(seed)
-            net = MultiTaskNeuralNet(
+            net = net_class(
                 module=self._build_network(inputs, head_sizes),
                 criterion=MultiTaskCriterion(
-                    MaskedMultiTaskLoss(task_types, head_sizes), self._make_weighting(task_types)
+                    MaskedMultiTaskLoss(task_types, head_sizes), weighting
                 ),
                 penalty=funnel,
                 optimizer=optimizer,
@@ -196,33 +209,95 @@ class BaseMultiTaskNet(MultiTaskEstimatorMixin, BaseEstimator):
                 iterator_train__shuffle=True,
                 train_split=(
                     ShuffleSplitDataset(self.validation_fraction, seed)
-                    if self.early_stopping
+                    if self.early_stopping and not partial
                     else None
                 ),
-                callbacks=self._make_callbacks(task_types, head_sizes),
+                callbacks=self._make_callbacks(task_types, head_sizes, partial),
                 # per-task lists stay in the history, out of the printed table
                 callbacks__print_log__keys_ignored=["task_weights", "train_task_losses"],
-                device=device,
                 verbose=self.verbose,
                 # On a GPU, read the batch losses once per epoch rather than
                 # stalling the device after every step; the progress bar shows
                 # them per batch, so it keeps the per-batch read.
                 loss_sync="epoch" if device.type == "cuda" and self.verbose < 2 else "batch",
+                **options,
             )
-            net.fit(TensorBatchDataset(X, encoded, weight, device=device), y=None)
+            dataset = TensorBatchDataset(X, encoded, weight, device=device)
+            if partial:
+                net.partial_fit(dataset, y=None, epochs=1)
+            else:
+                net.fit(dataset, y=None)
+        net.device = device  # an accelerated net trains with device=None; predict needs it
 
-        fitted.update(self._fitted_from_module(net.module_.model))
         fitted["is_categorical_"] = inputs.is_categorical
-        fitted["task_weights_"] = np.asarray(net.history[-1, "task_weights"])
         for name, value in fitted.items():
             setattr(self, name, value)
         self._input_encoder = inputs
         self._head_sizes = head_sizes
         self._single_output = single_output
+        self._seed = seed
         self.n_tasks_ = y.shape[1]
-        self.n_iter_ = len(net.history)
         self.net_ = net
+        return self._read_training_state()
+
+    def _read_training_state(self):
+        """The fitted attributes that change with every epoch, read off the net."""
+        self.__dict__.update(self._fitted_from_module(self.net_.module_.model))
+        self.task_weights_ = np.asarray(self.net_.history[-1, "task_weights"])
+        self.n_iter_ = len(self.net_.history)
         return self
+
+    def _partial_fit(self, X, y, classes, sample_weight):
+        """One epoch over ``(X, y)``; the first call builds the net, later ones continue."""
+        if not hasattr(self, "net_"):
+            try:
+                return self._fit(X, y, sample_weight, partial=True, classes=classes)
+            except BaseException:
+                self._forget_fit()
+                raise
+        X = self._encode_inputs(X)
+        y, missing, single_output = check_multitask_y(
+            y, X.shape[0], estimator_name=type(self).__name__
+        )
+        if y.shape[1] != self.n_tasks_ or single_output != self._single_output:
+            raise ValueError(
+                f"y has {y.shape[1]} task(s){' (1-D)' if single_output else ''} but "
+                f"{type(self).__name__} was first fitted with {self.n_tasks_}"
+                f"{' (1-D)' if self._single_output else ''}."
+            )
+        known = self._known_targets()
+        if classes is not None:
+            given = self._known_from_classes(classes, y.shape[1], single_output)["classes_"]
+            if any(not np.array_equal(a, b) for a, b in zip(given, known["classes_"])):
+                raise ValueError(
+                    f"classes={classes!r} is not the classes_ of the first partial_fit call "
+                    f"({self.classes_!r})."
+                )
+        encoded, *_ = self._encode_targets(y, missing, single_output, known)
+        weight = _loss_weights(sample_weight, missing)
+        device = self.net_.device
+        cuda = [device] if device.type == "cuda" else []
+        with torch.random.fork_rng(devices=cuda):
+            torch.manual_seed(self._seed + self.n_iter_)  # a new row order every call
+            self.net_.partial_fit(
+                TensorBatchDataset(X, encoded, weight, device=device), y=None, epochs=1
+            )
+        return self._read_training_state()
+
+    def _known_from_classes(self, classes, n_tasks: int, single_output: bool):
+        """``known`` targets of a first ``partial_fit`` call (none for regressors)."""
+        return None
+
+    def _known_targets(self) -> dict:
+        """The fitted target encoding, as ``_encode_targets(known=...)`` takes it."""
+        known = {
+            name: getattr(self, name)
+            for name in ("task_types_", "target_mean_", "target_scale_")
+            if hasattr(self, name)
+        }
+        if hasattr(self, "classes_"):
+            known["classes_"] = self._task_classes()
+        return known
 
     def _build_network(self, inputs: InputEncoder, head_sizes: list[int]) -> nn.WithInputLayer:
         """The architecture behind an embedding layer when ``X`` has categorical columns."""
@@ -257,17 +332,16 @@ class BaseMultiTaskNet(MultiTaskEstimatorMixin, BaseEstimator):
         ``function`` returns a tensor or a list of tensors; the result is the
         concatenation over batches, as float64 arrays (a list for a list).
         """
-        X = self._encode_inputs(X)
         module, device = self.net_.module_, self.net_.device
         training = module.training
         module.eval()
+        outputs = []
         try:
             with torch.no_grad():
-                batches = (
-                    torch.as_tensor(X[i : i + self.batch_size], device=device)
-                    for i in range(0, len(X), self.batch_size)
-                )
-                outputs = [function(module.model, module.input_layer(x)) for x in batches]
+                for encoded in self._encoded_chunks(X):
+                    for i in range(0, len(encoded), self.batch_size):
+                        x = torch.as_tensor(encoded[i : i + self.batch_size], device=device)
+                        outputs.append(function(module.model, module.input_layer(x)))
         finally:
             module.train(training)
         if isinstance(outputs[0], list):
@@ -321,12 +395,12 @@ class BaseMultiTaskNet(MultiTaskEstimatorMixin, BaseEstimator):
         weighting.setup(task_types)
         return weighting
 
-    def _make_callbacks(self, task_types, head_sizes) -> list:
+    def _make_callbacks(self, task_types, head_sizes, partial=False) -> list:
         callbacks = [
             ("stop_on_non_finite_loss", StopOnNonFiniteLoss()),
             ("record_task_weights", RecordTaskWeights()),
         ]
-        if self.early_stopping:
+        if self.early_stopping and not partial:
             callbacks.append(("task_scores", TaskValidationScores(task_types, head_sizes)))
             callbacks.append(
                 (
@@ -345,9 +419,24 @@ class BaseMultiTaskNet(MultiTaskEstimatorMixin, BaseEstimator):
 
     def _predict_outputs(self, X) -> np.ndarray:
         """Raw network outputs, shape ``(n_samples, sum(head_sizes))``."""
-        X = self._encode_inputs(X)
-        dataset = TensorBatchDataset(X, device=self.net_.device)
-        return self.net_.forward(dataset).numpy().astype(np.float64)
+        outputs = [
+            self.net_.forward(TensorBatchDataset(encoded, device=self.net_.device))
+            for encoded in self._encoded_chunks(X)
+        ]
+        return torch.cat(outputs).numpy().astype(np.float64)
+
+    def _encoded_chunks(self, X):
+        """``X`` checked, then encoded ``PREDICT_CHUNK_ROWS`` rows at a time.
+
+        Prediction needs memory for ``X``, the outputs and one encoded chunk,
+        not for an encoded copy of the whole of ``X``.
+        """
+        check_is_fitted(self)
+        X = self._check_inputs(X, reset=False)
+        rows = max(self.batch_size, PREDICT_CHUNK_ROWS)
+        for start in range(0, X.shape[0], rows):
+            part = X.iloc[start : start + rows] if hasattr(X, "iloc") else X[start : start + rows]
+            yield self._input_encoder.transform(part)
 
 
 def _silent(*args, **kwargs):
@@ -365,15 +454,19 @@ class MultiTaskClassifierMixin(ClassifierMixin):
     task has one logit, a ``C``-class task ``C`` logits.
     """
 
-    def _encode_targets(self, y, missing, single_output):
+    def _encode_targets(self, y, missing, single_output, known=None):
         encoded = np.zeros(y.shape, dtype=np.float32)
         classes, task_types, head_sizes = [], [], []
         for t in range(y.shape[1]):
             rows = ~missing[:, t] if missing[:, t].any() else slice(None)
             labels = _natural_dtype(y[rows, t])
-            task_classes = np.unique(labels)
-            # The label type depends only on the set of values: check the few uniques.
-            check_classification_targets(task_classes)
+            if known is None:
+                task_classes = np.unique(labels)
+                # The label type depends only on the set of values: check the few uniques.
+                check_classification_targets(task_classes)
+            else:
+                task_classes = known["classes_"][t]
+                _check_labels_in_classes(labels, task_classes, task_name(t, single_output))
             if len(task_classes) < 2:
                 raise ValueError(
                     f"{task_name(t, single_output)} of y has one class only "
@@ -397,6 +490,9 @@ class MultiTaskClassifierMixin(ClassifierMixin):
 
     def _task_classes(self):
         return [self.classes_] if self._single_output else self.classes_
+
+    def _known_from_classes(self, classes, n_tasks, single_output):
+        return {"classes_": _classes_per_task(classes, n_tasks, single_output, type(self).__name__)}
 
     def predict_proba(self, X):
         """Class probabilities of every task.
@@ -487,6 +583,45 @@ def stack_task_columns(columns: list[np.ndarray]) -> np.ndarray:
     return stacked
 
 
+def _loss_weights(sample_weight, missing: np.ndarray) -> np.ndarray | None:
+    """Per-row, per-task loss weights, zero on missing labels; None when all are one."""
+    weight = check_multitask_sample_weight(sample_weight, *missing.shape)
+    weight[missing] = 0.0
+    if not missing.any() and (weight == 1).all():
+        return None  # the loss takes its cheaper unweighted path
+    return weight
+
+
+def _check_labels_in_classes(labels: np.ndarray, classes: np.ndarray, name: str) -> None:
+    """Every label of a later ``partial_fit`` batch must be one of the task's classes."""
+    try:
+        unknown = np.setdiff1d(np.unique(labels), classes)
+    except TypeError:  # labels and classes of incomparable types
+        unknown = np.unique(labels.astype(str))
+    if unknown.size:
+        raise ValueError(
+            f"{name} of y has label(s) {unknown.tolist()[:5]!r} that are not among its "
+            f"classes {classes.tolist()!r}; give every class in the first partial_fit "
+            "call's classes=."
+        )
+
+
+def _classes_per_task(classes, n_tasks: int, single_output: bool, estimator: str) -> list:
+    """``classes=`` of a first ``partial_fit`` call as one sorted array per task."""
+    if classes is None:
+        raise ValueError(
+            f"{estimator}.partial_fit needs classes= at its first call: every label of "
+            "each task, as a list of n_tasks arrays (one array for a 1-D y)."
+        )
+    per_task = [classes] if single_output else list(classes)
+    if len(per_task) != n_tasks:
+        raise ValueError(
+            f"classes has {len(per_task)} entries but y has {n_tasks} task(s); give one "
+            "array of labels per task."
+        )
+    return [None if c is None else _natural_dtype(np.unique(np.asarray(c))) for c in per_task]
+
+
 def _natural_dtype(labels: np.ndarray) -> np.ndarray:
     """An object column whose labels share one type, as an array of that type.
 
@@ -501,7 +636,7 @@ def _natural_dtype(labels: np.ndarray) -> np.ndarray:
 class MultiTaskRegressorMixin(RegressorMixin):
     """Numeric targets and the multi-output regression score."""
 
-    def _encode_targets(self, y, missing, single_output):
+    def _encode_targets(self, y, missing, single_output, known=None):
         try:
             y = y.astype(np.float64)
         except (TypeError, ValueError):
@@ -551,16 +686,63 @@ class MultiTaskRegressorMixin(RegressorMixin):
 class MultiTaskClassifier(MultiTaskClassifierMixin, BaseMultiTaskNet):
     """Base of the neural multi-task classifiers."""
 
+    @fill_doc(DOCS)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Train one epoch on ``(X, y)``, continuing from the last call.
+
+        The first call builds the network (the input standardisation and
+        categories are learnt from its batch) and needs every class of every
+        task in ``classes``; later calls continue training, so data too large
+        for memory can be fed batch after batch (see ``sklearn_mtl.stream``).
+        ``early_stopping`` does not apply.
+
+        Parameters
+        ----------
+        %(partial_fit_parameters)s
+
+        Returns
+        -------
+        self : object
+            The estimator, trained one more epoch.
+        """
+        return self._partial_fit(X, y, classes, sample_weight)
+
 
 class MultiTaskRegressor(MultiTaskRegressorMixin, BaseMultiTaskNet):
     """Base of the neural multi-task regressors: targets standardised per task."""
 
-    def _encode_targets(self, y, missing, single_output):
+    @fill_doc(DOCS)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Train one epoch on ``(X, y)``, continuing from the last call.
+
+        The first call builds the network; the input and target
+        standardisation (and the categories) are learnt from its batch. Later
+        calls continue training, so data too large for memory can be fed batch
+        after batch (see ``sklearn_mtl.stream``). ``early_stopping`` does not
+        apply.
+
+        Parameters
+        ----------
+        %(fit_parameters)s
+
+        Returns
+        -------
+        self : object
+            The estimator, trained one more epoch.
+        """
+        return self._partial_fit(X, y, None, sample_weight)
+
+    def _encode_targets(self, y, missing, single_output, known=None):
         y, task_types, head_sizes, _ = super()._encode_targets(y, missing, single_output)
         observed = np.where(missing, np.nan, y)
-        mean = np.nanmean(observed, axis=0)
-        scale = np.nanstd(observed, axis=0)
-        scale[scale == 0] = 1.0
+        if known is None:
+            mean = np.nanmean(observed, axis=0)
+            scale = np.nanstd(observed, axis=0)
+            scale[scale == 0] = 1.0
+        else:  # a later partial_fit: the first call's standardisation
+            mean, scale = known["target_mean_"], known["target_scale_"]
         encoded = np.where(missing, 0.0, (observed - mean) / scale).astype(np.float32)
         fitted = {"target_mean_": mean, "target_scale_": scale}
         return encoded, task_types, head_sizes, fitted

@@ -107,6 +107,42 @@ def test_weighting_benchmark_runs_end_to_end(tmp_path):
     assert output.with_suffix(".png").stat().st_size > 0
 
 
+def test_out_of_core_benchmark_trains_under_a_memory_limit(tmp_path):
+    pytest.importorskip("pyarrow")
+    output = tmp_path / "out_of_core.json"
+    command = [
+        sys.executable, "-m", "benchmarks", "run", "out_of_core", "--quick", "--", "--rows",
+        "20000", "--row-group", "5000", "--batch-rows", "4096", "--n-features", "10",
+        "--scratch", str(tmp_path), "--output", str(output),
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT)
+    assert "| partial_fit rows/s |" in result.stdout
+    report = json.loads(output.read_text())["results"]
+    assert report["rows"] == 20000 and report["partial_fit_calls"] == 8  # 4 files x 2 batches
+    assert report["memory_limit_gib"] == 2.0 and 0 < report["peak_rss_gib"] < 2.0
+    assert 0.5 < report["test_auc_task0_on_training_rows"] <= 1
+    assert not list(tmp_path.glob("tmp*"))  # the data set is removed
+
+
+def test_scaling_benchmark_runs_both_parts(tmp_path):
+    pytest.importorskip("accelerate")
+    pytest.importorskip("distributed")
+    output = tmp_path / "scaling.json"
+    command = [
+        sys.executable, "-m", "benchmarks", "run", "scaling", "--quick", "--", "--processes",
+        "1", "2", "--workers", "2", "--n-samples", "4096", "--expert-units", "16", "--grid",
+        "2", "--search-samples", "1000", "--search-epochs", "1", "--output", str(output),
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT)
+    assert "| DDP training (processes) | 2 |" in result.stdout
+    report = json.loads(output.read_text())["results"]
+    assert [row["processes"] for row in report["data_parallel"]] == [1, 2]
+    assert report["data_parallel"][0]["efficiency"] == 1.0
+    assert [row["workers"] for row in report["search"]] == [2]
+    assert all(row["seconds"] > 0 for row in report["data_parallel"] + report["search"])
+    assert output.with_suffix(".png").stat().st_size > 0
+
+
 @pytest.mark.parametrize(
     "name, extra",
     [
@@ -136,5 +172,6 @@ def test_benchmark_list():
     result = subprocess.run([sys.executable, "-m", "benchmarks", "list"], capture_output=True,
                             text=True, check=True, cwd=ROOT)  # fmt: skip
     assert {line.split()[0] for line in result.stdout.splitlines()} == {
-        "synthetic", "adult", "esmm", "linear", "weighting", "throughput",
+        "synthetic", "adult", "esmm", "linear", "weighting", "throughput", "out_of_core",
+        "scaling",
     }  # fmt: skip

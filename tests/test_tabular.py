@@ -35,8 +35,10 @@ def shop_frame(n=400, seed=0):
         }
     )
     frame.loc[::10, "device"] = None  # missing categorical values: a category of their own
-    signal = (frame["city"] == "rome") * 2.0 + (frame["plan"] == "pro") - 0.02 * frame["price"]
-    Y = np.column_stack([signal + 0.5 > 0, (frame["device"] == "ios") | (signal > 1)]).astype(int)
+    rome, pro = (frame["city"] == "rome").to_numpy(float), (frame["plan"] == "pro").to_numpy(float)
+    signal = rome * 2.0 + pro - 0.02 * frame["price"].to_numpy()
+    ios = (frame["device"] == "ios").to_numpy(bool)
+    Y = np.column_stack([signal + 0.5 > 0, ios | (signal > 1)]).astype(int)
     return frame, Y
 
 

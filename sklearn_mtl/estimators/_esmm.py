@@ -34,6 +34,7 @@ class ESMMClassifier(MultiTaskClassifier):
         min_frequency=None,
         loss_weighting="equal",
         task_weights=None,
+        accelerator=None,
     ):
         self.bottom_units = bottom_units
         self.tower_units = tower_units
@@ -56,6 +57,7 @@ class ESMMClassifier(MultiTaskClassifier):
         self.min_frequency = min_frequency
         self.loss_weighting = loss_weighting
         self.task_weights = task_weights
+        self.accelerator = accelerator
 
     def _build_module(self, n_features, head_sizes):
         return nn.ESMM(
@@ -66,14 +68,16 @@ class ESMMClassifier(MultiTaskClassifier):
             dropout=self.dropout,
         )
 
-    def _encode_targets(self, y, missing, single_output):
+    def _encode_targets(self, y, missing, single_output, known=None):
         if single_output or y.shape[1] != 2:
             shape = (y.shape[0],) if single_output else y.shape
             raise ValueError(
                 "ESMMClassifier needs y of shape (n_samples, 2): the click and the "
                 f"conversion label of every impression; got shape {shape}."
             )
-        encoded, task_types, head_sizes, fitted = super()._encode_targets(y, missing, single_output)
+        encoded, task_types, head_sizes, fitted = super()._encode_targets(
+            y, missing, single_output, known
+        )
         if head_sizes != [1, 1]:
             raise ValueError(
                 "ESMMClassifier's click and conversion tasks must be binary; they have "

@@ -55,6 +55,7 @@ class _MixtureOfExperts:
         min_frequency=None,
         loss_weighting="equal",
         task_weights=None,
+        accelerator=None,
         funnel=None,
         funnel_penalty=1.0,
     ):
@@ -81,6 +82,7 @@ class _MixtureOfExperts:
         self.min_frequency = min_frequency
         self.loss_weighting = loss_weighting
         self.task_weights = task_weights
+        self.accelerator = accelerator
         self.funnel = funnel
         self.funnel_penalty = funnel_penalty
 

@@ -15,6 +15,8 @@ from ..base import (
     TRAINING_CONSTRAINTS,
     UNITS_CONSTRAINT,
     BaseMultiTaskNet,
+    _check_labels_in_classes,
+    _classes_per_task,
     _natural_dtype,
     head_probabilities,
     stack_task_columns,
@@ -22,7 +24,7 @@ from ..base import (
 from ..inspection import GateInspectionMixin
 from ..metrics import per_task_scores
 from ..utils import task_name
-from ..utils._sklearn import Interval, StrOptions
+from ..utils._sklearn import Interval, StrOptions, _fit_context
 from ._cross_stitch import CrossStitchRegressor
 from ._moe import MMoERegressor, OMoERegressor
 from ._ple import PLERegressor
@@ -212,6 +214,7 @@ class MultiTaskNet(GateInspectionMixin, BaseMultiTaskNet):
         min_frequency=None,
         loss_weighting="equal",
         task_weights=None,
+        accelerator=None,
         funnel=None,
         funnel_penalty=1.0,
     ):
@@ -246,6 +249,7 @@ class MultiTaskNet(GateInspectionMixin, BaseMultiTaskNet):
         self.min_frequency = min_frequency
         self.loss_weighting = loss_weighting
         self.task_weights = task_weights
+        self.accelerator = accelerator
         self.funnel = funnel
         self.funnel_penalty = funnel_penalty
 
@@ -254,6 +258,37 @@ class MultiTaskNet(GateInspectionMixin, BaseMultiTaskNet):
         own = self.get_params(deep=False)
         params = {name: own[name] for name in builder._get_param_names() if name in own}
         return builder(**params)._build_module(n_features, head_sizes)
+
+    @fill_doc(DOCS)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Train one epoch on ``(X, y)``, continuing from the last call.
+
+        The first call builds the network (input and target standardisation,
+        categories, and the classes of every task are learnt from its batch,
+        unless ``classes`` gives them, with None for a regression task);
+        later calls continue training, so data too large for memory can be
+        fed batch after batch (see ``sklearn_mtl.stream``). ``early_stopping``
+        does not apply.
+
+        Parameters
+        ----------
+        %(partial_fit_parameters)s
+
+        Returns
+        -------
+        self : object
+            The estimator, trained one more epoch.
+        """
+        return self._partial_fit(X, y, classes, sample_weight)
+
+    def _known_from_classes(self, classes, n_tasks, single_output):
+        if classes is None:
+            return None
+        return {"classes_": _classes_per_task(classes, n_tasks, single_output, "MultiTaskNet")}
+
+    def _task_classes(self):
+        return self.classes_
 
     def _check_task_types(self, y, missing, single_output) -> list[str]:
         n_tasks = y.shape[1]
@@ -277,8 +312,17 @@ class MultiTaskNet(GateInspectionMixin, BaseMultiTaskNet):
             )
         return types
 
-    def _encode_targets(self, y, missing, single_output):
-        types = self._check_task_types(y, missing, single_output)
+    def _encode_targets(self, y, missing, single_output, known=None):
+        known = known or {}
+        known_classes = known.get("classes_")
+        types = known.get("task_types_")
+        if types is None and known_classes is not None and self.task_types is None:
+            types = [  # a first partial_fit call: the types follow from its classes
+                "regression" if c is None else "binary" if len(c) == 2 else "multiclass"
+                for c in known_classes
+            ]
+        if types is None:
+            types = self._check_task_types(y, missing, single_output)
         n_tasks = y.shape[1]
         encoded = np.zeros(y.shape, dtype=np.float32)
         classes, head_sizes = [], []
@@ -292,13 +336,20 @@ class MultiTaskNet(GateInspectionMixin, BaseMultiTaskNet):
                     values = labels.astype(np.float64)
                 except (TypeError, ValueError):
                     raise ValueError(f"{name} of y is a regression task but not numeric.") from None
-                mean[t], scale[t] = values.mean(), values.std() or 1.0
+                if "target_mean_" in known:
+                    mean[t], scale[t] = known["target_mean_"][t], known["target_scale_"][t]
+                else:
+                    mean[t], scale[t] = values.mean(), values.std() or 1.0
                 encoded[rows, t] = (values - mean[t]) / scale[t]
                 classes.append(None)
                 head_sizes.append(1)
                 continue
-            task_classes = np.unique(labels)
-            check_classification_targets(task_classes)
+            if known_classes is None:
+                task_classes = np.unique(labels)
+                check_classification_targets(task_classes)
+            else:
+                task_classes = known_classes[t]
+                _check_labels_in_classes(labels, task_classes, name)
             if len(task_classes) < 2 or (kind == "binary" and len(task_classes) > 2):
                 raise ValueError(
                     f"{name} of y is a {kind} task with {len(task_classes)} class(es) "

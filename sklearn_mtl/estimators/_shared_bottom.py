@@ -45,6 +45,7 @@ class _SharedBottom:
         min_frequency=None,
         loss_weighting="equal",
         task_weights=None,
+        accelerator=None,
         funnel=None,
         funnel_penalty=1.0,
     ):
@@ -69,6 +70,7 @@ class _SharedBottom:
         self.min_frequency = min_frequency
         self.loss_weighting = loss_weighting
         self.task_weights = task_weights
+        self.accelerator = accelerator
         self.funnel = funnel
         self.funnel_penalty = funnel_penalty
 

@@ -185,8 +185,10 @@ class MultiTaskLinearClassifier(MultiTaskClassifierMixin, BaseMultiTaskLinear):
 
     _datafit = Logistic
 
-    def _encode_targets(self, y, missing, single_output):
-        encoded, task_types, head_sizes, fitted = super()._encode_targets(y, missing, single_output)
+    def _encode_targets(self, y, missing, single_output, known=None):
+        encoded, task_types, head_sizes, fitted = super()._encode_targets(
+            y, missing, single_output, known
+        )
         for t, size in enumerate(head_sizes):
             if size != 1:
                 raise ValueError(

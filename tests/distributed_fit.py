@@ -1,0 +1,63 @@
+"""Fit one estimator in every process of a ``torchrun`` job; the main process saves it.
+
+Run by ``tests/test_distributed.py`` as ``python -m torch.distributed.run
+--standalone --nproc-per-node N tests/distributed_fit.py NAME OUTPUT`` and as
+``accelerate launch --cpu --num_processes N ...``; with ``--no-accelerator``
+it fits in one process without one.
+"""
+
+import argparse
+import pickle
+
+from sklearn_mtl import MMoEClassifier, PLERegressor
+from sklearn_mtl.datasets import make_task_pair
+
+ESTIMATORS = {
+    "mmoe-classifier": lambda: MMoEClassifier(
+        4, expert_units=(8,), tower_units=(4,), max_epochs=3, batch_size=64, lr=1e-2
+    ),
+    # early stopping: a validation set that every process evaluates whole
+    "ple-regressor": lambda: PLERegressor(
+        1,
+        n_shared_experts=2,
+        expert_units=(8,),
+        max_epochs=3,
+        batch_size=64,
+        lr=1e-2,
+        early_stopping=True,
+        validation_fraction=0.25,
+    ),  # fmt: skip
+}
+
+
+def data(name):
+    target = "binary" if name.endswith("classifier") else "regression"
+    return make_task_pair(640, 0.5, n_features=10, target=target, random_state=0)
+
+
+def fit(name, accelerator=None, verbose=0):
+    X, Y = data(name)
+    model = ESTIMATORS[name]().set_params(accelerator=accelerator, random_state=0, verbose=verbose)
+    return model.fit(X, Y)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("name", choices=sorted(ESTIMATORS))
+    parser.add_argument("output")
+    parser.add_argument("--no-accelerator", action="store_true")
+    args = parser.parse_args()
+    accelerator = None
+    if not args.no_accelerator:
+        from accelerate import Accelerator
+
+        accelerator = Accelerator(cpu=True)
+    model = fit(args.name, accelerator, verbose=1)
+    if accelerator is None or accelerator.is_main_process:
+        with open(args.output, "wb") as file:
+            pickle.dump(model, file)
+        print(f"processes={1 if accelerator is None else accelerator.num_processes}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,124 @@
+"""Data-parallel training (``accelerator=``) under torchrun with gloo on CPU processes."""
+
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+from distributed_fit import data, fit
+
+from sklearn_mtl import MMoEClassifier
+from sklearn_mtl._data import BatchLoader, TensorBatchDataset
+from sklearn_mtl._distributed import check_accelerator
+from sklearn_mtl.weighting import Equal
+
+accelerate = pytest.importorskip("accelerate")
+
+SCRIPT = Path(__file__).resolve().parent / "distributed_fit.py"
+
+
+LAUNCHERS = {
+    # the scaling guide's commands (README), with 2 CPU processes on loopback
+    "torchrun": [sys.executable, "-m", "torch.distributed.run", "--standalone",
+                 "--nproc-per-node=2"],
+    # --multi_gpu picks accelerate's multi-process launcher; the script's
+    # Accelerator(cpu=True) makes the processes gloo CPU processes
+    "accelerate launch": [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu",
+                          "--num_processes=2", "--num_machines=1", "--mixed_precision=no",
+                          "--dynamo_backend=no"],
+}  # fmt: skip
+
+
+def launch(launcher, name, output):
+    command = [*LAUNCHERS[launcher], str(SCRIPT), name, str(output)]
+    return subprocess.run(command, capture_output=True, text=True, check=True, timeout=300)
+
+
+def parameters(model):
+    return {k: v.numpy() for k, v in model.net_.module_.state_dict().items()}
+
+
+@pytest.mark.parametrize(
+    "launcher, name",
+    [("torchrun", "mmoe-classifier"), ("torchrun", "ple-regressor"),
+     ("accelerate launch", "mmoe-classifier")],
+)  # fmt: skip
+def test_two_processes_give_the_one_process_parameters(tmp_path, launcher, name):
+    result = launch(launcher, name, tmp_path / "model.pkl")
+    assert "processes=2" in result.stdout
+    with open(tmp_path / "model.pkl", "rb") as file:
+        distributed = pickle.load(file)
+    alone = fit(name)
+    expected, got = parameters(alone), parameters(distributed)
+    assert expected.keys() == got.keys()
+    for key in expected:
+        # the same global batch: only the order of the gradient sums differs
+        np.testing.assert_allclose(got[key], expected[key], rtol=0, atol=1e-6, err_msg=key)
+    X, _ = data(name)
+    predict = getattr(alone, "predict_proba", alone.predict)
+    np.testing.assert_allclose(
+        np.asarray(getattr(distributed, predict.__name__)(X)), np.asarray(predict(X)), atol=1e-5
+    )
+    np.testing.assert_allclose(
+        distributed.net_.history[:, "train_loss"], alone.net_.history[:, "train_loss"], rtol=1e-5
+    )
+    # only the main process prints its epoch table
+    assert result.stdout.count("train_loss") == 1
+    assert distributed.n_iter_ == alone.n_iter_ == 3
+
+
+def test_one_process_with_an_accelerator_equals_no_accelerator():
+    with_accelerator = fit("mmoe-classifier", accelerate.Accelerator(cpu=True))
+    alone = fit("mmoe-classifier")
+    for key, value in parameters(alone).items():
+        np.testing.assert_array_equal(parameters(with_accelerator)[key], value)
+    restored = pickle.loads(pickle.dumps(with_accelerator))
+    X, _ = data("mmoe-classifier")
+    np.testing.assert_array_equal(restored.predict_proba(X)[1], alone.predict_proba(X)[1])
+
+
+def test_accelerator_refuses_a_weighting_whose_state_differs_between_processes():
+    X, Y = data("mmoe-classifier")
+    model = MMoEClassifier(
+        2, max_epochs=1, loss_weighting="uncertainty", accelerator=accelerate.Accelerator(cpu=True)
+    )
+    with pytest.raises(ValueError, match="loss_weighting='equal' or 'fixed'"):
+        model.fit(X, Y)
+    assert not hasattr(model, "net_")
+
+
+def test_accelerator_device_must_match_the_device_parameter():
+    cuda_accelerator = SimpleNamespace(device=torch.device("cuda", 0))
+    with pytest.raises(ValueError, match="set device='cuda'"):
+        check_accelerator(cuda_accelerator, torch.device("cpu"), Equal(), "MMoEClassifier")
+
+
+def test_accelerator_parameter_is_validated():
+    X, Y = data("mmoe-classifier")
+    with pytest.raises(ValueError, match="'accelerator' parameter"):
+        MMoEClassifier(accelerator="gloo").fit(X, Y)
+
+
+def test_sharded_batches_cover_each_global_batch_once():
+    dataset = TensorBatchDataset(np.arange(23, dtype=np.float32)[:, None])
+    loaders = [BatchLoader(dataset, 8, shuffle=True, shard=(rank, 3)) for rank in range(3)]
+    batches = []
+    for loader in loaders:
+        torch.manual_seed(0)  # every process draws the same order
+        batches.append([x[:, 0].tolist() for x, _ in loader])
+    torch.manual_seed(0)
+    order = torch.randperm(23).tolist()
+    for i, start in enumerate(range(0, 23, 8)):
+        together = sum((process[i] for process in batches), [])
+        assert together == order[start : start + 8]
+    assert [len(b) for b in batches[0]] == [3, 3, 3]  # 8 rows -> 3, 3, 2; 7 rows -> 3, 2, 2
+
+
+def test_a_last_batch_smaller_than_the_world_is_skipped():
+    dataset = TensorBatchDataset(np.arange(9, dtype=np.float32)[:, None])
+    batches = list(BatchLoader(dataset, 8, shard=(1, 2)))
+    assert [x[:, 0].tolist() for x, _ in batches] == [[4.0, 5.0, 6.0, 7.0]]
