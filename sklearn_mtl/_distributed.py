@@ -92,6 +92,17 @@ class AcceleratedMultiTaskNeuralNet(AccelerateMixin, MultiTaskNeuralNet):
     def evaluation_step(self, batch, training=False):
         return MultiTaskNeuralNet.evaluation_step(self, batch, training=training)
 
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        # The mixin unwraps the module at the end of training; a later
+        # partial_fit must train it data-parallel again, so wrap it anew (the
+        # optimizer holds the same parameters and stays prepared).
+        if not self._wrapped_with_accelerator:
+            for name in self._modules:
+                module = getattr(self, name + "_")
+                setattr(self, name + "_", self.accelerator.prepare_model(module))
+            self._wrapped_with_accelerator = True
+        return super().on_train_begin(net, X=X, y=y, **kwargs)
+
     def _initialize_callbacks(self):
         # skorch's PrintLog prints to any sink but ``print`` whatever ``verbose``
         # says, and the mixin's sink is ``accelerator.print``: silence it here.

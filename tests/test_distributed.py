@@ -45,7 +45,7 @@ def parameters(model):
 @pytest.mark.parametrize(
     "launcher, name",
     [("torchrun", "mmoe-classifier"), ("torchrun", "ple-regressor"),
-     ("accelerate launch", "mmoe-classifier")],
+     ("torchrun", "mmoe-partial-fit"), ("accelerate launch", "mmoe-classifier")],
 )  # fmt: skip
 def test_two_processes_give_the_one_process_parameters(tmp_path, launcher, name):
     result = launch(launcher, name, tmp_path / "model.pkl")
