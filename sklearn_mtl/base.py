@@ -113,7 +113,8 @@ class MultiTaskEstimatorMixin:
     def _forget_fit(self):
         """Drop every fitted attribute, so a failed ``fit`` leaves nothing behind."""
         fitted = [k for k in vars(self) if k.endswith("_") and not k.startswith("__")]
-        for name in fitted + ["_head_sizes", "_single_output", "_input_encoder", "_seed"]:
+        private = ["_head_sizes", "_task_types", "_single_output", "_input_encoder", "_seed"]
+        for name in fitted + private:
             self.__dict__.pop(name, None)
 
 
@@ -177,8 +178,41 @@ class BaseMultiTaskNet(MultiTaskEstimatorMixin, BaseEstimator):
             y, missing, single_output, known
         )
         weight = _loss_weights(sample_weight, missing)
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        fitted["is_categorical_"] = inputs.is_categorical
         device = self._check_device()
-        optimizer = self._check_optimizer()
+        cuda = [device] if device.type == "cuda" else []
+        with torch.random.fork_rng(devices=cuda):
+            net, seed, device = self._make_net(
+                inputs, task_types, head_sizes, fitted, single_output, seed, partial
+            )
+            dataset = TensorBatchDataset(X, encoded, weight, device=device)
+            if partial:
+                net.partial_fit(dataset, y=None, epochs=1)
+            else:
+                net.fit(dataset, y=None)
+        net.device = device  # an accelerated net trains with device=None; predict needs it
+
+        for name, value in fitted.items():
+            setattr(self, name, value)
+        self._input_encoder = inputs
+        self._head_sizes = head_sizes
+        self._task_types = task_types
+        self._single_output = single_output
+        self._seed = seed
+        self.n_tasks_ = y.shape[1]
+        self.net_ = net
+        return self._read_training_state()
+
+    def _make_net(self, inputs, task_types, head_sizes, fitted, single_output, seed, partial):
+        """The skorch net of a fit, its module initialised from ``seed``: ``(net, seed, device)``.
+
+        Seeds torch's global generator (call it inside ``fork_rng``). ``seed``
+        comes back changed in data-parallel training (process 0's). Used by
+        ``fit`` and by :func:`sklearn_mtl.load`, which then fills the net with
+        saved weights.
+        """
+        device = self._check_device()
         weighting = self._make_weighting(task_types)
         accelerator = check_accelerator(self.accelerator, device, weighting, type(self).__name__)
         funnel = FunnelPenalty.from_parameter(
@@ -189,56 +223,34 @@ class BaseMultiTaskNet(MultiTaskEstimatorMixin, BaseEstimator):
             fitted,
             single_output,
         )
-
-        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         net_class, options, seed, device = distributed_net_options(accelerator, seed, device)
-        cuda = [device] if device.type == "cuda" else []
-        with torch.random.fork_rng(devices=cuda):
-            torch.manual_seed(seed)
-            net = net_class(
-                module=self._build_network(inputs, head_sizes),
-                criterion=MultiTaskCriterion(
-                    MaskedMultiTaskLoss(task_types, head_sizes), weighting
-                ),
-                penalty=funnel,
-                optimizer=optimizer,
-                optimizer__weight_decay=self.weight_decay,
-                lr=self.lr,
-                max_epochs=self.max_epochs,
-                batch_size=self.batch_size,
-                iterator_train__shuffle=True,
-                train_split=(
-                    ShuffleSplitDataset(self.validation_fraction, seed)
-                    if self.early_stopping and not partial
-                    else None
-                ),
-                callbacks=self._make_callbacks(task_types, head_sizes, partial),
-                # per-task lists stay in the history, out of the printed table
-                callbacks__print_log__keys_ignored=["task_weights", "train_task_losses"],
-                verbose=self.verbose,
-                # On a GPU, read the batch losses once per epoch rather than
-                # stalling the device after every step; the progress bar shows
-                # them per batch, so it keeps the per-batch read.
-                loss_sync="epoch" if device.type == "cuda" and self.verbose < 2 else "batch",
-                **options,
-            )
-            dataset = TensorBatchDataset(X, encoded, weight, device=device)
-            if partial:
-                net.partial_fit(dataset, y=None, epochs=1)
-            else:
-                net.fit(dataset, y=None)
-        net.device = device  # an accelerated net trains with device=None; predict needs it
-
-        fitted["is_categorical_"] = inputs.is_categorical
-        for name, value in fitted.items():
-            setattr(self, name, value)
-        self._input_encoder = inputs
-        self._head_sizes = head_sizes
-        self._single_output = single_output
-        self._seed = seed
-        self.n_tasks_ = y.shape[1]
-        self.net_ = net
-        return self._read_training_state()
+        torch.manual_seed(seed)
+        net = net_class(
+            module=self._build_network(inputs, head_sizes),
+            criterion=MultiTaskCriterion(MaskedMultiTaskLoss(task_types, head_sizes), weighting),
+            penalty=funnel,
+            optimizer=self._check_optimizer(),
+            optimizer__weight_decay=self.weight_decay,
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            iterator_train__shuffle=True,
+            train_split=(
+                ShuffleSplitDataset(self.validation_fraction, seed)
+                if self.early_stopping and not partial
+                else None
+            ),
+            callbacks=self._make_callbacks(task_types, head_sizes, partial),
+            # per-task lists stay in the history, out of the printed table
+            callbacks__print_log__keys_ignored=["task_weights", "train_task_losses"],
+            verbose=self.verbose,
+            # On a GPU, read the batch losses once per epoch rather than
+            # stalling the device after every step; the progress bar shows
+            # them per batch, so it keeps the per-batch read.
+            loss_sync="epoch" if device.type == "cuda" and self.verbose < 2 else "batch",
+            **options,
+        )
+        return net, seed, device
 
     def _read_training_state(self):
         """The fitted attributes that change with every epoch, read off the net."""
