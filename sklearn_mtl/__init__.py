@@ -29,6 +29,7 @@ from .linear import (
     MultiTaskL1LqRegressor,
     MultiTaskL1LqRegressorCV,
 )
+from .persistence import load, save
 
 __version__ = "0.1.0"
 
@@ -52,4 +53,6 @@ __all__ = [
     "SharedBottomClassifier",
     "SharedBottomRegressor",
     "__version__",
+    "load",
+    "save",
 ]

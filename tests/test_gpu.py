@@ -146,3 +146,27 @@ def test_mixed_task_types_on_cuda():
     model = MultiTaskNet(task_types=["binary", "regression"], max_epochs=5, device="cuda",
                          random_state=0).fit(X, y)  # fmt: skip
     assert model.predict(X).shape == (400, 2) and model.score(X, y) > 0.5
+
+
+def test_cuda_model_saves_safely_and_loads_on_cpu(binary_pair, tmp_path):
+    from sklearn_mtl import load, save
+
+    X, Y = binary_pair
+    model = MMoEClassifier(4, max_epochs=3, device="cuda", random_state=0).fit(X, Y)
+    save(model, tmp_path / "model.mtl")
+    on_gpu = load(tmp_path / "model.mtl")
+    on_cpu = load(tmp_path / "model.mtl", device="cpu")
+    assert on_gpu.net_.device.type == "cuda" and on_cpu.net_.device.type == "cpu"
+    np.testing.assert_array_equal(on_gpu.predict_proba(X)[0], model.predict_proba(X)[0])
+    np.testing.assert_allclose(on_cpu.predict_proba(X)[0], model.predict_proba(X)[0], atol=1e-5)
+
+
+def test_data_parallel_fit_on_one_gpu_process(binary_pair):
+    accelerate = pytest.importorskip("accelerate")
+    X, Y = binary_pair
+    accelerator = accelerate.Accelerator()
+    model = MMoEClassifier(4, max_epochs=2, device="cuda", random_state=0, accelerator=accelerator)
+    model.fit(X, Y)
+    assert next(model.net_.module_.parameters()).device.type == "cuda"
+    alone = MMoEClassifier(4, max_epochs=2, device="cuda", random_state=0).fit(X, Y)
+    np.testing.assert_allclose(model.predict_proba(X)[0], alone.predict_proba(X)[0], atol=1e-4)
