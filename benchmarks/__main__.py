@@ -59,6 +59,12 @@ BENCHMARKS = {
         [],
         False,
     ),
+    "serving": (
+        "onnxruntime on the exported graph vs predict_proba: single-row latency, batch rows/s",
+        ["--calls", "50", "--batch-rows", "2000", "--repeats", "3"],
+        [],
+        False,
+    ),
     "scaling": (
         "data-parallel training throughput vs processes; Dask search wall time vs workers",
         ["--n-samples", "20000", "--processes", "1", "2", "--workers", "1", "2", "--grid", "4"],

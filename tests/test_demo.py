@@ -149,6 +149,7 @@ def test_scaling_benchmark_runs_both_parts(tmp_path):
         ("synthetic", ["--runs", "1", "--n-samples", "1200", "--epochs", "2",
                        "--correlations", "0.9"]),
         ("esmm", ["--seeds", "1", "--epochs", "2", "--rows", "1500"]),
+        ("serving", ["--calls", "5", "--batch-rows", "500", "--repeats", "1"]),
     ],
 )  # fmt: skip
 def test_benchmark_entry_point_runs_a_benchmark(name, extra, tmp_path):
@@ -173,5 +174,5 @@ def test_benchmark_list():
                             text=True, check=True, cwd=ROOT)  # fmt: skip
     assert {line.split()[0] for line in result.stdout.splitlines()} == {
         "synthetic", "adult", "esmm", "linear", "weighting", "throughput", "out_of_core",
-        "scaling",
+        "scaling", "serving",
     }  # fmt: skip
