@@ -113,7 +113,12 @@ default="from_dtype"
         accelerator's (``device`` must name the same kind: "cpu" or
         "cuda"); ``loss_weighting`` must be "equal" or "fixed"; an int
         ``random_state`` is advised (otherwise process 0's seed is sent to
-        the others). ``None`` trains in this process alone."""
+        the others). ``None`` trains in this process alone.
+
+    warm_start : bool, default=False
+        When True, ``fit`` on a fitted estimator trains ``max_epochs`` more
+        epochs from the fitted state (its input and label encodings kept)
+        instead of starting again; ``partial_fit`` always continues."""
 
 _FUNNEL = """\
     funnel : tuple (upper_task, lower_task) or None, default=None

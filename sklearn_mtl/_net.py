@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping
 
 import numpy as np
 import torch
 from sklearn.metrics import r2_score, roc_auc_score
 from skorch import NeuralNet
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, EarlyStopping
 from skorch.dataset import get_len, unpack_data
 from torch import nn
 
@@ -65,6 +66,68 @@ class MultiTaskNeuralNet(NeuralNet):
                 entry[key] = value
         self.history.record(prefix + "_batch_count", len(losses))
         return None
+
+    def partial_fit(self, X, y=None, classes=None, **fit_params):
+        """skorch's ``partial_fit``, but an interrupt rewinds to the last finished epoch.
+
+        skorch stops quietly on ``KeyboardInterrupt`` and keeps the weights of
+        the half-done epoch; here the weights and the history go back to the
+        end of the last finished epoch, with a warning. An interrupt before
+        any epoch finished is raised again: there is no model to keep.
+        """
+        if not self.initialized_:
+            self.initialize()
+        self.notify("on_train_begin", X=X, y=y)
+        try:
+            self.fit_loop(X, y, **fit_params)
+        except KeyboardInterrupt:
+            # skorch's EarlyStopping stops training with a KeyboardInterrupt too
+            if not self._stopped_early() and not self._rewind_to_last_epoch():
+                raise
+        self.notify("on_train_end", X=X, y=y)
+        return self
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        self._snapshot()
+        return super().on_train_begin(net, X=X, y=y, **kwargs)
+
+    def on_epoch_end(self, net, **kwargs):
+        self._snapshot()
+        return super().on_epoch_end(net, **kwargs)
+
+    def on_train_end(self, net, X=None, y=None, **kwargs):
+        self._last_epoch = None  # the copy serves an interrupt only; never pickle it
+        return super().on_train_end(net, X=X, y=y, **kwargs)
+
+    def _snapshot(self) -> None:
+        """Copy the weights as they are after the last finished epoch (cheap next to one)."""
+        states = {
+            name: {k: v.detach().clone() for k, v in getattr(self, name + "_").state_dict().items()}
+            for name in ("module", "criterion")
+        }
+        self._last_epoch = (len(self.history), states)
+
+    def _stopped_early(self) -> bool:
+        return any(
+            isinstance(callback, EarlyStopping) and callback.misses_ >= callback.patience
+            for _, callback in self.callbacks_
+        )
+
+    def _rewind_to_last_epoch(self) -> bool:
+        snapshot = getattr(self, "_last_epoch", None)
+        if snapshot is None or snapshot[0] == 0:
+            return False
+        epochs, states = snapshot
+        for name, state in states.items():
+            getattr(self, name + "_").load_state_dict(state)
+        del self.history[epochs:]
+        warnings.warn(
+            f"fit was interrupted during epoch {epochs + 1}; the model is that of epoch "
+            f"{epochs}, the last finished one.",
+            UserWarning,
+            stacklevel=3,
+        )
+        return True
 
     def initialize_module(self):
         super().initialize_module()
@@ -148,6 +211,21 @@ class MultiTaskNeuralNet(NeuralNet):
         parameters = list(self.module_.parameters())
         objective = objective.detach() + weighting.backward(task_losses, representation, parameters)
         return {"loss": objective, "y_pred": y_pred}
+
+
+class EpochSeed(Callback):
+    """Seeds torch's generator at the start of each epoch from ``seed`` and the epoch number.
+
+    Each epoch's row order and dropout then depend on the seed and the epoch
+    alone, so a fit resumed from a checkpoint draws what the uninterrupted fit
+    drew.
+    """
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+
+    def on_epoch_begin(self, net, **kwargs):
+        torch.manual_seed(self.seed + len(net.history))
 
 
 class MultiTaskCriterion(nn.Module):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 from numbers import Integral, Real
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,7 @@ from ._distributed import check_accelerator, distributed_net_options
 from ._docstrings import DOCS, fill_doc
 from ._inputs import InputEncoder, embedding_size
 from ._net import (
+    EpochSeed,
     MultiTaskCriterion,
     StopOnNonFiniteLoss,
     TaskValidationScores,
@@ -73,6 +75,7 @@ TRAINING_CONSTRAINTS = {
     "loss_weighting": [StrOptions(set(WEIGHTINGS)), TaskWeighting],
     "task_weights": ["array-like", None],
     "accelerator": [HasMethods(["prepare", "backward"]), None],
+    "warm_start": ["boolean"],
     "min_frequency": [
         Interval(Integral, 1, None, closed="left"),
         Interval(Real, 0, 1, closed="neither"),
@@ -147,25 +150,38 @@ class BaseMultiTaskNet(MultiTaskEstimatorMixin, BaseEstimator):
 
     @fill_doc(DOCS)
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, resume_from=None):
         """Train the network on ``X`` and the multi-task target ``y``.
+
+        With ``warm_start=True`` on a fitted estimator, ``max_epochs`` more
+        epochs continue from the fitted state instead.
 
         Parameters
         ----------
         %(fit_parameters)s
+        resume_from : str, path-like, skorch.callbacks.Checkpoint or None, default=None
+            Resume an interrupted fit from the checkpoint that a skorch
+            ``Checkpoint`` callback (``callbacks=[Checkpoint(dirname=...,
+            monitor=None)]``) wrote during it: the weights, optimizer, loss
+            and history are loaded and the remaining ``max_epochs - epochs
+            done`` epochs run. With the same data and ``random_state`` the
+            result equals the uninterrupted fit's (each epoch's row order and
+            dropout are seeded from ``random_state`` and the epoch number).
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
+        if self.warm_start and hasattr(self, "net_") and resume_from is None:
+            return self._train_more(X, y, sample_weight, None, epochs=self.max_epochs)
         try:
-            return self._fit(X, y, sample_weight)
+            return self._fit(X, y, sample_weight, resume_from=resume_from)
         except BaseException:
             self._forget_fit()
             raise
 
-    def _fit(self, X, y, sample_weight, partial=False, classes=None):
+    def _fit(self, X, y, sample_weight, partial=False, classes=None, resume_from=None):
         """Build and train the net: ``max_epochs`` epochs, or one for ``partial_fit``."""
         X = self._check_inputs(X, reset=True)
         inputs = InputEncoder(self.categorical_features, self.min_frequency, type(self).__name__)
@@ -189,6 +205,12 @@ class BaseMultiTaskNet(MultiTaskEstimatorMixin, BaseEstimator):
             dataset = TensorBatchDataset(X, encoded, weight, device=device)
             if partial:
                 net.partial_fit(dataset, y=None, epochs=1)
+            elif resume_from is not None:
+                net.initialize()
+                net.load_params(checkpoint=_as_checkpoint(resume_from))
+                remaining = self.max_epochs - len(net.history)
+                if remaining > 0:
+                    net.partial_fit(dataset, y=None, epochs=remaining)
             else:
                 net.fit(dataset, y=None)
         net.device = device  # an accelerated net trains with device=None; predict needs it
@@ -240,7 +262,8 @@ class BaseMultiTaskNet(MultiTaskEstimatorMixin, BaseEstimator):
                 if self.early_stopping and not partial
                 else None
             ),
-            callbacks=self._make_callbacks(task_types, head_sizes, partial),
+            callbacks=[("epoch_seed", EpochSeed(seed))]
+            + self._make_callbacks(task_types, head_sizes, partial),
             # per-task lists stay in the history, out of the printed table
             callbacks__print_log__keys_ignored=["task_weights", "train_task_losses"],
             verbose=self.verbose,
@@ -267,6 +290,10 @@ class BaseMultiTaskNet(MultiTaskEstimatorMixin, BaseEstimator):
             except BaseException:
                 self._forget_fit()
                 raise
+        return self._train_more(X, y, sample_weight, classes, epochs=1)
+
+    def _train_more(self, X, y, sample_weight, classes, epochs: int):
+        """``epochs`` more epochs of the fitted net on ``(X, y)``, encoded as in the first fit."""
         X = self._encode_inputs(X)
         y, missing, single_output = check_multitask_y(
             y, X.shape[0], estimator_name=type(self).__name__
@@ -282,17 +309,15 @@ class BaseMultiTaskNet(MultiTaskEstimatorMixin, BaseEstimator):
             given = self._known_from_classes(classes, y.shape[1], single_output)["classes_"]
             if any(not np.array_equal(a, b) for a, b in zip(given, known["classes_"])):
                 raise ValueError(
-                    f"classes={classes!r} is not the classes_ of the first partial_fit call "
-                    f"({self.classes_!r})."
+                    f"classes={classes!r} is not the classes_ of the first fit ({self.classes_!r})."
                 )
         encoded, *_ = self._encode_targets(y, missing, single_output, known)
         weight = _loss_weights(sample_weight, missing)
         device = self.net_.device
         cuda = [device] if device.type == "cuda" else []
-        with torch.random.fork_rng(devices=cuda):
-            torch.manual_seed(self._seed + self.n_iter_)  # a new row order every call
+        with torch.random.fork_rng(devices=cuda):  # each epoch seeds itself (EpochSeed)
             self.net_.partial_fit(
-                TensorBatchDataset(X, encoded, weight, device=device), y=None, epochs=1
+                TensorBatchDataset(X, encoded, weight, device=device), y=None, epochs=epochs
             )
         return self._read_training_state()
 
@@ -449,6 +474,21 @@ class BaseMultiTaskNet(MultiTaskEstimatorMixin, BaseEstimator):
         for start in range(0, X.shape[0], rows):
             part = X.iloc[start : start + rows] if hasattr(X, "iloc") else X[start : start + rows]
             yield self._input_encoder.transform(part)
+
+
+def _as_checkpoint(resume_from):
+    """A skorch ``Checkpoint`` to load from: the one given, or one over a folder."""
+    from skorch.callbacks import Checkpoint
+
+    if isinstance(resume_from, Checkpoint):
+        return resume_from
+    folder = Path(resume_from)
+    if not (folder / "params.pt").is_file():
+        raise ValueError(
+            f"resume_from={str(resume_from)!r} holds no checkpoint (params.pt); pass the "
+            "dirname of the Checkpoint callback that wrote it, or the callback itself."
+        )
+    return Checkpoint(dirname=str(folder))
 
 
 def _silent(*args, **kwargs):

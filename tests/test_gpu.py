@@ -170,3 +170,27 @@ def test_data_parallel_fit_on_one_gpu_process(binary_pair):
     assert next(model.net_.module_.parameters()).device.type == "cuda"
     alone = MMoEClassifier(4, max_epochs=2, device="cuda", random_state=0).fit(X, Y)
     np.testing.assert_allclose(model.predict_proba(X)[0], alone.predict_proba(X)[0], atol=1e-4)
+
+
+def test_cuda_refits_agree_within_tolerance_and_exactly_when_deterministic(tmp_path):
+    script = textwrap.dedent(
+        """
+        import sys, numpy as np, torch
+        torch.use_deterministic_algorithms(sys.argv[1] == "deterministic")
+        from sklearn_mtl import MMoEClassifier
+        from sklearn_mtl.datasets import make_task_pair
+        X, Y = make_task_pair(2000, 0.9, n_features=20, target="binary", random_state=0)
+        fit = lambda: MMoEClassifier(max_epochs=3, dropout=0.1, device="cuda",
+                                     random_state=0).fit(X, Y).predict_proba(X)[0]
+        a, b = fit(), fit()
+        print(float(np.abs(a - b).max()))
+        """
+    )
+    env = {**os.environ, "CUBLAS_WORKSPACE_CONFIG": ":4096:8"}
+    differences = {}
+    for mode in ("default", "deterministic"):
+        result = subprocess.run([sys.executable, "-c", script, mode], capture_output=True,
+                                text=True, check=True, env=env)  # fmt: skip
+        differences[mode] = float(result.stdout.strip().splitlines()[-1])
+    assert differences["default"] < 1e-4
+    assert differences["deterministic"] == 0.0

@@ -101,7 +101,7 @@ def test_first_call_classes_errors(classes, message):
 def test_later_call_errors():
     X, Y = make_task_pair(100, 0.5, n_features=6, target="binary", random_state=7)
     model = MMoEClassifier(**SMALL).partial_fit(X, Y, classes=[[0, 1], [0, 1]])
-    with pytest.raises(ValueError, match="is not the classes_ of the first partial_fit"):
+    with pytest.raises(ValueError, match="is not the classes_ of the first fit"):
         model.partial_fit(X, Y, classes=[[0, 1], [1, 2]])
     with pytest.raises(ValueError, match="X has 5 features"):
         model.partial_fit(X[:, :5], Y)

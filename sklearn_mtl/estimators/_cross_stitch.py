@@ -51,6 +51,7 @@ class _CrossStitch:
         loss_weighting="equal",
         task_weights=None,
         accelerator=None,
+        warm_start=False,
         funnel=None,
         funnel_penalty=1.0,
     ):
@@ -77,6 +78,7 @@ class _CrossStitch:
         self.loss_weighting = loss_weighting
         self.task_weights = task_weights
         self.accelerator = accelerator
+        self.warm_start = warm_start
         self.funnel = funnel
         self.funnel_penalty = funnel_penalty
 

@@ -35,6 +35,7 @@ class ESMMClassifier(MultiTaskClassifier):
         loss_weighting="equal",
         task_weights=None,
         accelerator=None,
+        warm_start=False,
     ):
         self.bottom_units = bottom_units
         self.tower_units = tower_units
@@ -58,6 +59,7 @@ class ESMMClassifier(MultiTaskClassifier):
         self.loss_weighting = loss_weighting
         self.task_weights = task_weights
         self.accelerator = accelerator
+        self.warm_start = warm_start
 
     def _build_module(self, n_features, head_sizes):
         return nn.ESMM(

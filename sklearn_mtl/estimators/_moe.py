@@ -56,6 +56,7 @@ class _MixtureOfExperts:
         loss_weighting="equal",
         task_weights=None,
         accelerator=None,
+        warm_start=False,
         funnel=None,
         funnel_penalty=1.0,
     ):
@@ -83,6 +84,7 @@ class _MixtureOfExperts:
         self.loss_weighting = loss_weighting
         self.task_weights = task_weights
         self.accelerator = accelerator
+        self.warm_start = warm_start
         self.funnel = funnel
         self.funnel_penalty = funnel_penalty
 

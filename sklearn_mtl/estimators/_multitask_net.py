@@ -215,6 +215,7 @@ class MultiTaskNet(GateInspectionMixin, BaseMultiTaskNet):
         loss_weighting="equal",
         task_weights=None,
         accelerator=None,
+        warm_start=False,
         funnel=None,
         funnel_penalty=1.0,
     ):
@@ -250,6 +251,7 @@ class MultiTaskNet(GateInspectionMixin, BaseMultiTaskNet):
         self.loss_weighting = loss_weighting
         self.task_weights = task_weights
         self.accelerator = accelerator
+        self.warm_start = warm_start
         self.funnel = funnel
         self.funnel_penalty = funnel_penalty
 

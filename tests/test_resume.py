@@ -1,0 +1,100 @@
+"""warm_start, resuming from a skorch Checkpoint, and interrupted fits."""
+
+import numpy as np
+import pytest
+from skorch.callbacks import Callback, Checkpoint
+
+from sklearn_mtl import MMoEClassifier, MMoERegressor
+from sklearn_mtl.datasets import make_task_pair
+
+SMALL = {"n_experts": 2, "expert_units": (8,), "tower_units": (4,), "batch_size": 32, "lr": 1e-2}
+
+
+class InterruptAt(Callback):
+    """Raises KeyboardInterrupt (what Ctrl-C raises) at a batch of an epoch."""
+
+    def __init__(self, epoch, batch=2):
+        self.epoch, self.batch = epoch, batch
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        batches = len(net.history[-1]["batches"])
+        if training and len(net.history) == self.epoch and batches == self.batch:
+            raise KeyboardInterrupt
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_task_pair(400, 0.5, n_features=6, target="binary", random_state=0)
+
+
+def test_an_interrupt_keeps_the_model_of_the_last_finished_epoch(data):
+    X, Y = data
+    interrupted = MMoEClassifier(**SMALL, max_epochs=5, random_state=0,
+                                 callbacks=[InterruptAt(epoch=3)])  # fmt: skip
+    message = "interrupted during epoch 3; the model is that of epoch 2"
+    with pytest.warns(UserWarning, match=message):
+        interrupted.fit(X, Y)
+    assert interrupted.n_iter_ == 2 == len(interrupted.net_.history)
+    two_epochs = MMoEClassifier(**SMALL, max_epochs=2, random_state=0).fit(X, Y)
+    np.testing.assert_array_equal(interrupted.predict_proba(X)[0], two_epochs.predict_proba(X)[0])
+
+
+def test_an_interrupt_before_any_epoch_finished_leaves_nothing(data):
+    X, Y = data
+    model = MMoEClassifier(**SMALL, max_epochs=5, callbacks=[InterruptAt(epoch=1)])
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(X, Y)
+    assert not hasattr(model, "net_")
+
+
+def test_early_stopping_stops_quietly(data, recwarn):
+    X, Y = data
+    model = MMoEClassifier(**SMALL, max_epochs=200, early_stopping=True, n_iter_no_change=2,
+                           random_state=0).fit(X, Y)  # fmt: skip
+    assert model.n_iter_ < 200
+    assert not [w for w in recwarn if "interrupted" in str(w.message)]
+
+
+def test_resuming_from_a_checkpoint_gives_the_uninterrupted_fit(data, tmp_path):
+    X, Y = data
+
+    def model(*callbacks):
+        checkpoint = Checkpoint(dirname=str(tmp_path / "checkpoint"), monitor=None)
+        return MMoEClassifier(**SMALL, dropout=0.2, max_epochs=6, random_state=0,
+                              callbacks=[checkpoint, *callbacks])  # fmt: skip
+
+    uninterrupted = MMoEClassifier(**SMALL, dropout=0.2, max_epochs=6, random_state=0).fit(X, Y)
+    with pytest.warns(UserWarning, match="interrupted during epoch 4"):
+        model(InterruptAt(epoch=4)).fit(X, Y)  # the checkpoint holds epoch 3
+    resumed = model().fit(X, Y, resume_from=tmp_path / "checkpoint")
+    assert resumed.n_iter_ == 6
+    np.testing.assert_array_equal(resumed.predict_proba(X)[0], uninterrupted.predict_proba(X)[0])
+    np.testing.assert_allclose(
+        resumed.net_.history[:, "train_loss"], uninterrupted.net_.history[:, "train_loss"]
+    )
+
+
+def test_resume_from_a_folder_without_a_checkpoint_is_an_error(data, tmp_path):
+    X, Y = data
+    with pytest.raises(ValueError, match="holds no checkpoint"):
+        MMoEClassifier(**SMALL).fit(X, Y, resume_from=tmp_path)
+
+
+def _weights(model):
+    return np.concatenate([p.detach().numpy().ravel() for p in model.net_.module_.parameters()])
+
+
+def test_warm_start_continues_from_the_fitted_state(data):
+    X, Y = data
+    Y = Y.astype(float)
+    model = MMoERegressor(**SMALL, max_epochs=2, warm_start=True, random_state=0).fit(X, Y)
+    first = _weights(model)
+    model.fit(X, Y)
+    assert model.n_iter_ == 4 == len(model.net_.history)
+    assert not np.array_equal(_weights(model), first)
+    # epochs 3 and 4 draw what a 4-epoch fit draws (each epoch seeds itself)
+    four = MMoERegressor(**SMALL, max_epochs=4, random_state=0).fit(X, Y)
+    np.testing.assert_allclose(model.predict(X), four.predict(X), rtol=1e-5, atol=1e-6)
+    cold = MMoERegressor(**SMALL, max_epochs=2, random_state=0).fit(X, Y).fit(X, Y)
+    assert cold.n_iter_ == 2
+    np.testing.assert_array_equal(_weights(cold), first)
