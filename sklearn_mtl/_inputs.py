@@ -32,6 +32,20 @@ def _is_categorical_dtype(dtype) -> bool:
     )
 
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _check_float32_range(values: np.ndarray, columns: np.ndarray) -> None:
+    """The networks compute in float32: a larger value would become inf, then NaN."""
+    too_large = np.flatnonzero(np.abs(values).max(axis=0) > FLOAT32_MAX / 4)
+    if too_large.size:
+        raise ValueError(
+            f"X has values beyond float32's range (|x| > {FLOAT32_MAX / 4:.1e}) in column(s) "
+            f"{columns[too_large].tolist()}; the networks compute in float32: rescale them "
+            "(e.g. a log transform or StandardScaler)."
+        )
+
+
 class InputEncoder:
     """Learns numeric columns' mean and scale, and codes categorical columns.
 
@@ -114,6 +128,8 @@ class InputEncoder:
 
     def _numeric_part(self, X, fit: bool) -> np.ndarray:
         columns = np.flatnonzero(~self.is_categorical)
+        if columns.size == 0:  # every column is categorical
+            return np.empty((X.shape[0], 0))
         if not self.is_categorical.any():
             part = X  # no column selection: no copy of an all-numeric X
         elif isinstance(X, pd.DataFrame):
@@ -121,7 +137,7 @@ class InputEncoder:
         else:
             part = np.asarray(X)[:, columns]
         try:
-            return check_array(
+            values = check_array(
                 part,
                 dtype=[np.float64, np.float32],
                 ensure_min_features=0,
@@ -142,6 +158,15 @@ class InputEncoder:
                     "categorical_features."
                 ) from None
             raise
+        except TypeError as error:  # e.g. pd.NA inside an object array
+            raise TypeError(
+                f"X's numeric columns could not be read as numbers ({error}); a missing "
+                "value there must be NaN, and non-numeric columns belong in a DataFrame "
+                "with category, object or string dtype."
+            ) from None
+        if values.dtype == np.float64 and values.size:
+            _check_float32_range(values, columns)
+        return values
 
     def _codes(self, part: np.ndarray, fit: bool) -> np.ndarray:
         encode = self.encoder.fit_transform if fit else self.encoder.transform

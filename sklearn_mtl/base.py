@@ -352,6 +352,11 @@ class BaseMultiTaskNet(MultiTaskEstimatorMixin, BaseEstimator):
         """Check ``X``'s shape and feature names; a DataFrame keeps its dtypes."""
         if isinstance(X, pd.DataFrame):
             validate_data(self, X, skip_check_array=True, reset=reset)
+            if 0 in X.shape:
+                raise ValueError(
+                    f"X has shape {X.shape}; {type(self).__name__} needs at least one sample "
+                    "and one feature column."
+                )
             return X
         return validate_data(self, X, dtype=None, ensure_all_finite=False, reset=reset)
 
@@ -369,6 +374,7 @@ class BaseMultiTaskNet(MultiTaskEstimatorMixin, BaseEstimator):
         ``function`` returns a tensor or a list of tensors; the result is the
         concatenation over batches, as float64 arrays (a list for a list).
         """
+        check_is_fitted(self)
         module, device = self.net_.module_, self.net_.device
         training = module.training
         module.eval()

@@ -185,3 +185,12 @@ def test_a_small_fit_on_adult_learns_every_task(task_group):
     probas = model.predict_proba(X_test.iloc[:3000])
     for task, proba in enumerate(probas):
         assert roc_auc_score(Y_test.iloc[:3000, task], proba[:, 1]) > 0.75
+
+
+def test_every_column_categorical():
+    frame, Y = shop_frame()
+    only_categories = frame[["city", "device", "plan"]]
+    model = MMoEClassifier(2, max_epochs=5, random_state=0).fit(only_categories, Y)
+    assert model.is_categorical_.all()
+    probas = model.predict_proba(only_categories)
+    assert all(np.isfinite(p).all() and p.shape == (len(frame), 2) for p in probas)

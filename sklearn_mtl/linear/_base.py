@@ -116,7 +116,7 @@ class BaseMultiTaskLinear(MultiTaskEstimatorMixin, BaseEstimator):
 
     def _validate_problem(self, X, y, sample_weight):
         """Validate the inputs and return ``(X, datafit, fitted, single_output)``."""
-        X = validate_data(self, X, dtype=np.float64)
+        X = _numeric_X(self, X, reset=True)
         y, missing, single_output = check_multitask_y(
             y, X.shape[0], estimator_name=type(self).__name__
         )
@@ -161,7 +161,7 @@ class BaseMultiTaskLinear(MultiTaskEstimatorMixin, BaseEstimator):
     def _decision(self, X) -> np.ndarray:
         """``XW + b``, shape (n_samples, n_tasks)."""
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float64, reset=False)
+        X = _numeric_X(self, X, reset=False)
         return X @ np.atleast_2d(self.coef_).T + self.intercept_
 
 
@@ -204,3 +204,17 @@ class MultiTaskLinearClassifier(MultiTaskClassifierMixin, BaseMultiTaskLinear):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = False
         return tags
+
+
+def _numeric_X(estimator, X, reset: bool) -> np.ndarray:
+    """``validate_data`` as float64, with a message that says what to do with text columns."""
+    try:
+        return validate_data(estimator, X, dtype=np.float64, reset=reset)
+    except (TypeError, ValueError) as error:
+        if "could not convert" in str(error) or isinstance(error, TypeError):
+            raise type(error)(
+                f"X has values that are not numbers ({error}); "
+                f"{type(estimator).__name__} takes numeric X: encode categorical columns "
+                "first (e.g. OneHotEncoder in a ColumnTransformer)."
+            ) from None
+        raise
