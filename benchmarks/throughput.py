@@ -19,6 +19,8 @@ by 10-25 %. Run ``python benchmarks/throughput.py`` (CPU, 200k x 100 rows) or
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import platform
 import statistics
@@ -155,8 +157,9 @@ class DeepCTRTorch:
             seed=0,
         )
         self.model.compile("adam", loss="binary_crossentropy")
-        self.model.fit(self._inputs(X), Y.astype(np.float32), batch_size=self.batch_size,
-                       epochs=self.args.epochs, verbose=0)  # fmt: skip
+        with contextlib.redirect_stdout(io.StringIO()):  # it prints its device and sizes
+            self.model.fit(self._inputs(X), Y.astype(np.float32), batch_size=self.batch_size,
+                           epochs=self.args.epochs, verbose=0)  # fmt: skip
 
     def predict_proba(self, X):
         return self.model.predict(self._inputs(X), batch_size=self.batch_size)

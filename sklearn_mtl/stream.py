@@ -117,16 +117,17 @@ class ParquetBatches:
         order = np.arange(len(self._row_groups))
         if self.shuffle:
             order = self._random.permutation(order)
-        files = {}
         for index in order:
             file, group = self._row_groups[index]
-            if file not in files:
-                files[file] = pq.ParquetFile(file)
-            table = files[file].read_row_group(
-                group, columns=[*self.feature_columns, *self.target_columns]
-            )
+            with pq.ParquetFile(file) as parquet:  # opened per row group: nothing piles up
+                table = parquet.read_row_group(
+                    group, columns=[*self.feature_columns, *self.target_columns]
+                )
             for start in range(0, table.num_rows, self.batch_rows):
                 chunk = table.slice(start, self.batch_rows)
                 X = chunk.select(self.feature_columns).to_pandas()
                 y = chunk.select(self.target_columns).to_pandas().to_numpy()
+                del chunk
                 yield X, y
+                del X, y  # before the next batch is made: one batch alive at a time
+            del table  # before the next row group is read: one alive at a time
