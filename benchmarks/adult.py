@@ -27,7 +27,6 @@ seed, the income group).
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import sys
 import time
@@ -54,6 +53,11 @@ from sklearn_mtl import (
     SharedBottomClassifier,
 )
 from sklearn_mtl.datasets import load_adult
+
+try:
+    from ._report import write_report
+except ImportError:  # run as a script: python benchmarks/adult.py
+    from _report import write_report
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -221,14 +225,9 @@ def parse_args(argv=None):
 def main(argv=None) -> dict:
     args = parse_args(argv)
     report = run(args)
-    table = format_table(report)
-    print(table)
     output = args.output or RESULTS / "adult.json"
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(report, indent=2))
-    output.with_suffix(".md").write_text(table + "\n")
-    plot(report, output.with_suffix(".png"))
-    print(f"wrote {output}, its .md table and .png figure")
+    write_report(report, output, format_table(report),
+                 plot=lambda r, out: plot(r, out.with_suffix(".png")))  # fmt: skip
     return report
 
 

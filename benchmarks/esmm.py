@@ -18,7 +18,6 @@ Run ``python -m benchmarks run esmm``.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -30,6 +29,12 @@ from sklearn.model_selection import train_test_split
 from sklearn_mtl import ESMMClassifier, SharedBottomClassifier
 
 DATA = Path(__file__).resolve().parent / "data" / "401ksubs.csv.bz2"
+
+try:
+    from ._report import write_report
+except ImportError:  # run as a script: python benchmarks/esmm.py
+    from _report import write_report
+
 RESULTS = Path(__file__).resolve().parent / "results"
 FEATURES = ["inc", "marr", "male", "age", "fsize", "nettfa", "pira", "incsq", "agesq"]
 NETWORK = {"tower_units": (32,), "max_epochs": 20, "lr": 3e-3, "batch_size": 256}
@@ -108,13 +113,7 @@ def parse_args(argv=None):
 def main(argv=None) -> dict:
     args = parse_args(argv)
     report = run(args)
-    table = format_table(report)
-    print(table)
-    output = args.output or RESULTS / "esmm.json"
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(report, indent=2))
-    output.with_suffix(".md").write_text(table + "\n")
-    print(f"wrote {output} and its .md table")
+    write_report(report, args.output or RESULTS / "esmm.json", format_table(report))
     return report
 
 

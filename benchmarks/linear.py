@@ -21,7 +21,6 @@ vary. Run ``python benchmarks/linear.py``; it prints a table and writes
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import statistics
 import sys
@@ -42,6 +41,12 @@ try:
     from celer.homotopy import mtl_path
 except ImportError:  # celer is optional
     mtl_path = None
+
+
+try:
+    from ._report import write_report
+except ImportError:  # run as a script: python benchmarks/linear.py
+    from _report import write_report
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -264,12 +269,9 @@ def parse_args(argv=None):
 def main(argv=None) -> dict:
     args = parse_args(argv)
     report = run(args)
-    print(format_table(report))
     output = args.output or RESULTS / "linear.json"
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(report, indent=2))
-    plot(report, output.with_suffix(".png"))
-    print(f"wrote {output} and {output.with_suffix('.png')}")
+    write_report(report, output, format_table(report), markdown=False,
+                 plot=lambda r, out: plot(r, out.with_suffix(".png")))  # fmt: skip
     return report
 
 

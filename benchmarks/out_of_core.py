@@ -26,6 +26,11 @@ from pathlib import Path
 
 import numpy as np
 
+try:
+    from ._report import write_report
+except ImportError:  # run as a script: python benchmarks/out_of_core.py
+    from _report import write_report
+
 RESULTS = Path(__file__).resolve().parent / "results"
 GIB = 2**30
 TASKS = ["task0", "task1"]
@@ -223,13 +228,7 @@ def main(argv=None) -> dict:
         return {}
     args = parse_args(argv)
     report = run(args)
-    table = format_table(report)
-    print(table)
-    output = args.output or RESULTS / "out_of_core.json"
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(report, indent=2))
-    output.with_suffix(".md").write_text(table + "\n")
-    print(f"wrote {output}")
+    write_report(report, args.output or RESULTS / "out_of_core.json", format_table(report))
     return report
 
 

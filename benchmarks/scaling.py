@@ -24,6 +24,11 @@ import sys
 import time
 from pathlib import Path
 
+try:
+    from ._report import write_report
+except ImportError:  # run as a script: python benchmarks/scaling.py
+    from _report import write_report
+
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -191,14 +196,9 @@ def main(argv=None) -> dict:
         return {}
     args = parse_args(argv)
     report = run(args)
-    table = format_table(report)
-    print(table)
     output = args.output or RESULTS / "scaling.json"
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(report, indent=2))
-    output.with_suffix(".md").write_text(table + "\n")
-    plot(report, output.with_suffix(".png"))
-    print(f"wrote {output}, {output.with_suffix('.md').name} and {output.with_suffix('.png').name}")
+    write_report(report, output, format_table(report),
+                 plot=lambda r, out: plot(r, out.with_suffix(".png")))  # fmt: skip
     return report
 
 

@@ -12,7 +12,6 @@ Run ``python -m benchmarks run serving --full`` or ``--quick``.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
@@ -20,6 +19,11 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+try:
+    from ._report import write_report
+except ImportError:  # run as a script: python benchmarks/serving.py
+    from _report import write_report
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -113,13 +117,7 @@ def parse_args(argv=None):
 def main(argv=None) -> dict:
     args = parse_args(argv)
     report = run(args)
-    table = format_table(report)
-    print(table)
-    output = args.output or RESULTS / "serving.json"
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(report, indent=2))
-    output.with_suffix(".md").write_text(table + "\n")
-    print(f"wrote {output} and {output.with_suffix('.md').name}")
+    write_report(report, args.output or RESULTS / "serving.json", format_table(report))
     return report
 
 

@@ -35,6 +35,11 @@ import numpy as np
 from sklearn_mtl import MMoERegressor, OMoERegressor, PLERegressor, SharedBottomRegressor
 from sklearn_mtl.datasets import make_task_pair
 
+try:
+    from ._report import write_report
+except ImportError:  # run as a script: python benchmarks/synthetic.py
+    from _report import write_report
+
 RESULTS = Path(__file__).resolve().parent / "results"
 MODELS = {
     "Shared-Bottom": lambda: SharedBottomRegressor(bottom_units=(113,)),
@@ -249,14 +254,10 @@ def main(argv=None) -> dict:
     output.parent.mkdir(parents=True, exist_ok=True)
     checkpoint = output.with_suffix(".partial.jsonl")
     report = run(args, checkpoint)
-    table = format_table(report)
-    print(table)
     report["config"]["output"] = str(output.name)
-    output.write_text(json.dumps(report, indent=2))
-    output.with_suffix(".md").write_text(table + "\n")
-    plot(report, output.with_suffix(""))
+    write_report(report, output, format_table(report),
+                 plot=lambda r, out: plot(r, out.with_suffix("")))  # fmt: skip
     checkpoint.unlink(missing_ok=True)
-    print(f"wrote {output}, its .md table and -curves.png / -trainability.png figures")
     return report
 
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import json
 import platform
 import statistics
 import sys
@@ -41,6 +40,11 @@ from sklearn_mtl import (
     SharedBottomClassifier,
 )
 from sklearn_mtl.datasets import make_task_pair
+
+try:
+    from ._report import write_report
+except ImportError:  # run as a script: python benchmarks/throughput.py
+    from _report import write_report
 
 RESULTS = Path(__file__).resolve().parent / "results"
 HAND_WRITTEN = "hand-written loop"
@@ -291,11 +295,8 @@ def parse_args(argv=None):
 def main(argv=None) -> dict:
     args = parse_args(argv)
     report = run(args)
-    print(format_table(report))
     output = args.output or RESULTS / f"throughput-{args.device.split(':')[0]}.json"
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(report, indent=2))
-    print(f"wrote {output}")
+    write_report(report, output, format_table(report), markdown=False)
     return report
 
 

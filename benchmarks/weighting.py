@@ -17,7 +17,6 @@ Run ``python benchmarks/weighting.py``.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import sys
 import time
@@ -30,6 +29,11 @@ from sklearn.model_selection import train_test_split
 import sklearn_mtl
 from sklearn_mtl import MMoEClassifier, MMoERegressor
 from sklearn_mtl.datasets import load_adult, make_task_pair
+
+try:
+    from ._report import write_report
+except ImportError:  # run as a script: python benchmarks/weighting.py
+    from _report import write_report
 
 RESULTS = Path(__file__).resolve().parent / "results"
 METHODS = ["equal", "uncertainty", "dwa", "mgda", "gradnorm", "pcgrad"]
@@ -181,12 +185,9 @@ def parse_args(argv=None):
 def main(argv=None) -> dict:
     args = parse_args(argv)
     report = run(args)
-    print(format_table(report))
     output = args.output or RESULTS / "weighting.json"
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(report, indent=2))
-    plot(report, output.with_suffix(".png"))
-    print(f"wrote {output} and {output.with_suffix('.png')}")
+    write_report(report, output, format_table(report), markdown=False,
+                 plot=lambda r, out: plot(r, out.with_suffix(".png")))  # fmt: skip
     return report
 
 

@@ -37,7 +37,9 @@ FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 def _check_float32_range(values: np.ndarray, columns: np.ndarray) -> None:
     """The networks compute in float32: a larger value would become inf, then NaN."""
-    too_large = np.flatnonzero(np.abs(values).max(axis=0) > FLOAT32_MAX / 4)
+    # max and min, not abs: no temporary copy of X
+    limit = FLOAT32_MAX / 4
+    too_large = np.flatnonzero((values.max(axis=0) > limit) | (values.min(axis=0) < -limit))
     if too_large.size:
         raise ValueError(
             f"X has values beyond float32's range (|x| > {FLOAT32_MAX / 4:.1e}) in column(s) "
