@@ -4,11 +4,22 @@
 format and its version, the estimator's class and hyper-parameters, its
 fitted attributes and label encodings as typed JSON, the training history)
 and, for a network, ``weights.safetensors`` (the module's and the loss's
-tensors). ``load(path)`` rebuilds the estimator from them. Loading never
-executes code from the file: JSON is parsed as data, safetensors holds only
-tensors, and the only classes it instantiates are the package's estimators
-and input encoder and scikit-learn's ``OrdinalEncoder``, named in the file
-and looked up in an allow-list, their attributes set from plain data.
+tensors). The file is written atomically (a temporary file in the same
+folder, flushed, then renamed over ``path``). ``load(path)`` rebuilds the
+estimator from it.
+
+``load`` treats the file as untrusted. It never executes code from it: JSON is
+parsed as data, safetensors holds only tensors, and the only classes it
+instantiates are the package's estimators and input encoder and
+scikit-learn's ``OrdinalEncoder``, named in the file and looked up in an
+allow-list. It bounds what it reads by the file's own size (a member may
+decompress to at most ``MAX_EXPANSION`` times its compressed size), validates
+the hyper-parameters with the estimator's constraints, sets fitted attributes
+only (never a method), checks them against each other, checks the tensors'
+shapes in the safetensors header against the architecture built on torch's
+``meta`` device before reading any tensor, refuses non-finite weights, and
+predicts on a probe input before returning. Every refusal is a
+:class:`ModelFileError` (a ``ValueError``) that says what is wrong.
 
 The linear estimators are plain numpy models, which scikit-learn's secure
 persistence library skops also carries: ``skops.io.dump(model, file)`` and
@@ -26,23 +37,45 @@ loaded model (``partial_fit``) starts a fresh optimizer.
 from __future__ import annotations
 
 import json
-import math
+import os
 import zipfile
 
-import numpy as np
 import torch
+
+from . import _file_checks as checks
+from ._serialization import decode, encode
+from .utils._files import atomic_write
 
 FORMAT = "sklearn-mtl"
 FORMAT_VERSION = 1
 """The version of the file layout; ``load`` refuses files of another version."""
 
+MAX_EXPANSION = 50
+"""A member of the file may decompress to at most this many times its compressed size
+(or ``MIN_MEMBER_CAP``, if more): saved metadata compresses 3-8 times, weights barely."""
+
+MIN_MEMBER_CAP = 1 << 20
+
 _METADATA, _WEIGHTS = "metadata.json", "weights.safetensors"
 
-__all__ = ["FORMAT_VERSION", "load", "save", "skops_trusted_types"]
+__all__ = ["FORMAT_VERSION", "ModelFileError", "load", "save", "skops_trusted_types"]
+
+
+class ModelFileError(ValueError):
+    """A file that :func:`load` refuses, with the reason.
+
+    Raised for a file that is not a model file of this format (a pickle, a
+    truncated or foreign zip, a directory), of another format version, too
+    large for its compressed size, naming a class or setting an attribute
+    outside the allow-list, holding parameters that fail the estimator's
+    constraints, fitted attributes inconsistent with each other, or weights
+    that do not fit the network or are not finite.
+    """
 
 
 def _allowed_classes() -> dict[str, type]:
     """The classes a file may name: every estimator of the package, and the encoders."""
+    from sklearn.base import BaseEstimator
     from sklearn.preprocessing import OrdinalEncoder
 
     import sklearn_mtl
@@ -50,7 +83,10 @@ def _allowed_classes() -> dict[str, type]:
     from ._inputs import InputEncoder
 
     classes = {
-        name: getattr(sklearn_mtl, name) for name in sklearn_mtl.__all__ if name[0].isupper()
+        name: getattr(sklearn_mtl, name)
+        for name in sklearn_mtl.__all__
+        if isinstance(getattr(sklearn_mtl, name), type)
+        and issubclass(getattr(sklearn_mtl, name), BaseEstimator)
     }
     classes.update({"InputEncoder": InputEncoder, "OrdinalEncoder": OrdinalEncoder})
     return classes
@@ -77,6 +113,11 @@ def skops_trusted_types() -> list[str]:
 def save(estimator, path) -> None:
     """Write a fitted estimator to ``path`` as JSON metadata and safetensors weights.
 
+    The file is written atomically: to a temporary file in the same folder,
+    flushed to disk, then moved over ``path``. A save that fails (a full
+    disk, a killed process, an exception) leaves a file already at ``path``
+    as it was; two processes saving to one path leave one complete model.
+
     Parameters
     ----------
     estimator : estimator of sklearn_mtl
@@ -96,7 +137,8 @@ def save(estimator, path) -> None:
     from sklearn.utils.validation import check_is_fitted
 
     name = type(estimator).__name__
-    if _allowed_classes().get(name) is not type(estimator):
+    allowed = _allowed_classes()
+    if allowed.get(name) is not type(estimator):
         raise TypeError(f"save takes an estimator of sklearn_mtl; got {name}.")
     check_is_fitted(estimator)
     params = estimator.get_params(deep=False)
@@ -114,27 +156,39 @@ def save(estimator, path) -> None:
         "format_version": FORMAT_VERSION,
         "sklearn_mtl_version": _package_version(),
         "estimator": name,
-        "params": {key: _encode(value, f"params[{key!r}]") for key, value in params.items()},
-        "state": {key: _encode(value, key) for key, value in state.items()},
+        "params": {
+            key: encode(value, f"params[{key!r}]", allowed) for key, value in params.items()
+        },
+        "state": {key: encode(value, key, allowed) for key, value in state.items()},
     }
     weights = None
     net = getattr(estimator, "net_", None)
     if net is not None:
-        metadata["history"] = _encode(net.history.to_list(), "net_.history")
+        metadata["history"] = encode(net.history.to_list(), "net_.history", allowed)
         tensors = {
             f"{part}.{key}": tensor.detach().cpu().contiguous().clone()
             for part, module in (("module", net.module_), ("criterion", net.criterion_))
             for key, tensor in module.state_dict().items()
         }
         weights = save_tensors(tensors)
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(_METADATA, json.dumps(metadata))
-        if weights is not None:
-            archive.writestr(_WEIGHTS, weights)
+    text = json.dumps(metadata).encode()
+
+    def write(file):
+        with zipfile.ZipFile(file, "w") as archive:
+            archive.writestr(_METADATA, text, compress_type=zipfile.ZIP_DEFLATED)
+            if weights is not None:  # float weights hardly compress; stored, they read fast
+                archive.writestr(_WEIGHTS, weights, compress_type=zipfile.ZIP_STORED)
+
+    atomic_write(path, write)
 
 
 def load(path, *, device=None):
     """Read an estimator written by :func:`save`.
+
+    Nothing in the file is trusted: no code is run, no class outside the
+    allow-list is instantiated, no attribute but a fitted one is set, and no
+    memory is allocated before the size that needs it has been checked (see
+    ``ModelFileError`` for what is refused).
 
     Parameters
     ----------
@@ -143,7 +197,8 @@ def load(path, *, device=None):
     device : str or None, default=None
         The torch device of a loaded network; None keeps the saved
         ``device`` parameter (load a GPU-trained model with ``device="cpu"``
-        on a machine without one).
+        on a machine without one). Ignored for the linear estimators, which
+        compute with numpy.
 
     Returns
     -------
@@ -152,49 +207,139 @@ def load(path, *, device=None):
 
     Raises
     ------
-    ValueError
-        If the file is not of this format, is of another format version,
-        names a class outside the allow-list, or is damaged.
+    ModelFileError
+        A ``ValueError``, for any file that is not a sound model file of this
+        format and version; the message says what is wrong.
+    FileNotFoundError, PermissionError
+        If the file cannot be opened.
     """
-    from safetensors.torch import load as load_tensors
-
+    label = repr(os.fspath(path)) if isinstance(path, (str, os.PathLike)) else repr(path)
+    if isinstance(path, (str, os.PathLike)) and os.path.isdir(path):
+        raise ModelFileError(f"{label} is a directory, not an sklearn_mtl model file.")
     try:
-        with zipfile.ZipFile(path) as archive:
-            metadata = json.loads(archive.read(_METADATA))
-            weights = archive.read(_WEIGHTS) if _WEIGHTS in archive.namelist() else None
-    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError) as error:
-        raise ValueError(f"{str(path)!r} is not an sklearn_mtl model file: {error}") from None
-    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
-        raise ValueError(f"{str(path)!r} is not an sklearn_mtl model file.")
-    version = metadata.get("format_version")
-    if version != FORMAT_VERSION:
-        raise ValueError(
-            f"{str(path)!r} was written in format version {version!r} (by sklearn_mtl "
-            f"{metadata.get('sklearn_mtl_version')}); this sklearn_mtl "
-            f"({_package_version()}) reads format version {FORMAT_VERSION}."
-        )
+        archive = zipfile.ZipFile(path)
+    except (FileNotFoundError, PermissionError):
+        raise
+    except Exception as error:  # any failure to read a crafted zip
+        raise ModelFileError(f"{label} is not an sklearn_mtl model file: {error}") from None
+    with archive:
+        try:
+            return _load(archive, label, device)
+        except ModelFileError:
+            raise
+        except Exception as error:
+            detail = str(error) or type(error).__name__
+            raise ModelFileError(f"{label} cannot be loaded: {detail}.") from error
+
+
+def _load(archive: zipfile.ZipFile, label: str, device):
+    members = _members(archive, label)
+    metadata = _read_metadata(archive, members[_METADATA], label)
     allowed = _allowed_classes()
     name = metadata.get("estimator")
-    if name not in allowed:
-        raise ValueError(f"{str(path)!r} names the class {name!r}, which is not an estimator.")
-    try:
-        params = {key: _decode(value, allowed) for key, value in metadata["params"].items()}
-        estimator = allowed[name](**params)
-        state = {key: _decode(value, allowed) for key, value in metadata["state"].items()}
-    except (KeyError, TypeError, ValueError) as error:
-        raise ValueError(f"{str(path)!r} is damaged: {error}") from None
-    estimator.__dict__.update(state)
-    if device is not None:
+    if (
+        not isinstance(name, str)
+        or name not in allowed
+        or name in ("InputEncoder", "OrdinalEncoder")
+    ):
+        raise ModelFileError(f"{label} names the class {str(name)[:60]!r}, which is not an "
+                             "estimator of sklearn_mtl.")  # fmt: skip
+    params, state = metadata.get("params"), metadata.get("state")
+    if not isinstance(params, dict) or not isinstance(state, dict):
+        raise ValueError("its params and state must be JSON objects")
+    checks.check_param_names(allowed[name], params)
+    estimator = allowed[name](**{key: decode(value, allowed) for key, value in params.items()})
+    checks.check_params(estimator)
+    if device is not None and "device" in params:
         estimator.set_params(device=device)
-    if hasattr(estimator, "_make_net"):
-        if weights is None:
-            raise ValueError(f"{str(path)!r} is damaged: the network's weights are missing.")
-        _restore_net(estimator, load_tensors(weights), _decode(metadata["history"], allowed))
+    neural = "device" in params
+    if neural:
+        _check_device(estimator, label)
+    checks.check_state_names(state, params, type(estimator))
+    estimator.__dict__.update({key: decode(value, allowed) for key, value in state.items()})
+    checks.check_fitted_state(estimator)
+    if neural:
+        if _WEIGHTS not in members:
+            raise ValueError("the network's weights are missing")
+        history = decode(metadata.get("history"), allowed)
+        checks.check_history(history, estimator.n_tasks_)
+        _restore_net(estimator, archive, members[_WEIGHTS], history)
+    elif _WEIGHTS in members:
+        raise ValueError(f"a {name} has no weights, but the file holds some")
+    checks.probe(estimator)
     return estimator
 
 
-def _restore_net(estimator, tensors: dict, history: list) -> None:
-    """Build the estimator's net as ``fit`` does and fill it with the saved tensors."""
+def _members(archive: zipfile.ZipFile, label: str) -> dict[str, zipfile.ZipInfo]:
+    """The archive's members by name: metadata, and weights for a network; nothing else."""
+    infos = archive.infolist()
+    names = [info.filename for info in infos]
+    if _METADATA not in names:
+        raise ModelFileError(f"{label} is not an sklearn_mtl model file: it has no {_METADATA}.")
+    if len(set(names)) != len(names) or not set(names) <= {_METADATA, _WEIGHTS}:
+        raise ModelFileError(
+            f"{label} is not an sklearn_mtl model file: it holds {sorted(names)[:4]}, not "
+            f"{_METADATA} and {_WEIGHTS} once each."
+        )
+    for info in infos:
+        cap = max(MIN_MEMBER_CAP, MAX_EXPANSION * info.compress_size)
+        if info.file_size > cap:
+            raise ModelFileError(
+                f"{label} is refused: its {info.filename} declares {info.file_size} bytes "
+                f"from {info.compress_size} compressed, more than {MAX_EXPANSION} times as "
+                "many (a decompression bomb?)."
+            )
+    return dict(zip(names, infos))
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    """The member's bytes, never more than its declared (and capped) size."""
+    with archive.open(info) as member:
+        data = member.read(info.file_size + 1)
+    if len(data) != info.file_size:
+        raise ValueError(f"{info.filename} does not have its declared size")
+    return data
+
+
+def _read_metadata(archive, info, label: str) -> dict:
+    try:
+        metadata = json.loads(_read_member(archive, info))
+    except (ValueError, RecursionError) as error:  # JSON, UTF-8 or nesting
+        raise ModelFileError(
+            f"{label} is not an sklearn_mtl model file: its {_METADATA} is not valid JSON "
+            f"({type(error).__name__})."
+        ) from None
+    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
+        raise ModelFileError(f"{label} is not an sklearn_mtl model file.")
+    version = metadata.get("format_version")
+    if version != FORMAT_VERSION:
+        raise ModelFileError(
+            f"{label} was written in format version {str(version)[:20]} (by sklearn_mtl "
+            f"{str(metadata.get('sklearn_mtl_version'))[:20]}); this sklearn_mtl "
+            f"({_package_version()}) reads format version {FORMAT_VERSION}."
+        )
+    return metadata
+
+
+def _check_device(estimator, label: str) -> None:
+    try:
+        estimator._check_device()
+    except ValueError as error:
+        raise ModelFileError(
+            f"{label} holds a network for device={estimator.device!r}, which this machine "
+            f"cannot use ({error}); load it with load(path, device='cpu')."
+        ) from None
+
+
+def _restore_net(estimator, archive, info, history: list) -> None:
+    """Build the estimator's net as ``fit`` does and fill it with the saved tensors.
+
+    The architecture is first built on torch's ``meta`` device (no memory),
+    and the safetensors header must list exactly its tensors, shapes and
+    dtypes; only then are the tensors read and the real network built, so
+    the memory used is what the file's own bytes hold.
+    """
+    from safetensors.torch import load as load_tensors
     from skorch.history import History
 
     fitted = {
@@ -202,26 +347,56 @@ def _restore_net(estimator, tensors: dict, history: list) -> None:
         for name in ("classes_", "target_mean_", "target_scale_")
         if hasattr(estimator, name)
     }
-    with torch.random.fork_rng(devices=[]):
-        net, _, device = estimator._make_net(
+
+    def make_net():
+        return estimator._make_net(
             estimator._input_encoder, estimator._task_types, estimator._head_sizes, fitted,
             estimator._single_output, estimator._seed, partial=False,
         )  # fmt: skip
+
+    with torch.random.fork_rng(devices=[]):
+        with torch.device("meta"):
+            meta_net, _, _ = make_net()
+        expected = _tensors(meta_net.module, meta_net.criterion)
+        with archive.open(info) as member:
+            header, data_start = checks.read_safetensors_header(member, info.file_size)
+        checks.check_tensors(header, expected, data_start, info.file_size)
+        tensors = load_tensors(_read_member(archive, info))
+        checks.check_finite_tensors(tensors)
+        net, _, device = make_net()
         net.initialize()
+    # Buffers that the fitted state determines (the input statistics, index
+    # tables) must be the ones it builds, not whatever the file says.
+    derived = {
+        f"{part}.{key}": buffer.detach().cpu().clone()
+        for part, module in (("module", net.module_), ("criterion", net.criterion_))
+        for key, buffer in module.named_buffers()
+        if part == "module" or not buffer.is_floating_point()
+    }
+    for key, buffer in derived.items():
+        if not torch.equal(buffer, tensors[key]):
+            raise ValueError(f"the weights' {key} does not match the fitted state")
     for part, module in (("module", net.module_), ("criterion", net.criterion_)):
-        saved = {
-            key[len(part) + 1 :]: tensor
-            for key, tensor in tensors.items()
-            if key.startswith(part + ".")
-        }
-        try:
-            module.load_state_dict(saved)
-        except RuntimeError as error:
-            raise ValueError(f"The saved {part} weights do not fit the network: {error}") from None
+        module.load_state_dict(
+            {
+                key[len(part) + 1 :]: value
+                for key, value in tensors.items()
+                if key.startswith(part + ".")
+            }  # fmt: skip
+        )
         module.to(device)
     net.history = History(history)
     net.device = device
     estimator.net_ = net
+    estimator._read_training_state()
+
+
+def _tensors(module, criterion) -> dict:
+    return {
+        f"{part}.{key}": tensor
+        for part, part_module in (("module", module), ("criterion", criterion))
+        for key, tensor in part_module.state_dict().items()
+    }
 
 
 def _optimizer_name(optimizer: type) -> str:
@@ -240,101 +415,3 @@ def _package_version() -> str:
     import sklearn_mtl
 
     return sklearn_mtl.__version__
-
-
-_PLAIN_KINDS = "biufcUS"  # bool, int, uint, float, complex, unicode, bytes
-
-
-def _encode(value, where: str):
-    """``value`` as JSON-able data that :func:`_decode` turns back into it."""
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    if isinstance(value, int) and not isinstance(value, np.integer):
-        return value
-    if isinstance(value, float) and not isinstance(value, np.floating):
-        return value if math.isfinite(value) else {"__float__": repr(value)}
-    if isinstance(value, np.generic):
-        if value.dtype.kind not in _PLAIN_KINDS:
-            raise TypeError(f"{where} is a numpy {value.dtype} scalar; it cannot be saved.")
-        return {"__scalar__": value.dtype.str, "value": _encode(value.item(), where)}
-    if isinstance(value, np.ndarray):
-        if value.dtype.kind in _PLAIN_KINDS:
-            data = [_encode(v, where) for v in value.ravel().tolist()]
-            return {"__ndarray__": value.dtype.str, "shape": list(value.shape), "data": data}
-        if value.dtype.kind == "O":
-            data = [_encode(v, f"{where}[...]") for v in value.ravel()]
-            return {"__ndarray__": "object", "shape": list(value.shape), "data": data}
-        raise TypeError(f"{where} is an array of dtype {value.dtype}; it cannot be saved.")
-    if isinstance(value, tuple):
-        return {"__tuple__": [_encode(v, f"{where}[{i}]") for i, v in enumerate(value)]}
-    if isinstance(value, list):
-        return [_encode(v, f"{where}[{i}]") for i, v in enumerate(value)]
-    if isinstance(value, dict):
-        return {"__dict__": [[_encode(k, where), _encode(v, f"{where}[{k!r}]")]
-                             for k, v in value.items()]}  # fmt: skip
-    if isinstance(value, torch.device):
-        return {"__device__": str(value)}
-    if isinstance(value, type) and issubclass(value, np.generic):  # e.g. dtype=np.float64
-        return {"__dtype__": _plain_dtype(np.dtype(value).str).str}
-    name = type(value).__name__
-    if _allowed_classes().get(name) is type(value) and name in ("InputEncoder", "OrdinalEncoder"):
-        state = {k: _encode(v, f"{where}.{k}") for k, v in vars(value).items()}
-        return {"__object__": name, "state": state}
-    if value is _pd_na():
-        return {"__na__": True}
-    raise TypeError(
-        f"{where} is a {type(value).__module__}.{name}, which is not plain data and cannot "
-        "be saved by sklearn_mtl.save; set it to a name or None (or use pickle, which "
-        "executes code on load)."
-    )
-
-
-def _decode(value, allowed: dict):
-    """The inverse of :func:`_encode`; instantiates only the classes in ``allowed``."""
-    if isinstance(value, list):
-        return [_decode(v, allowed) for v in value]
-    if not isinstance(value, dict):
-        return value
-    if "__float__" in value:
-        return float(value["__float__"])
-    if "__scalar__" in value:
-        return _plain_dtype(value["__scalar__"]).type(_decode(value["value"], allowed))
-    if "__ndarray__" in value:
-        data = [_decode(v, allowed) for v in value["data"]]
-        if value["__ndarray__"] == "object":
-            array = np.empty(len(data), dtype=object)
-            array[:] = data
-        else:
-            array = np.array(data, dtype=_plain_dtype(value["__ndarray__"]))
-        return array.reshape(value["shape"])
-    if "__tuple__" in value:
-        return tuple(_decode(v, allowed) for v in value["__tuple__"])
-    if "__dict__" in value:
-        return {_decode(k, allowed): _decode(v, allowed) for k, v in value["__dict__"]}
-    if "__device__" in value:
-        return torch.device(value["__device__"])
-    if "__dtype__" in value:
-        return _plain_dtype(value["__dtype__"]).type
-    if "__na__" in value:
-        return _pd_na()
-    if "__object__" in value:
-        name = value["__object__"]
-        if name not in ("InputEncoder", "OrdinalEncoder"):
-            raise ValueError(f"the class {name!r} may not be instantiated from a file")
-        instance = object.__new__(allowed[name])
-        instance.__dict__.update({k: _decode(v, allowed) for k, v in value["state"].items()})
-        return instance
-    raise ValueError(f"unknown entry {sorted(value)[:3]}")
-
-
-def _plain_dtype(text: str) -> np.dtype:
-    dtype = np.dtype(text)
-    if dtype.kind not in _PLAIN_KINDS:
-        raise ValueError(f"the dtype {text!r} is not plain data")
-    return dtype
-
-
-def _pd_na():
-    import pandas as pd
-
-    return pd.NA

@@ -1,0 +1,353 @@
+"""Checks of a model read from a file, before it is trusted with memory or predictions.
+
+:func:`sklearn_mtl.load` reads untrusted data. It validates the
+hyper-parameters with the estimator's own constraints before building
+anything, the fitted attributes' types, shapes and values against each other,
+the tensors' names, shapes and dtypes in the safetensors header against the
+architecture the parameters describe (built on torch's ``meta`` device, which
+allocates nothing) before reading the tensors, and finally runs the loaded
+estimator on a probe input. Each check raises ``ValueError`` saying what is
+wrong; ``load`` turns it into ``ModelFileError``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import struct
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+import torch
+
+TASK_TYPES = ("binary", "multiclass", "regression")
+
+PRIVATE_STATE = ("_head_sizes", "_task_types", "_single_output", "_input_encoder", "_seed")
+"""The private fitted attributes a file may set; every other one ends with ``_``."""
+
+_FITTED_NAME = re.compile(r"[a-z][a-z0-9_]*_")
+
+MAX_HEADER_BYTES = 100_000_000
+"""The largest safetensors header read (safetensors' own limit)."""
+
+SAFETENSORS_DTYPES = {
+    torch.float64: "F64",
+    torch.float32: "F32",
+    torch.float16: "F16",
+    torch.bfloat16: "BF16",
+    torch.int64: "I64",
+    torch.int32: "I32",
+    torch.int16: "I16",
+    torch.int8: "I8",
+    torch.uint8: "U8",
+    torch.bool: "BOOL",
+}
+
+
+def check_state_names(names, params, estimator_class: type) -> None:
+    """A file's fitted state may set fitted attributes only: never a method or a parameter."""
+    for name in names:
+        fitted = isinstance(name, str) and (
+            name in PRIVATE_STATE or (_FITTED_NAME.fullmatch(name) and not name.endswith("__"))
+        )
+        if not fitted or name in params or hasattr(estimator_class, name):
+            raise ValueError(f"its state sets {str(name)[:40]!r}, which is not a fitted attribute")
+
+
+def check_param_names(estimator_class: type, saved_names) -> None:
+    """The file names exactly the estimator's parameters."""
+    expected = set(estimator_class().get_params(deep=False))
+    if set(saved_names) != expected:
+        missing, unknown = sorted(expected - set(saved_names)), sorted(set(saved_names) - expected)
+        raise ValueError(
+            f"its parameters do not match {estimator_class.__name__}'s (missing {missing[:5]}, "
+            f"unknown {[str(name)[:40] for name in unknown[:5]]})"
+        )
+
+
+def check_params(estimator) -> None:
+    """The parameters are valid by the estimator's own constraints, and plain data."""
+    estimator._validate_params()
+    params = estimator.get_params(deep=False)
+    if params.get("callbacks") not in (None, []):
+        raise ValueError("callbacks must be None or empty in a file (save writes no callback)")
+    if params.get("accelerator") is not None:
+        raise ValueError("accelerator must be None in a file")
+    for name in ("optimizer", "loss_weighting"):
+        if name in params and not isinstance(params[name], str):
+            raise ValueError(f"{name} must be a name in a file")
+
+
+def check_fitted_state(estimator) -> None:
+    """Types, shapes and values of the fitted attributes, against each other."""
+    state = vars(estimator)
+    n_features = _count(state, "n_features_in_")
+    n_tasks = _count(state, "n_tasks_")
+    single = state.get("_single_output")
+    if not isinstance(single, bool) or (single and n_tasks != 1):
+        raise ValueError("_single_output must be a bool, True only for one task")
+    if "feature_names_in_" in state:
+        names = state["feature_names_in_"]
+        if not _array(names, (n_features,), "O") or not all(isinstance(n, str) for n in names):
+            raise ValueError(f"feature_names_in_ must hold {n_features} column names")
+    head_sizes = state.get("_head_sizes")
+    if not _int_list(head_sizes, n_tasks, minimum=1):
+        raise ValueError(f"_head_sizes must list {n_tasks} positive ints")
+    if "classes_" in state:
+        _check_classes(state["classes_"], head_sizes, single, n_tasks)
+    for name in ("target_mean_", "target_scale_"):
+        if name in state and not _finite_array(state[name], (n_tasks,)):
+            raise ValueError(f"{name} must be {n_tasks} finite numbers")
+    if "target_scale_" in state and not (state["target_scale_"] > 0).all():
+        raise ValueError("target_scale_ must be positive")
+    if "coef_" in state:
+        _check_linear_state(state, n_features, n_tasks, single)
+    else:
+        _check_network_state(state, n_features, n_tasks, head_sizes)
+
+
+def _check_classes(classes, head_sizes, single: bool, n_tasks: int) -> None:
+    per_task = _per_task(classes, single)
+    if not isinstance(per_task, list) or len(per_task) != n_tasks:
+        raise ValueError(f"classes_ must list the classes of {n_tasks} task(s)")
+    for t, (labels, size) in enumerate(zip(per_task, head_sizes)):
+        if labels is None:  # a regression task of MultiTaskNet
+            continue
+        expected = 2 if size == 1 else size
+        if not isinstance(labels, np.ndarray) or labels.shape != (expected,):
+            raise ValueError(f"classes_ of task {t} must be an array of {expected} labels")
+        try:
+            ordered = bool((np.unique(labels) == labels).all())
+        except TypeError:
+            ordered = False
+        if not ordered:
+            raise ValueError(f"classes_ of task {t} must be sorted and unique")
+
+
+def _check_linear_state(state: dict, n_features: int, n_tasks: int, single: bool) -> None:
+    regressor_1d = single and np.ndim(state["coef_"]) == 1
+    coef_shape = (n_features,) if regressor_1d else (n_tasks, n_features)
+    if not _finite_array(state["coef_"], coef_shape):
+        raise ValueError(f"coef_ must be a finite array of shape {coef_shape}")
+    intercept = state.get("intercept_")
+    if regressor_1d:
+        valid = isinstance(intercept, Real) and math.isfinite(intercept)
+    else:
+        valid = _finite_array(intercept, (n_tasks,))
+    if not valid:
+        raise ValueError("intercept_ must hold one finite number per task")
+    if "support_" in state and not _array(state["support_"], (n_features,), "b"):
+        raise ValueError(f"support_ must be {n_features} bools")
+
+
+def _check_network_state(state: dict, n_features: int, n_tasks: int, head_sizes) -> None:
+    types = state.get("_task_types")
+    if not isinstance(types, list) or len(types) != n_tasks or not set(types) <= set(TASK_TYPES):
+        raise ValueError(f"_task_types must list one of {list(TASK_TYPES)} per task")
+    for t, (kind, size) in enumerate(zip(types, head_sizes)):
+        if (kind in ("binary", "regression")) != (size == 1):
+            raise ValueError(f"task {t} is {kind} with {size} outputs")
+    if "task_types_" in state and state["task_types_"] != types:
+        raise ValueError("task_types_ does not match _task_types")
+    classes = _per_task(state.get("classes_"), state["_single_output"])
+    for t, kind in enumerate(types):
+        labels = None if classes is None else classes[t]
+        if (kind == "regression") != (labels is None):
+            raise ValueError(f"task {t} is {kind} but classes_ says otherwise")
+    if not isinstance(state.get("_seed"), Integral):
+        raise ValueError("_seed must be an int")
+    _check_input_encoder(state.get("_input_encoder"), state.get("is_categorical_"), n_features)
+
+
+def _check_input_encoder(inputs, is_categorical, n_features: int) -> None:
+    from ._inputs import FIRST_CODE, InputEncoder
+
+    if type(inputs) is not InputEncoder:
+        raise ValueError("_input_encoder must be an InputEncoder")
+    mask = getattr(inputs, "is_categorical", None)
+    if not _array(mask, (n_features,), "b") or not _array(is_categorical, (n_features,), "b"):
+        raise ValueError(f"the input encoder's categorical mask must be {n_features} bools")
+    if not np.array_equal(mask, is_categorical):
+        raise ValueError("is_categorical_ does not match the input encoder")
+    dtypes = getattr(inputs, "numeric_dtypes", None)
+    if dtypes is not None and not (
+        isinstance(dtypes, list) and len(dtypes) == n_features
+        and all(isinstance(d, bool) for d in dtypes)
+    ):  # fmt: skip
+        raise ValueError(f"the input encoder's numeric_dtypes must be None or {n_features} bools")
+    n_numeric = int((~mask).sum())
+    for name in ("mean", "scale"):
+        if not _finite_array(getattr(inputs, name, None), (n_numeric,)):
+            raise ValueError(f"the input encoder's {name} must be {n_numeric} finite numbers")
+    if not (inputs.scale > 0).all():
+        raise ValueError("the input encoder's scale must be positive")
+    if not isinstance(getattr(inputs, "estimator_name", None), str):
+        raise ValueError("the input encoder's estimator_name must be a str")
+    n_categorical = int(mask.sum())
+    cardinalities = getattr(inputs, "cardinalities", None)
+    if not _int_list(cardinalities, n_categorical, minimum=FIRST_CODE):
+        raise ValueError(f"the input encoder's cardinalities must be {n_categorical} ints >= 2")
+    encoder = getattr(inputs, "encoder", None)
+    if (encoder is None) != (n_categorical == 0):
+        raise ValueError("the input encoder has categorical columns without an OrdinalEncoder")
+    if encoder is not None:
+        _check_ordinal_encoder(encoder, n_categorical, cardinalities)
+
+
+def _check_ordinal_encoder(encoder, n_columns: int, cardinalities: list[int]) -> None:
+    """Its categories, then codes inside the embedding tables for every known category."""
+    from sklearn.preprocessing import OrdinalEncoder
+
+    from ._inputs import FIRST_CODE
+
+    categories = getattr(encoder, "categories_", None)
+    if type(encoder) is not OrdinalEncoder or not (
+        isinstance(categories, list) and len(categories) == n_columns
+        and all(isinstance(c, np.ndarray) and c.ndim == 1 and c.size for c in categories)
+    ):  # fmt: skip
+        raise ValueError(f"the OrdinalEncoder must hold the categories of {n_columns} columns")
+    rows = max(len(c) for c in categories)
+    probe = np.empty((rows, n_columns), dtype=object)
+    for j, column in enumerate(categories):
+        probe[:, j] = np.resize(column.astype(object), rows)
+    codes = encoder.transform(probe) + FIRST_CODE
+    within = (codes >= 0) & (codes < np.asarray(cardinalities))
+    if codes.shape != probe.shape or not within.all():
+        raise ValueError("the OrdinalEncoder's codes fall outside the embedding tables")
+
+
+def check_history(history, n_tasks: int) -> None:
+    """skorch's history as a network's fit leaves it: one dict per epoch."""
+    if not isinstance(history, list) or not history:
+        raise ValueError("the training history must be a non-empty list of epochs")
+    for epoch in history:
+        if not isinstance(epoch, dict) or not all(isinstance(k, str) for k in epoch):
+            raise ValueError("each epoch of the training history must be a dict")
+        batches = epoch.get("batches", [])
+        if not isinstance(batches, list) or not all(isinstance(b, dict) for b in batches):
+            raise ValueError("the batches of an epoch must be a list of dicts")
+    weights = history[-1].get("task_weights")
+    if not (isinstance(weights, list) and len(weights) == n_tasks
+            and all(isinstance(w, Real) and math.isfinite(w) for w in weights)):  # fmt: skip
+        raise ValueError(f"the last epoch's task_weights must be {n_tasks} finite numbers")
+
+
+def read_safetensors_header(file, size: int) -> tuple[dict, int]:
+    """The header of a safetensors member read from ``file``, and where its data starts."""
+    start = file.read(8)
+    if len(start) != 8:
+        raise ValueError("the weights are truncated")
+    (length,) = struct.unpack("<Q", start)
+    if length > min(MAX_HEADER_BYTES, size - 8):
+        raise ValueError(f"the weights declare a {length}-byte header in {size} bytes")
+    header = json.loads(file.read(length))
+    if not isinstance(header, dict):
+        raise ValueError("the weights header is not a JSON object")
+    header.pop("__metadata__", None)
+    return header, 8 + length
+
+
+def check_tensors(header: dict, expected: dict[str, torch.Tensor], data_start: int, size: int):
+    """The header names the architecture's tensors, with its shapes and dtypes, and no more.
+
+    ``expected`` holds tensors on the ``meta`` device. The data must end
+    where the member ends, so what is read is what the architecture needs.
+    """
+    if set(header) != set(expected):
+        missing = sorted(set(expected) - set(header))[:3]
+        unknown = sorted(set(header) - set(expected))[:3]
+        raise ValueError(
+            f"the weights do not fit the network (missing {missing}, unknown {unknown})"
+        )
+    end = 0
+    for name, tensor in expected.items():
+        entry = header[name]
+        shape = list(tensor.shape)
+        dtype = SAFETENSORS_DTYPES.get(tensor.dtype)
+        fits = isinstance(entry, dict) and entry.get("shape") == shape
+        if not fits or entry.get("dtype") != dtype:
+            raise ValueError(
+                f"the weights' {name} is not a {dtype} tensor of shape {shape}, as the "
+                "network's parameters imply"
+            )
+        offsets = entry.get("data_offsets")
+        if not _int_list(offsets, 2, minimum=0) or offsets[1] < offsets[0]:
+            raise ValueError(f"the weights' {name} has bad data offsets")
+        end = max(end, offsets[1])
+    if data_start + end != size:
+        raise ValueError(f"the weights hold {size} bytes where the tensors need {data_start + end}")
+
+
+def check_finite_tensors(tensors: dict[str, torch.Tensor]) -> None:
+    for name, tensor in tensors.items():
+        if tensor.is_floating_point() and not torch.isfinite(tensor).all():
+            raise ValueError(f"the weights' {name} holds NaN or infinite values")
+
+
+def probe(estimator) -> None:
+    """Predict on two made-up rows: the outputs must have the right shapes and be finite."""
+    X = _probe_input(estimator)
+    n_tasks = estimator.n_tasks_
+    predictions = np.asarray(estimator.predict(X), dtype=object)
+    if predictions.shape[0] != len(X):
+        raise ValueError("the loaded model predicts the wrong number of rows")
+    if hasattr(estimator, "predict_proba"):
+        probas = estimator.predict_proba(X)
+        probas = [probas] if not isinstance(probas, list) else probas
+        for proba in probas:
+            if proba is not None and not (np.isfinite(proba).all() and len(proba) == len(X)):
+                raise ValueError("the loaded model predicts non-finite probabilities")
+    if not hasattr(estimator, "classes_") or getattr(estimator, "task_types_", None):
+        values = predictions.reshape(len(X), -1)
+        for t in range(n_tasks):
+            kinds = getattr(estimator, "task_types_", ["regression"] * n_tasks)
+            if kinds[t] == "regression" and not np.isfinite(values[:, t].astype(float)).all():
+                raise ValueError("the loaded model predicts non-finite values")
+
+
+def _probe_input(estimator):
+    n_features = estimator.n_features_in_
+    inputs = getattr(estimator, "_input_encoder", None)
+    columns = []
+    categories = iter(inputs.encoder.categories_ if inputs is not None and inputs.encoder else [])
+    for j in range(n_features):
+        if inputs is not None and inputs.is_categorical[j]:
+            columns.append(np.array([next(categories)[0], None], dtype=object))
+        else:
+            columns.append(np.zeros(2))
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is not None:
+        return pd.DataFrame(dict(zip(names, columns)), columns=names)
+    if any(column.dtype == object for column in columns):
+        return np.column_stack(columns).astype(object)
+    return np.column_stack(columns)
+
+
+def _per_task(classes, single: bool):
+    """``classes_`` as a list per task (a 1-D ``y`` gives one array, except in MultiTaskNet)."""
+    return [classes] if single and isinstance(classes, np.ndarray) else classes
+
+
+def _count(state: dict, name: str) -> int:
+    value = state.get(name)
+    if not isinstance(value, Integral) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name} must be a positive int")
+    return int(value)
+
+
+def _int_list(value, length: int, minimum: int) -> bool:
+    return (
+        isinstance(value, list)
+        and len(value) == length
+        and all(isinstance(v, Integral) and not isinstance(v, bool) and v >= minimum for v in value)
+    )
+
+
+def _array(value, shape: tuple, kinds: str) -> bool:
+    return isinstance(value, np.ndarray) and value.shape == shape and value.dtype.kind in kinds
+
+
+def _finite_array(value, shape: tuple) -> bool:
+    return _array(value, shape, "fiu") and bool(np.isfinite(value).all())
