@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Mapping
 
@@ -249,34 +248,6 @@ class MultiTaskCriterion(nn.Module):
 
     def forward(self, logits, target, weight=None):
         return self.task_loss(logits, target, weight)  # (n_tasks,)
-
-
-class StopOnNonFiniteLoss(Callback):
-    """Raise when a training batch's loss is NaN or infinite.
-
-    Reads the losses skorch already recorded in the history, so the check
-    costs no extra device synchronisation: after the batch when losses are
-    synchronised per batch, at the end of the epoch otherwise.
-    """
-
-    def on_batch_end(self, net, batch=None, training=False, **kwargs):
-        loss = net.history[-1, "batches", -1].get("train_loss")
-        if training and isinstance(loss, float):
-            self._check(net, loss, len(net.history[-1, "batches"]))
-
-    def on_epoch_end(self, net, **kwargs):
-        train_batches = [b for b in net.history[-1, "batches"] if "train_loss" in b]
-        for number, batch in enumerate(train_batches, start=1):
-            self._check(net, batch["train_loss"], number)
-
-    @staticmethod
-    def _check(net, loss: float, batch_number: int) -> None:
-        if not math.isfinite(loss):
-            raise FloatingPointError(
-                f"The training loss became {loss} at epoch {len(net.history)}, batch "
-                f"{batch_number}. Training diverged: try a lower lr (it is "
-                f"{net.lr}) or standardise the inputs and regression targets."
-            )
 
 
 class TaskValidationScores(Callback):

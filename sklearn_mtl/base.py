@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 from numbers import Integral, Real
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -23,16 +22,13 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.callbacks import EarlyStopping, ProgressBar
 
 from . import nn
+from ._checkpoint import CheckpointManifest, verified_checkpoint
 from ._data import ShuffleSplitDataset, TensorBatchDataset
 from ._distributed import check_accelerator, distributed_net_options
+from ._divergence import CheckTrainedModel, StopOnNonFiniteLoss
 from ._docstrings import DOCS, fill_doc
 from ._inputs import InputEncoder, embedding_size
-from ._net import (
-    EpochSeed,
-    MultiTaskCriterion,
-    StopOnNonFiniteLoss,
-    TaskValidationScores,
-)
+from ._net import EpochSeed, MultiTaskCriterion, TaskValidationScores
 from .losses import FunnelPenalty, MaskedMultiTaskLoss
 from .metrics import masked_r2_score, masked_subset_accuracy
 from .nn import ACTIVATIONS
@@ -207,7 +203,7 @@ class BaseMultiTaskNet(MultiTaskEstimatorMixin, BaseEstimator):
                 net.partial_fit(dataset, y=None, epochs=1)
             elif resume_from is not None:
                 net.initialize()
-                net.load_params(checkpoint=_as_checkpoint(resume_from))
+                net.load_params(checkpoint=verified_checkpoint(resume_from))
                 remaining = self.max_epochs - len(net.history)
                 if remaining > 0:
                     net.partial_fit(dataset, y=None, epochs=remaining)
@@ -315,10 +311,16 @@ class BaseMultiTaskNet(MultiTaskEstimatorMixin, BaseEstimator):
         weight = _loss_weights(sample_weight, missing)
         device = self.net_.device
         cuda = [device] if device.type == "cuda" else []
-        with torch.random.fork_rng(devices=cuda):  # each epoch seeds itself (EpochSeed)
-            self.net_.partial_fit(
-                TensorBatchDataset(X, encoded, weight, device=device), y=None, epochs=epochs
-            )
+        before = _training_state(self.net_)
+        try:
+            with torch.random.fork_rng(devices=cuda):  # each epoch seeds itself (EpochSeed)
+                self.net_.partial_fit(
+                    TensorBatchDataset(X, encoded, weight, device=device), y=None, epochs=epochs
+                )
+        except Exception:
+            # e.g. a diverged epoch: the model stays the one fitted before this call
+            _restore_training_state(self.net_, before)
+            raise
         return self._read_training_state()
 
     def _known_from_classes(self, classes, n_tasks: int, single_output: bool):
@@ -440,7 +442,7 @@ class BaseMultiTaskNet(MultiTaskEstimatorMixin, BaseEstimator):
 
     def _make_callbacks(self, task_types, head_sizes, partial=False) -> list:
         callbacks = [
-            ("stop_on_non_finite_loss", StopOnNonFiniteLoss()),
+            ("stop_on_non_finite_loss", StopOnNonFiniteLoss(task_types)),
             ("record_task_weights", RecordTaskWeights()),
         ]
         if self.early_stopping and not partial:
@@ -458,7 +460,13 @@ class BaseMultiTaskNet(MultiTaskEstimatorMixin, BaseEstimator):
             )
         if self.verbose >= 2:
             callbacks.append(("progress_bar", ProgressBar()))
-        return callbacks + copy.deepcopy(list(self.callbacks or []))
+        # After the user's callbacks: a Checkpoint's files exist, and a callback that
+        # loads the best weights at the end has done so, before these two run.
+        last = [
+            ("checkpoint_manifest", CheckpointManifest()),
+            ("check_trained_model", CheckTrainedModel(task_types)),
+        ]
+        return callbacks + copy.deepcopy(list(self.callbacks or [])) + last
 
     def _predict_outputs(self, X) -> np.ndarray:
         """Raw network outputs, shape ``(n_samples, sum(head_sizes))``."""
@@ -482,19 +490,21 @@ class BaseMultiTaskNet(MultiTaskEstimatorMixin, BaseEstimator):
             yield self._input_encoder.transform(part)
 
 
-def _as_checkpoint(resume_from):
-    """A skorch ``Checkpoint`` to load from: the one given, or one over a folder."""
-    from skorch.callbacks import Checkpoint
+def _training_state(net) -> tuple:
+    """What training changes: history length, weights, optimizer state (copies)."""
+    modules = {
+        name: copy.deepcopy(getattr(net, name + "_").state_dict())
+        for name in ("module", "criterion")
+    }
+    return len(net.history), modules, copy.deepcopy(net.optimizer_.state_dict())
 
-    if isinstance(resume_from, Checkpoint):
-        return resume_from
-    folder = Path(resume_from)
-    if not (folder / "params.pt").is_file():
-        raise ValueError(
-            f"resume_from={str(resume_from)!r} holds no checkpoint (params.pt); pass the "
-            "dirname of the Checkpoint callback that wrote it, or the callback itself."
-        )
-    return Checkpoint(dirname=str(folder))
+
+def _restore_training_state(net, state: tuple) -> None:
+    epochs, modules, optimizer = state
+    for name, module_state in modules.items():
+        getattr(net, name + "_").load_state_dict(module_state)
+    net.optimizer_.load_state_dict(optimizer)
+    del net.history[epochs:]
 
 
 def _silent(*args, **kwargs):

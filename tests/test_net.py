@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from sklearn_mtl._data import ShuffleSplitDataset, TensorBatchDataset
-from sklearn_mtl._net import MultiTaskCriterion, MultiTaskNeuralNet, StopOnNonFiniteLoss
+from sklearn_mtl._divergence import StopOnNonFiniteLoss
+from sklearn_mtl._net import MultiTaskCriterion, MultiTaskNeuralNet
 from sklearn_mtl.losses import MaskedMultiTaskLoss
 from sklearn_mtl.nn import MMoE
 from sklearn_mtl.weighting import Equal

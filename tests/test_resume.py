@@ -5,6 +5,7 @@ import pytest
 from skorch.callbacks import Callback, Checkpoint
 
 from sklearn_mtl import MMoEClassifier, MMoERegressor
+from sklearn_mtl._checkpoint import CheckpointManifest
 from sklearn_mtl.datasets import make_task_pair
 
 SMALL = {"n_experts": 2, "expert_units": (8,), "tower_units": (4,), "batch_size": 32, "lr": 1e-2}
@@ -72,6 +73,73 @@ def test_resuming_from_a_checkpoint_gives_the_uninterrupted_fit(data, tmp_path):
     np.testing.assert_allclose(
         resumed.net_.history[:, "train_loss"], uninterrupted.net_.history[:, "train_loss"]
     )
+
+
+class Killed(BaseException):
+    """Stands for SIGKILL: nothing in the fit handles it."""
+
+
+@pytest.mark.parametrize(
+    "writes_before_the_kill, outcome",
+    # skorch writes criterion.pt, optimizer.pt, params.pt, history.json in turn; the
+    # criterion (equal weighting) is the same in every epoch, so a kill after it alone
+    # leaves a consistent checkpoint of epoch 3
+    [(1, "exact"), (2, "refused"), (3, "refused"), (4, "refused"), (5, "refused")],
+)
+def test_a_checkpoint_killed_mid_write_resumes_exactly_or_is_refused(
+    data, tmp_path, monkeypatch, writes_before_the_kill, outcome
+):
+    """A kill between the checkpoint's files leaves files of two epochs.
+
+    The audit resumed such a folder silently (a different model, or 7 epochs
+    run while n_iter_ said 6); now the files must match their manifest.
+    """
+    from skorch import NeuralNet
+
+    X, Y = data
+    save_params, writes = NeuralNet.save_params, []
+
+    def killed_in_epoch_4(net, *args, **kwargs):
+        if len(net.history) == 4:
+            if len(writes) == writes_before_the_kill:
+                raise Killed
+            writes.append(kwargs)
+        return save_params(net, *args, **kwargs)
+
+    monkeypatch.setattr(NeuralNet, "save_params", killed_in_epoch_4)
+    write_manifest = CheckpointManifest._write
+
+    def manifest_killed_in_epoch_4(net, checkpoint):
+        if len(net.history) == 4:
+            raise Killed  # every file of epoch 4 written, not yet its manifest
+        write_manifest(net, checkpoint)
+
+    monkeypatch.setattr(CheckpointManifest, "_write", staticmethod(manifest_killed_in_epoch_4))
+    checkpoint = Checkpoint(dirname=str(tmp_path / "checkpoint"), monitor=None)
+    model = MMoEClassifier(**SMALL, max_epochs=6, random_state=0, callbacks=[checkpoint])
+    with pytest.raises(Killed):
+        model.fit(X, Y)
+    monkeypatch.undo()
+    if outcome == "refused":
+        with pytest.raises(ValueError, match="does not match the manifest.json written with "
+                           "the checkpoint of epoch 3.*killed while writing"):  # fmt: skip
+            model.fit(X, Y, resume_from=tmp_path / "checkpoint")
+        assert not hasattr(model, "net_")
+        return
+    resumed = model.fit(X, Y, resume_from=tmp_path / "checkpoint")
+    uninterrupted = MMoEClassifier(**SMALL, max_epochs=6, random_state=0).fit(X, Y)
+    assert resumed.n_iter_ == 6 == len(resumed.net_.history)
+    np.testing.assert_array_equal(resumed.predict_proba(X)[0], uninterrupted.predict_proba(X)[0])
+
+
+def test_a_checkpoint_without_a_manifest_is_refused(data, tmp_path):
+    X, Y = data
+    checkpoint = Checkpoint(dirname=str(tmp_path / "checkpoint"), monitor=None)
+    MMoEClassifier(**SMALL, max_epochs=2, callbacks=[checkpoint]).fit(X, Y)
+    assert (tmp_path / "checkpoint" / "manifest.json").is_file()
+    (tmp_path / "checkpoint" / "manifest.json").unlink()
+    with pytest.raises(ValueError, match="has no valid manifest.json"):
+        MMoEClassifier(**SMALL, max_epochs=4).fit(X, Y, resume_from=tmp_path / "checkpoint")
 
 
 def test_resume_from_a_folder_without_a_checkpoint_is_an_error(data, tmp_path):
