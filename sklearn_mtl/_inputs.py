@@ -90,7 +90,7 @@ class InputEncoder:
                 encoded_missing_value=MISSING_CODE - FIRST_CODE,
                 min_frequency=self.min_frequency,
                 dtype=np.float64,
-            )
+            ).set_output(transform="default")  # arrays, whatever set_config says
             codes = self._codes(self._categorical_part(X), fit=True)
             self.cardinalities = [int(max(c.max(), UNKNOWN_CODE)) + 1 for c in codes.T]
             return self._assemble(numeric, codes)

@@ -3,7 +3,20 @@
 scikit-learn's scorers reject NaN labels and multi-class multi-output targets.
 Here every metric is computed per task on the rows where that task is
 labelled, then averaged over tasks. The scorers work as ``scoring=`` in
-``GridSearchCV`` and ``cross_validate``.
+``GridSearchCV`` and ``cross_validate``, passed as objects::
+
+    from sklearn_mtl.metrics import get_scorer
+
+    GridSearchCV(model, grid, scoring=get_scorer("mean_roc_auc"))
+    cross_validate(model, X, y, scoring={"auc": get_scorer("mean_roc_auc"),
+                                         "acc": get_scorer("mean_accuracy")})
+
+Why not ``scoring="mean_roc_auc"``? scikit-learn turns a scoring string into a
+scorer through its own registry of names, which has no public way to add one;
+a name it does not know raises "... is not a valid scoring value". A scorer
+object is what its API takes for any scorer it does not ship, so the names of
+:data:`SCORERS` go through :func:`get_scorer` (which also hands on
+scikit-learn's own names).
 """
 
 from __future__ import annotations
@@ -194,9 +207,37 @@ SCORERS: dict[str, PerTaskScorer] = {
 """NaN-aware scorers by name; each averages a per-task metric over tasks."""
 
 
-def get_scorer(name: str) -> PerTaskScorer:
-    """Return the NaN-aware multi-task scorer called ``name`` (a key of :data:`SCORERS`)."""
-    try:
+def get_scorer(name: str):
+    """Return the scorer called ``name``, for ``scoring=``.
+
+    Parameters
+    ----------
+    name : str
+        A NaN-aware multi-task scorer of :data:`SCORERS` (``"mean_roc_auc"``,
+        ``"mean_accuracy"``, ``"mean_neg_log_loss"``, ``"mean_r2"``,
+        ``"mean_neg_mean_squared_error"``), or one of scikit-learn's scoring
+        names, handed on to ``sklearn.metrics.get_scorer``.
+
+    Returns
+    -------
+    scorer : callable
+        ``scorer(estimator, X, y)``; pass it itself as ``scoring=`` (the
+        names of :data:`SCORERS` are unknown to scikit-learn as strings).
+
+    Examples
+    --------
+    >>> from sklearn_mtl.metrics import get_scorer
+    >>> get_scorer("mean_roc_auc")
+    PerTaskScorer(_roc_auc, response_method='predict_proba', sign=1)
+    """
+    if name in SCORERS:
         return SCORERS[name]
-    except KeyError:
-        raise ValueError(f"Unknown scorer {name!r}; expected one of {sorted(SCORERS)}.") from None
+    from sklearn.metrics import get_scorer as sklearn_get_scorer
+    from sklearn.metrics import get_scorer_names
+
+    if isinstance(name, str) and name in get_scorer_names():
+        return sklearn_get_scorer(name)
+    raise ValueError(
+        f"Unknown scorer {name!r}; expected one of {sorted(SCORERS)} (NaN-aware, per task) "
+        "or one of scikit-learn's scoring names."
+    )

@@ -222,6 +222,20 @@ def test_clear_errors(estimator, y, match):
     assert not hasattr(estimator, "coef_") and not hasattr(estimator, "n_features_in_")
 
 
+@pytest.mark.parametrize(
+    "estimator", [MultiTaskL1LqClassifierCV(alphas=3, cv=2), MultiTaskL1LqRegressor()]
+)
+def test_sparse_input_is_called_sparse(estimator):
+    """It was called "values that are not numbers"."""
+    import scipy.sparse
+
+    X = scipy.sparse.random(30, 4, density=0.5, format="csr", random_state=0)
+    y = np.tile([0, 1], 15)
+    with pytest.raises(TypeError, match="takes dense X; got a sparse matrix.*toarray") as error:
+        estimator.fit(X, y)
+    assert "not numbers" not in str(error.value)
+
+
 def test_weights_that_zero_a_task_and_errors_at_predict():
     X = np.random.default_rng(0).standard_normal((30, 3))
     Y = X[:, :2].copy()

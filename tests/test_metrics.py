@@ -58,3 +58,17 @@ def test_scorers_in_grid_search_shape_and_sign():
     assert 0 <= get_scorer("mean_accuracy")(model, X, y) <= 1
     with pytest.raises(ValueError, match="Unknown scorer 'auc'; expected one of"):
         get_scorer("auc")
+
+
+def test_scorer_names_go_through_get_scorer_not_strings():
+    """scikit-learn refuses the names as strings (metrics docstring says why)."""
+    from sklearn.metrics import get_scorer as sklearn_get_scorer
+    from sklearn.model_selection import cross_validate
+
+    X, Y = make_task_pair(120, 0.9, n_features=4, target="binary", random_state=0)
+    model = MMoEClassifier(max_epochs=2, random_state=0)
+    with pytest.raises(ValueError, match="mean_roc_auc"):
+        cross_validate(model, X, Y, cv=2, scoring="mean_roc_auc")
+    scores = cross_validate(model, X, Y, cv=2, scoring=get_scorer("mean_roc_auc"))
+    assert ((scores["test_score"] > 0) & (scores["test_score"] <= 1)).all()
+    assert repr(get_scorer("accuracy")) == repr(sklearn_get_scorer("accuracy"))

@@ -3,7 +3,8 @@
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.metrics import r2_score, roc_auc_score
+from sklearn.exceptions import UndefinedMetricWarning
+from sklearn.metrics import accuracy_score, r2_score, roc_auc_score
 
 from sklearn_mtl import MultiTaskNet
 from sklearn_mtl.estimators._multitask_net import ARCHITECTURES
@@ -100,3 +101,19 @@ def test_task_type_errors(recsys, task_types, match):
     with pytest.raises(ValueError, match=match):
         model.fit(X, y)
     assert not hasattr(model, "net_")
+
+
+def test_score_of_mixed_task_types_is_accuracy_and_r2_per_task(recwarn):
+    """The audit's case: a binary task stored as floats beside a regression task."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 4))
+    y = np.column_stack([X[:, 0] > 0, 3 * X[:, 1]]).astype(float)
+    model = MultiTaskNet(task_types=["binary", "regression"], **FAST)
+    model.fit(X, y)
+    predicted = model.predict(X)
+    expected = np.mean(
+        [accuracy_score(y[:, 0], predicted[:, 0]), r2_score(y[:, 1], predicted[:, 1])]
+    )
+    assert model.score(X, y) == pytest.approx(expected)
+    assert expected > 0.8  # the binary task was scored as an "unknown" target, wrongly
+    assert not [w for w in recwarn if issubclass(w.category, UndefinedMetricWarning)]

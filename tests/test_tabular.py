@@ -5,15 +5,18 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
+import sklearn
+from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_mtl import MMoEClassifier, PLEClassifier, SharedBottomRegressor
+from sklearn_mtl import ESMMClassifier, MMoEClassifier, PLEClassifier, SharedBottomRegressor
 from sklearn_mtl._inputs import MISSING_CODE, UNKNOWN_CODE, embedding_size
 from sklearn_mtl.datasets import load_adult
+from tests._settings import NEURAL_ESTIMATORS
 
 FAST = {"n_experts": 2, "expert_units": (16,), "tower_units": (8,), "max_epochs": 8, "lr": 1e-2}
 
@@ -194,3 +197,17 @@ def test_every_column_categorical():
     assert model.is_categorical_.all()
     probas = model.predict_proba(only_categories)
     assert all(np.isfinite(p).all() and p.shape == (len(frame), 2) for p in probas)
+
+
+@pytest.mark.parametrize("estimator", NEURAL_ESTIMATORS, ids=lambda e: type(e).__name__)
+def test_categorical_fits_ignore_sklearns_transform_output_setting(estimator):
+    """set_config(transform_output="pandas") broke every fit on categorical data."""
+    X, Y = shop_frame(200)
+    if isinstance(estimator, ESMMClassifier):
+        Y = np.column_stack([Y[:, 0], Y[:, 0] * Y[:, 1]])
+    outputs = {}
+    for setting in ("default", "pandas"):
+        with sklearn.config_context(transform_output=setting):
+            model = clone(estimator).set_params(max_epochs=2, random_state=0).fit(X, Y)
+            outputs[setting] = model.predict(X)
+    np.testing.assert_array_equal(outputs["pandas"], outputs["default"])

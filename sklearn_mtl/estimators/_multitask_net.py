@@ -413,6 +413,11 @@ class MultiTaskNet(GateInspectionMixin, BaseMultiTaskNet):
             Labels for classification tasks, values for regression tasks; an
             object array when the tasks' types differ.
         """
+        columns = self._predict_columns(X)
+        return columns[0] if self._single_output else stack_task_columns(columns)
+
+    def _predict_columns(self, X) -> list[np.ndarray]:
+        """Each task's predictions in its own dtype: labels, or values."""
         check_is_fitted(self)
         columns = []
         heads = self._task_outputs(X)
@@ -422,7 +427,7 @@ class MultiTaskNet(GateInspectionMixin, BaseMultiTaskNet):
             else:
                 index = (head[:, 0] > 0).astype(int) if kind == "binary" else head.argmax(axis=1)
                 columns.append(self.classes_[t][index])
-        return columns[0] if self._single_output else stack_task_columns(columns)
+        return columns
 
     def score(self, X, y, sample_weight=None):
         """Mean over tasks of accuracy (classification tasks) and R^2 (regression tasks).
@@ -442,15 +447,19 @@ class MultiTaskNet(GateInspectionMixin, BaseMultiTaskNet):
         -------
         score : float
         """
-        y_pred = np.asarray(self.predict(X), dtype=object).reshape(len(X), -1)
+        # Each task is scored in its own dtype: predict()'s stacked array is of
+        # dtype object or float when the types mix, and scikit-learn reads an
+        # object column of floats as an "unknown" target.
+        columns = self._predict_columns(X)
         y_true = np.asarray(y.to_numpy() if hasattr(y, "to_numpy") else y, dtype=object)
         y_true = y_true.reshape(len(y_true), -1)
         scores = []
-        for t, kind in enumerate(self.task_types_):
-            metric = r2_score if kind == "regression" else accuracy_score
-            true, pred = y_true[:, t], y_pred[:, t]
+        for t, (kind, pred) in enumerate(zip(self.task_types_, columns)):
+            true = y_true[:, t]
             if kind == "regression":  # missing targets (None, NaN) become NaN
                 true = pd.to_numeric(pd.Series(true), errors="coerce").to_numpy()
-                pred = pred.astype(float)
+                metric = r2_score
+            else:
+                metric = accuracy_score
             scores.append(per_task_scores(true, pred, metric, sample_weight=sample_weight)[0])
         return float(np.nanmean(scores))

@@ -211,6 +211,10 @@ def _numeric_X(estimator, X, reset: bool) -> np.ndarray:
     try:
         return validate_data(estimator, X, dtype=np.float64, reset=reset)
     except (TypeError, ValueError) as error:
+        if "Sparse data" in str(error):  # scikit-learn's message says what to do
+            raise TypeError(
+                f"{type(estimator).__name__} takes dense X; got a sparse matrix. {error}"
+            ) from None
         if "could not convert" in str(error) or isinstance(error, TypeError):
             raise type(error)(
                 f"X has values that are not numbers ({error}); "
