@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from skorch.hf import AccelerateMixin
 
-from ._net import MultiTaskNeuralNet
+from ._net import MultiTaskNeuralNet, print_log_sink
 from .weighting import Equal, Fixed
 
 DISTRIBUTED_WEIGHTINGS = (Equal, Fixed)
@@ -105,9 +105,11 @@ class AcceleratedMultiTaskNeuralNet(AccelerateMixin, MultiTaskNeuralNet):
 
     def _initialize_callbacks(self):
         # skorch's PrintLog prints to any sink but ``print`` whatever ``verbose``
-        # says, and the mixin's sink is ``accelerator.print``: silence it here.
-        if self.callbacks__print_log__sink == "auto" and not self.verbose:
-            self.callbacks__print_log__sink = _silent
+        # says, and the mixin's sink is ``accelerator.print``: silence it here,
+        # and print from the main process only (without colour codes off a terminal).
+        if self.callbacks__print_log__sink == "auto":
+            printing = self.verbose and self.accelerator.is_main_process
+            self.callbacks__print_log__sink = print_log_sink if printing else _silent
         return super()._initialize_callbacks()
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import sys
 import warnings
 from collections.abc import Mapping
 
@@ -14,6 +16,21 @@ from skorch.dataset import get_len, unpack_data
 from torch import nn
 
 from ._data import BatchLoader
+
+
+_ANSI_CODES = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def print_log_sink(text: str) -> None:
+    """Print skorch's epoch table; its colours only where standard output is a terminal.
+
+    skorch's ``PrintLog`` marks the best values with ANSI colour codes, which
+    a log file or a notebook without a terminal shows as raw escapes.
+    """
+    isatty = getattr(sys.stdout, "isatty", None)
+    if not (isatty and isatty()):
+        text = _ANSI_CODES.sub("", text)
+    print(text)
 
 
 class MultiTaskNeuralNet(NeuralNet):
@@ -30,6 +47,8 @@ class MultiTaskNeuralNet(NeuralNet):
     def __init__(self, module, criterion, *, loss_sync="batch", penalty=None, **kwargs):
         kwargs.setdefault("iterator_train", BatchLoader)
         kwargs.setdefault("iterator_valid", BatchLoader)
+        if kwargs.get("verbose", 1):  # skorch's PrintLog ignores verbose for other sinks
+            kwargs.setdefault("callbacks__print_log__sink", print_log_sink)
         super().__init__(module, criterion, **kwargs)
         if loss_sync not in ("batch", "epoch"):
             raise ValueError(f"loss_sync must be 'batch' or 'epoch'; got {loss_sync!r}.")

@@ -18,6 +18,10 @@ Python.
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import warnings
+
 import torch
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
@@ -107,7 +111,7 @@ def to_onnx(estimator, path=None, *, opset_version=None):
         f"values_task{t}" if kind == "regression" else f"probabilities_task{t}"
         for t, kind in enumerate(estimator._task_types)
     ]
-    with torch.no_grad():
+    with torch.no_grad(), _exporter_notices_silenced():
         program = torch.onnx.export(
             graph,
             (example,),
@@ -123,6 +127,26 @@ def to_onnx(estimator, path=None, *, opset_version=None):
         with open(path, "wb") as file:
             file.write(model.SerializeToString())
     return model
+
+
+@contextlib.contextmanager
+def _exporter_notices_silenced():
+    """Hide the exporter's notices that concern nothing the user did.
+
+    torch's ONNX exporter logs "torchvision is not installed. Skipping
+    torchvision::nms" (and three more) when it registers its operators, and
+    torch.export warns that ``LeafSpec`` is deprecated from inside its own
+    code. Other warnings and errors pass.
+    """
+    logger = logging.getLogger("torch.onnx._internal.exporter._registration")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*LeafSpec.*", category=FutureWarning)
+            yield
+    finally:
+        logger.setLevel(level)
 
 
 def _cpu_copy(module: nn.Module) -> nn.Module:

@@ -48,9 +48,9 @@ MIXED = [MultiTaskNet(**MOE_FAST)]
 NEURAL_ESTIMATORS = CLASSIFIERS + REGRESSORS + FUNNEL_CLASSIFIERS + MIXED
 
 LINEAR_ESTIMATORS = [
-    MultiTaskL1LqRegressor(alpha=0.05),
+    MultiTaskL1LqRegressor(),  # the defaults must learn (alpha="auto")
     MultiTaskL1LqRegressor(alpha=0.05, q=np.inf),
-    MultiTaskL1LqClassifier(alpha=0.05),
+    MultiTaskL1LqClassifier(),
     MultiTaskL1LqClassifier(alpha=0.05, q=np.inf),
     MeanRegularizedMultiTaskRegressor(),
     MeanRegularizedMultiTaskClassifier(),

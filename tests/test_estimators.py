@@ -2,6 +2,7 @@
 
 import io
 import pickle
+import sys
 
 import joblib
 import numpy as np
@@ -258,6 +259,14 @@ def test_verbose_zero_prints_nothing_and_verbose_one_prints_epochs(binary_pair, 
     MMoEClassifier(max_epochs=3, random_state=0, verbose=1).fit(X, Y)
     out = capsys.readouterr().out
     assert "train_loss" in out and len([line for line in out.splitlines() if "  3  " in line]) == 1
+    assert "\x1b[" not in out  # skorch's colour codes only on a terminal
+
+
+def test_verbose_output_keeps_its_colours_on_a_terminal(binary_pair, monkeypatch, capsys):
+    X, Y = binary_pair
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
+    MMoEClassifier(max_epochs=3, random_state=0, verbose=1).fit(X, Y)
+    assert "\x1b[" in capsys.readouterr().out
 
 
 def test_early_stopping_stops_and_keeps_the_best_epoch():

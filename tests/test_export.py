@@ -68,3 +68,27 @@ def test_categorical_inputs_and_linear_models_are_refused():
     X, Y = make_task_pair(50, 0.5, n_features=3, random_state=0)
     with pytest.raises(TypeError, match="exports the networks"):
         to_onnx(MultiTaskL1LqRegressor(alpha=0.1).fit(X, Y))
+
+
+def test_export_prints_nothing_the_user_did_not_cause(tmp_path):
+    """The exporter logged four torchvision notices and a LeafSpec FutureWarning.
+
+    Run in a fresh process: the exporter logs its notices once per process.
+    """
+    import subprocess
+    import sys
+
+    script = f"""
+import warnings
+warnings.simplefilter("always")
+from sklearn_mtl import MMoEClassifier
+from sklearn_mtl.datasets import make_task_pair
+from sklearn_mtl.export import to_onnx
+X, Y = make_task_pair(100, 0.5, n_features=4, target="binary", random_state=0)
+to_onnx(MMoEClassifier(2, max_epochs=1).fit(X, Y), {str(tmp_path / "model.onnx")!r})
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "" and result.stderr == ""

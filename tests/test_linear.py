@@ -311,3 +311,18 @@ def test_l1lq_solutions_satisfy_the_kkt_conditions(kind, q):
     W = model.coef_.T
     assert W.any() and not W.all()
     _assert_l1lq_kkt(W, X.T @ grad_Z, model.alpha, q, atol=1e-6)
+
+
+@pytest.mark.parametrize("estimator", [MultiTaskL1LqClassifier(), MultiTaskL1LqRegressor()])
+def test_the_default_alpha_scales_with_the_data_and_learns(estimator):
+    """alpha=1.0 used to zero every coefficient on standardised data."""
+    rng = np.random.default_rng(0)
+    X = StandardScaler().fit_transform(rng.standard_normal((300, 10)))
+    signal = X[:, :3] @ np.array([[1.0, -1.0], [0.5, 1.0], [-1.0, 0.5]])
+    y = (signal > 0).astype(int) if isinstance(estimator, MultiTaskL1LqClassifier) else signal
+    model = clone(estimator).fit(X, y)
+    assert model.alpha_ == pytest.approx(0.05 * alpha_max(estimator, X, y))
+    assert model.support_[:3].all() and model.n_iter_ >= 1
+    assert model.score(X, y) > 0.8
+    at_the_top = clone(estimator).set_params(alpha=alpha_max(estimator, X, y)).fit(X, y)
+    assert not at_the_top.support_.any() and at_the_top.n_iter_ == 1

@@ -55,7 +55,8 @@ LINEAR_DOCS = {
         Intercept of each task (a float for a regressor fitted on 1-D ``y``).
 
     n_iter_ : int
-        Number of solver iterations.
+        Number of solver iterations, at least 1 (checking that the start is
+        already optimal counts as one, as in scikit-learn).
 
     dual_gap_ : float
         Duality gap at the solution: the objective is within ``dual_gap_`` of

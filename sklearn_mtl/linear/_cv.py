@@ -10,16 +10,9 @@ from sklearn.model_selection import check_cv
 from .._docstrings import fill_doc
 from ..utils import task_name
 from ..utils._sklearn import Interval
-from ._l1lq import L1LQ_DOCS, MultiTaskL1LqClassifier, MultiTaskL1LqRegressor
+from ._l1lq import L1LQ_DOCS, MultiTaskL1LqClassifier, MultiTaskL1LqRegressor, _alpha_max
 from ._penalties import PENALTIES
 from ._solver import make_objective
-
-
-def _alpha_max(X: np.ndarray, datafit, penalty_class, fit_intercept: bool) -> float:
-    """The dual norm of the datafit's gradient at the intercept-only model."""
-    objective = make_objective(X, datafit, fit_intercept)
-    grad_W, _ = objective.gradient(np.zeros((X.shape[1], datafit.Y.shape[1])), objective.b0)
-    return penalty_class.dual_norm(grad_W)
 
 
 def alpha_max(estimator, X, y, sample_weight=None) -> float:

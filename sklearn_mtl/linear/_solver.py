@@ -250,4 +250,5 @@ def fista(
             ConvergenceWarning,
             stacklevel=3,
         )
-    return SolverResult(W, objective.intercept(W, b), n_iter, primal, gap, converged)
+    # At least one: checking that the start is optimal counts, as in scikit-learn.
+    return SolverResult(W, objective.intercept(W, b), max(n_iter, 1), primal, gap, converged)
