@@ -41,6 +41,12 @@ BENCHMARKS = {
         [],
         False,
     ),
+    "linear_cv": (
+        "cross-validated sparse logistic models vs per-task LogisticRegressionCV, same grid",
+        ["--data", "--wide", "3000", "--repeats", "1", "--alphas", "4"],
+        [],
+        False,
+    ),
     "weighting": (
         "every loss weighting on synthetic pairs and Adult; cost per epoch vs equal",
         ["--seeds", "1", "--epochs", "5", "--adult-rows", "5000"],

@@ -171,7 +171,7 @@ def _objective(estimator, X, y):
     else:
         residual = y - X @ estimator.coef_.T - estimator.intercept_
         loss = 0.5 * np.mean(residual**2, axis=0).sum()
-    penalty = estimator._make_penalty().value(estimator.coef_.T)
+    penalty = estimator._make_penalty(estimator.alpha_).value(estimator.coef_.T)
     return float(loss + penalty)
 
 

@@ -17,7 +17,6 @@ from torch import nn
 
 from ._data import BatchLoader
 
-
 _ANSI_CODES = re.compile(r"\x1b\[[0-9;]*m")
 
 

@@ -326,3 +326,14 @@ def test_the_default_alpha_scales_with_the_data_and_learns(estimator):
     assert model.score(X, y) > 0.8
     at_the_top = clone(estimator).set_params(alpha=alpha_max(estimator, X, y)).fit(X, y)
     assert not at_the_top.support_.any() and at_the_top.n_iter_ == 1
+
+
+def test_cross_validation_prints_its_progress(capsys):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 8))
+    y = (X[:, :2] + rng.standard_normal((60, 2)) > 0).astype(int)
+    MultiTaskL1LqClassifierCV(alphas=3, cv=2, verbose=1).fit(X, y)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 * 3 + 1  # a line per fold and alpha, then the refit
+    assert lines[0].startswith("[MultiTaskL1LqClassifierCV] fold 1/2, alpha 1/3")
+    assert lines[-1].startswith("[MultiTaskL1LqClassifierCV] refit on all rows at alpha")

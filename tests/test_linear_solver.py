@@ -7,6 +7,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import MultiTaskLasso
 
 from sklearn_mtl.linear._datafits import Logistic, Quadratic
+from sklearn_mtl.linear._newton import working_set_newton
 from sklearn_mtl.linear._penalties import (
     L1L2,
     L1LInf,
@@ -172,3 +173,41 @@ def test_convergence_warning_and_verbose_output(capsys):
     assert result.n_iter == 10 and not result.converged
     fista(objective, L1L2(1e-2), W0=np.zeros((30, 4)), max_iter=20, verbose=1, warn=False)
     assert "duality gap" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("datafit_class", [Quadratic, Logistic])
+@pytest.mark.parametrize("penalty", ["l1l2", "l1linf"])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_working_set_newton_reaches_fistas_objective_within_its_gap(
+    datafit_class, penalty, fit_intercept
+):
+    """Same problem, two solvers: the Newton solver's gap certifies its objective."""
+    X, datafit = _weighted_problem(datafit_class, seed=5)
+    penalty = PENALTIES[penalty](0.01)
+    objective = DesignObjective(X, datafit, fit_intercept=fit_intercept)
+    W0 = np.zeros((X.shape[1], datafit.Y.shape[1]))
+    reference = fista(objective, penalty, W0=W0, tol=1e-12, max_iter=50000)
+    newton = working_set_newton(objective, penalty, W0=W0, tol=1e-6, max_iter=200)
+    assert newton.converged and newton.gap <= 1e-6 * objective.null_value
+    assert 0 <= newton.primal - reference.primal + 1e-12 <= newton.gap + 1e-12
+    np.testing.assert_array_equal(penalty.support(newton.W), penalty.support(reference.W))
+
+
+def test_working_set_newton_on_wide_one_hot_like_data():
+    """Many more features than rows, and collinear columns (one-hot with an intercept)."""
+    rng = np.random.default_rng(6)
+    codes = rng.integers(0, 5, size=(60, 40))
+    X = np.concatenate([codes == k for k in range(5)], axis=1).astype(float)  # (60, 200)
+    Y = X[:, :3].sum(axis=1, keepdims=True) + rng.standard_normal((60, 2)) > 0.7
+    datafit = Logistic(Y.astype(float), np.full(Y.shape, 1 / 60))
+    objective = DesignObjective(X, datafit, fit_intercept=True)
+    top = L1L2.dual_norm(objective.gradient(np.zeros((200, 2)), objective.b0)[0])
+    W = np.zeros((200, 2))
+    for ratio in (0.5, 0.1, 0.01):  # a warm-started path, as the CV estimators run it
+        result = working_set_newton(objective, L1L2(ratio * top), W0=W, tol=1e-8, max_iter=500)
+        assert result.converged
+        W = result.W
+        distance = L1L2(ratio * top).subdifferential_distance(
+            W, objective.gradient(W, result.intercept)[0]
+        )
+        assert distance.max() < 1e-3 * ratio * top

@@ -18,7 +18,9 @@ from ..base import MultiTaskClassifierMixin, MultiTaskEstimatorMixin, MultiTaskR
 from ..utils import check_multitask_sample_weight, check_multitask_y, task_name
 from ..utils._sklearn import Interval, _fit_context
 from ._datafits import Logistic, Quadratic
-from ._solver import fista, make_objective
+from ._newton import working_set_newton
+from ._penalties import L1L2
+from ._solver import DesignObjective, fista, make_objective
 
 SOLVER_CONSTRAINTS = {
     "fit_intercept": ["boolean"],
@@ -34,8 +36,11 @@ LINEAR_DOCS = {
         Whether to fit an unpenalised intercept per task.
 
     max_iter : int, default=5000
-        Maximum number of iterations of the accelerated proximal gradient
-        solver (FISTA with adaptive restart).
+        Maximum number of solver iterations: proximal Newton steps on working
+        sets of features for the l1/lq penalties (except least squares with
+        more rows than features and one weight per row, solved on the Gram
+        matrix), accelerated proximal gradient steps (FISTA with adaptive
+        restart) otherwise.
 
     tol : float, default=1e-4
         The solver stops when the duality gap, an upper bound on the distance
@@ -43,8 +48,9 @@ LINEAR_DOCS = {
         intercept-only model.
 
     verbose : int, default=0
-        Print the objective and the duality gap every ten iterations when
-        positive.""",
+        Print progress when positive: the objective and the duality gap (per
+        working set, or every ten FISTA iterations). The ``...CV`` estimators
+        print one line per fold and alpha, and the solver's lines from 2.""",
     "objective_notes": """\
     The loss of each task is its weighted mean over the task's observed rows
     (NaN marks a missing label), and the losses are summed over tasks; with
@@ -133,17 +139,23 @@ class BaseMultiTaskLinear(MultiTaskEstimatorMixin, BaseEstimator):
         datafit = self._datafit(encoded.astype(np.float64), weight / totals)
         return X, datafit, fitted, single_output
 
-    def _solve(self, X, datafit, penalty, objective=None, W0=None, b0=None, warn=True):
+    def _solve(
+        self, X, datafit, penalty, objective=None, W0=None, b0=None, warn=True, verbose=None
+    ):
         objective = objective or make_objective(X, datafit, self.fit_intercept)
         W0 = np.zeros((X.shape[1], datafit.Y.shape[1])) if W0 is None else W0
-        return fista(
+        # A row-sparse penalty on the design: proximal Newton on working sets; the
+        # least-squares Gram path and the smooth mean regularisation: FISTA.
+        row_sparse = isinstance(penalty, L1L2) and isinstance(objective, DesignObjective)
+        solver = working_set_newton if row_sparse else fista
+        return solver(
             objective,
             penalty,
             W0=W0,
             b0=b0,
             tol=self.tol,
             max_iter=self.max_iter,
-            verbose=self.verbose,
+            verbose=self.verbose if verbose is None else verbose,
             warn=warn,
         )
 

@@ -1,5 +1,6 @@
 """l1/lq models whose alpha is chosen by cross-validation along a warm-started path."""
 
+import time
 from numbers import Integral, Real
 
 import numpy as np
@@ -67,19 +68,33 @@ def _subset(datafit, rows):
     return type(datafit)(datafit.Y[rows], S / totals)
 
 
-def _path_test_loss(estimator, X, datafit, train, test, alphas):
-    """Fit the path on ``train``, warm-started; return the test loss per alpha."""
+def _path_test_loss(estimator, X, datafit, train, test, alphas, fold, n_folds):
+    """Fit the path on ``train``, warm-started; return the test loss per alpha.
+
+    With ``verbose``, prints one line per alpha (the solver's own lines from
+    ``verbose >= 2``).
+    """
     X_train, train_fit, test_fit = X[train], _subset(datafit, train), _subset(datafit, test)
     objective = make_objective(X_train, train_fit, estimator.fit_intercept)
     W, b = None, None
     losses = np.empty(len(alphas))
     for k, alpha in enumerate(alphas):
+        start = time.perf_counter()
         penalty = estimator._make_penalty(alpha)
         result = estimator._solve(
-            X_train, train_fit, penalty, objective=objective, W0=W, b0=b, warn=False
-        )
+            X_train, train_fit, penalty, objective=objective, W0=W, b0=b, warn=False,
+            verbose=max(estimator.verbose - 1, 0),
+        )  # fmt: skip
         W, b = result.W, result.intercept
         losses[k] = test_fit.value(X[test] @ W + b) / W.shape[1]
+        if estimator.verbose:
+            print(
+                f"[{type(estimator).__name__}] fold {fold + 1}/{n_folds}, alpha {k + 1}/"
+                f"{len(alphas)} ({alpha:.3g}): {int(penalty.support(W).sum())} features, "
+                f"{result.n_iter} iterations, gap {result.gap:.2g}, "
+                f"{time.perf_counter() - start:.2f} s",
+                flush=True,
+            )
     return losses
 
 
@@ -129,13 +144,19 @@ class _L1LqCV:
                     "alphas must be a positive int or a non-empty array of non-negative "
                     f"floats; got {self.alphas!r}."
                 )
-        folds = check_cv(self.cv).split(X)
+        splitter = check_cv(self.cv)
+        n_folds = splitter.get_n_splits(X)
         paths = Parallel(n_jobs=self.n_jobs)(
-            delayed(_path_test_loss)(self, X, datafit, train, test, alphas) for train, test in folds
+            delayed(_path_test_loss)(self, X, datafit, train, test, alphas, fold, n_folds)
+            for fold, (train, test) in enumerate(splitter.split(X))
         )
         loss_path = np.column_stack(paths)  # (n_alphas, n_folds)
         best = int(np.argmin(loss_path.mean(axis=1)))
-        result = self._solve(X, datafit, self._make_penalty(alphas[best]))
+        if self.verbose:
+            print(f"[{type(self).__name__}] refit on all rows at alpha {alphas[best]:.3g}")
+        result = self._solve(
+            X, datafit, self._make_penalty(alphas[best]), verbose=max(self.verbose - 1, 0)
+        )
         self._set_fitted(result, fitted, single_output)
         self.alphas_ = alphas
         self.loss_path_ = loss_path

@@ -41,6 +41,10 @@ class Quadratic:
     def gradient(self, Z: np.ndarray) -> np.ndarray:
         return self.S * (Z - self.Y)  # (n_samples, n_tasks)
 
+    def curvature_at(self, Z: np.ndarray) -> np.ndarray:
+        """The second derivative of ``F`` in each ``Z[i, t]``: the weights."""
+        return self.S
+
     def null_intercept(self) -> np.ndarray:
         """The best intercept of the model with ``W = 0``: weighted means."""
         return np.sum(self.S * self.Y, axis=0)
@@ -84,6 +88,11 @@ class Logistic:
 
     def gradient(self, Z: np.ndarray) -> np.ndarray:
         return self.S * (expit(Z) - self.Y)  # (n_samples, n_tasks)
+
+    def curvature_at(self, Z: np.ndarray) -> np.ndarray:
+        """The second derivative of ``F`` in each ``Z[i, t]``: ``S p (1 - p)``."""
+        p = expit(Z)
+        return self.S * p * (1.0 - p)
 
     def null_intercept(self) -> np.ndarray:
         """The best intercept of the model with ``W = 0``: the log-odds of each task."""

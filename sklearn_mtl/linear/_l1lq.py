@@ -28,6 +28,7 @@ def _alpha_max(X: np.ndarray, datafit, penalty_class, fit_intercept: bool) -> fl
     grad_W, _ = objective.gradient(np.zeros((X.shape[1], datafit.Y.shape[1])), objective.b0)
     return penalty_class.dual_norm(grad_W)
 
+
 L1LQ_DOCS = {
     **LINEAR_DOCS,
     "q": """\

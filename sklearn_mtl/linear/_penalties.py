@@ -8,6 +8,8 @@ to its subdifferential (the KKT residual of a solution).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -58,6 +60,17 @@ class L1L2:
         shrink = np.maximum(1.0 - step * self.alpha / np.maximum(norms, 1e-300), 0.0)
         return V * shrink
 
+    def prox_row(self, v: np.ndarray, step: float) -> np.ndarray:
+        """:meth:`prox` of one row, without the overhead of the vectorised form."""
+        norm = math.sqrt(float(v @ v))
+        if norm <= step * self.alpha:
+            return np.zeros_like(v)
+        return v * (1.0 - step * self.alpha / norm)
+
+    def stays_zero(self, gradient: np.ndarray) -> bool:
+        """Whether a zero row is optimal for the row's (model) ``gradient``."""
+        return math.sqrt(float(gradient @ gradient)) <= self.alpha
+
     @staticmethod
     def dual_norm(U: np.ndarray) -> float:
         """The l-inf/l2 norm ``max_j ||U[j]||_2``."""
@@ -104,6 +117,12 @@ class L1LInf(L1L2):
         """Moreau decomposition: ``V - P_{tau B_1}(V)``, ``tau = step * alpha``."""
         return V - project_rows_on_l1_ball(V, step * self.alpha)
 
+    def prox_row(self, v: np.ndarray, step: float) -> np.ndarray:
+        return self.prox(v[None], step)[0]
+
+    def stays_zero(self, gradient: np.ndarray) -> bool:
+        return float(np.abs(gradient).sum()) <= self.alpha
+
     @staticmethod
     def dual_norm(U: np.ndarray) -> float:
         """The l-inf/l1 norm ``max_j ||U[j]||_1``."""
@@ -112,13 +131,13 @@ class L1LInf(L1L2):
     def subdifferential_distance(self, W: np.ndarray, G: np.ndarray) -> np.ndarray:
         """Per row, the l2 distance of ``-G[j]`` to ``alpha * d||W[j]||_inf``."""
         distance = np.empty(W.shape[0])
-        for j, (w, g) in enumerate(zip(W, G)):
+        zero = ~np.any(W != 0, axis=1)
+        # d||0||_inf is the l1 ball: the distance to alpha * B_1, for all zero rows at once.
+        inside = project_rows_on_l1_ball(-G[zero], self.alpha)
+        distance[zero] = np.linalg.norm(-G[zero] - inside, axis=1)
+        for j in np.flatnonzero(~zero):
+            w, g = W[j], G[j]
             top = np.max(np.abs(w))
-            if top == 0:
-                # d||0||_inf is the l1 ball: distance to alpha * B_1.
-                inside = project_rows_on_l1_ball(-g[None], self.alpha)[0]
-                distance[j] = np.linalg.norm(-g - inside)
-                continue
             # Subgradients: alpha * sign(w_k) * u_k on the coordinates at the
             # maximum, with u in the simplex; zero elsewhere.
             at_max = np.abs(w) >= top * (1 - 1e-9)
