@@ -28,14 +28,11 @@ minimizing composite functions", SIAM J. Optimization, 2014.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import scipy.linalg
-from sklearn.exceptions import ConvergenceWarning
 
 from ._penalties import L1L2, L1LInf
-from ._solver import SolverResult
+from ._solver import SolverResult, solver_result, stopping_threshold
 
 FIRST_WORKING_SET = 10
 """Features in the first working set (or every feature, if fewer)."""
@@ -63,36 +60,17 @@ def working_set_newton(
 ) -> SolverResult:
     """Minimise ``objective(W, b) + penalty(W)`` by proximal Newton on working sets.
 
-    Parameters
-    ----------
-    objective : DesignObjective
-        The datafit of ``XW + b``; its datafit gives gradient and curvature.
-    penalty : L1L2 or L1LInf
-        A penalty that is a sum over the rows of ``W``.
-    W0 : ndarray of shape (n_features, n_tasks)
-        Starting weights (warm start).
-    b0 : ndarray of shape (n_tasks,), default=None
-        Starting intercept; the objective's null-model intercept by default.
-    tol : float, default=1e-4
-        Stop when the duality gap is at most ``tol`` times the datafit of the
-        intercept-only model.
-    max_iter : int, default=1000
-        Maximum number of Newton steps, over all working sets.
-    verbose : int, default=0
-        Print the gap and the working set at every outer iteration when positive.
-    warn : bool, default=True
-        Raise a ``ConvergenceWarning`` when ``max_iter`` is reached first.
-
-    Returns
-    -------
-    result : SolverResult
+    Takes the arguments of :func:`~._solver.fista` (``objective`` must be a
+    ``DesignObjective`` and ``penalty`` a row penalty, l1/l2 or l1/l-inf);
+    ``max_iter`` counts Newton steps over all working sets, and ``verbose``
+    prints the gap at every working set.
     """
     X, datafit, fit_intercept = objective.X, objective.datafit, objective.fit_intercept
     W = W0.astype(np.float64, copy=True)
     b = (objective.b0 if b0 is None else b0).astype(np.float64, copy=True)
     n_features = W.shape[0]
     primal, gap = objective.dual_gap(W, b, penalty)
-    threshold = max(tol * objective.null_value, 64 * np.finfo(np.float64).eps * abs(primal))
+    threshold = stopping_threshold(objective, tol, primal)
     size = min(n_features, FIRST_WORKING_SET)
     n_iter = 0
     while gap > threshold and n_iter < max_iter:
@@ -116,16 +94,7 @@ def working_set_newton(
                 f"working set of {size} features: {n_iter} Newton steps, objective "
                 f"{primal:.8g}, duality gap {gap:.3g}"
             )
-    converged = gap <= threshold
-    if not converged and warn:
-        warnings.warn(
-            f"The solver did not converge in max_iter={max_iter} Newton steps: the duality "
-            f"gap is {gap:.3g}, above tol times the null-model loss ({threshold:.3g}). "
-            "Increase max_iter, loosen tol, or scale the features.",
-            ConvergenceWarning,
-            stacklevel=3,
-        )
-    return SolverResult(W, b, max(n_iter, 1), primal, gap, converged)
+    return solver_result(b, W, n_iter, primal, gap, threshold, max_iter, warn, "Newton steps")
 
 
 def _prox_newton(X, datafit, penalty, W, b, fit_intercept, tol, max_steps):

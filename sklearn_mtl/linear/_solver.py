@@ -218,8 +218,7 @@ def fista(
     b = (objective.b0 if b0 is None else b0).astype(np.float64, copy=True)
     W_momentum, b_momentum, t = W, b, 1.0
     primal, gap = objective.dual_gap(W, b, penalty)
-    # Below a few ulps of the objective the gap is rounding noise.
-    threshold = max(tol * objective.null_value, 64 * np.finfo(np.float64).eps * abs(primal))
+    threshold = stopping_threshold(objective, tol, primal)
     n_iter = 0
     while gap > threshold and n_iter < max_iter:
         n_iter += 1
@@ -241,14 +240,29 @@ def fista(
             primal, gap = objective.dual_gap(W, b, penalty)
             if verbose:
                 print(f"iteration {n_iter}: objective {primal:.8g}, duality gap {gap:.3g}")
+    return solver_result(
+        objective.intercept(W, b), W, n_iter, primal, gap, threshold, max_iter, warn, "iterations"
+    )
+
+
+def stopping_threshold(objective, tol: float, primal: float) -> float:
+    """The gap to reach: ``tol`` times the null-model loss, or a few ulps of the objective.
+
+    Below a few ulps of the objective the gap is rounding noise.
+    """
+    return max(tol * objective.null_value, 64 * np.finfo(np.float64).eps * abs(primal))
+
+
+def solver_result(intercept, W, n_iter, primal, gap, threshold, max_iter, warn, unit):
+    """The :class:`SolverResult`, with a ``ConvergenceWarning`` if the gap is not reached."""
     converged = gap <= threshold
     if not converged and warn:
         warnings.warn(
-            f"The solver did not converge in max_iter={max_iter} iterations: the duality "
+            f"The solver did not converge in max_iter={max_iter} {unit}: the duality "
             f"gap is {gap:.3g}, above tol times the null-model loss ({threshold:.3g}). "
             "Increase max_iter, loosen tol, or scale the features.",
             ConvergenceWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
     # At least one: checking that the start is optimal counts, as in scikit-learn.
-    return SolverResult(W, objective.intercept(W, b), max(n_iter, 1), primal, gap, converged)
+    return SolverResult(W, intercept, max(n_iter, 1), primal, gap, converged)
