@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import subprocess
+import tempfile
 import sys
 import time
 from pathlib import Path
@@ -59,7 +60,9 @@ def ddp_child(args) -> None:
     X, Y = data(args)
     estimator = model(args).set_params(accelerator=accelerator)
     estimator.set_params(max_epochs=1).fit(X[: 4 * args.batch_size], Y[: 4 * args.batch_size])
-    accelerator.wait_for_everyone()  # warmed up: allocator, threads, process group
+    # warmed up: allocator, threads, process group. (Not accelerator.wait_for_everyone(),
+    # which asks for a GPU per process on a machine that has one, even for CPU processes.)
+    torch.distributed.barrier()
     start = time.perf_counter()
     estimator.set_params(max_epochs=args.epochs).fit(X, Y)
     seconds = time.perf_counter() - start
@@ -67,16 +70,35 @@ def ddp_child(args) -> None:
         print(json.dumps({"seconds": seconds}))
 
 
+def torchrun(script, n_processes: int, arguments=()) -> str:
+    """Run ``script`` in ``n_processes`` torchrun processes; return process 0's output.
+
+    Each process writes to its own log files; if any fails, each failed
+    process's own error (not only the first one's) is printed before the
+    run stops.
+    """
+    with tempfile.TemporaryDirectory() as logs:
+        command = [
+            sys.executable, "-m", "torch.distributed.run", "--standalone",
+            f"--nproc-per-node={n_processes}", "--log-dir", logs, "--redirects", "3",
+            str(script), *arguments,
+        ]  # fmt: skip
+        result = subprocess.run(command, capture_output=True, text=True)
+        errors = {int(path.parent.name): path for path in Path(logs).rglob("stderr.log")}
+        if result.returncode:
+            for rank in sorted(errors):
+                text = errors[rank].read_text()
+                if "Traceback" in text or "Error" in text:
+                    sys.stderr.write(f"--- process {rank} failed:\n{text[-3000:]}\n")
+            if not errors:
+                sys.stderr.write(result.stderr[-3000:])
+            raise SystemExit(f"torchrun with {n_processes} processes failed")
+        return next(Path(logs).rglob("0/stdout.log")).read_text()
+
+
 def ddp_run(args, n_processes: int) -> dict:
-    command = [
-        sys.executable, "-m", "torch.distributed.run", "--standalone",
-        f"--nproc-per-node={n_processes}", __file__, "--ddp-child", *args.passthrough,
-    ]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode:
-        sys.stderr.write(result.stderr[-3000:])
-        raise SystemExit(f"torchrun with {n_processes} processes failed")
-    seconds = json.loads(result.stdout.strip().splitlines()[-1])["seconds"]
+    output = torchrun(__file__, n_processes, ["--ddp-child", *args.passthrough])
+    seconds = json.loads(output.strip().splitlines()[-1])["seconds"]
     rows = args.n_samples * args.epochs / seconds
     print(f"  DDP, {n_processes} process(es): {seconds:.2f} s, {rows:,.0f} rows/s",
           file=sys.stderr, flush=True)  # fmt: skip

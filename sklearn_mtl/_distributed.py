@@ -9,6 +9,8 @@ averaged gradient is the one-process gradient of the whole batch.
 
 from __future__ import annotations
 
+import contextlib
+
 import torch
 from skorch.hf import AccelerateMixin
 
@@ -69,6 +71,26 @@ def distributed_net_options(accelerator, seed: int, device: torch.device):
     return AcceleratedMultiTaskNeuralNet, options, seed, device
 
 
+@contextlib.contextmanager
+def _barrier_on_the_training_device(accelerator):
+    """Make ``accelerator.wait_for_everyone()`` wait without touching a GPU when training on CPUs.
+
+    accelerate's barrier passes ``device_ids=[local_process_index]`` to
+    ``torch.distributed.barrier``, which then allocates on the machine's
+    accelerator even under a CPU (gloo) process group: with CPU processes on a
+    machine with one GPU, rank 1 asks for GPU 1 and dies ("invalid device
+    ordinal"). On CPUs the plain barrier is used instead.
+    """
+    if torch.device(accelerator.device).type != "cpu" or accelerator.num_processes < 2:
+        yield
+        return
+    accelerator.wait_for_everyone = torch.distributed.barrier  # shadows the method
+    try:
+        yield
+    finally:
+        del accelerator.wait_for_everyone
+
+
 class AcceleratedMultiTaskNeuralNet(AccelerateMixin, MultiTaskNeuralNet):
     """``MultiTaskNeuralNet`` trained by an ``accelerate.Accelerator``.
 
@@ -91,6 +113,19 @@ class AcceleratedMultiTaskNeuralNet(AccelerateMixin, MultiTaskNeuralNet):
 
     def evaluation_step(self, batch, training=False):
         return MultiTaskNeuralNet.evaluation_step(self, batch, training=training)
+
+    # skorch's mixin waits for every process in these three
+    def on_train_end(self, net, X=None, y=None, **kwargs):
+        with _barrier_on_the_training_device(self.accelerator):
+            return super().on_train_end(net, X=X, y=y, **kwargs)
+
+    def save_params(self, *args, **kwargs):
+        with _barrier_on_the_training_device(self.accelerator):
+            return super().save_params(*args, **kwargs)
+
+    def load_params(self, *args, **kwargs):
+        with _barrier_on_the_training_device(self.accelerator):
+            return super().load_params(*args, **kwargs)
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         # The mixin unwraps the module at the end of training; a later

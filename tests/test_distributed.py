@@ -122,3 +122,41 @@ def test_a_last_batch_smaller_than_the_world_is_skipped():
     dataset = TensorBatchDataset(np.arange(9, dtype=np.float32)[:, None])
     batches = list(BatchLoader(dataset, 8, shard=(1, 2)))
     assert [x[:, 0].tolist() for x, _ in batches] == [[4.0, 5.0, 6.0, 7.0]]
+
+
+def test_cpu_processes_wait_without_asking_for_a_gpu(monkeypatch):
+    """accelerate's barrier takes device_ids and allocates on the machine's GPU.
+
+    With two CPU processes on a one-GPU machine, rank 1 died asking for GPU 1;
+    on CPUs the net waits with the plain barrier. (The launcher tests above,
+    run on a GPU machine, are the end-to-end check.)
+    """
+    from sklearn_mtl._distributed import _barrier_on_the_training_device
+
+    calls = []
+    accelerator = SimpleNamespace(device="cpu", num_processes=2)
+    monkeypatch.setattr(torch.distributed, "barrier", lambda: calls.append("plain"))
+    with _barrier_on_the_training_device(accelerator):
+        accelerator.wait_for_everyone()
+    assert calls == ["plain"] and not hasattr(accelerator, "wait_for_everyone")
+    on_gpus = SimpleNamespace(device="cuda:0", num_processes=2, wait_for_everyone=object)
+    with _barrier_on_the_training_device(on_gpus):
+        assert on_gpus.wait_for_everyone is object
+
+
+def test_the_scaling_benchmark_prints_every_failed_processs_error(tmp_path):
+    script = tmp_path / "fails_in_process_1.py"
+    script.write_text(
+        "import os\nassert os.environ['RANK'] == '0', 'process 1 fails here on purpose'\n"
+    )
+    benchmarks = Path(__file__).resolve().parents[1] / "benchmarks"
+    runner = (
+        f"import sys; sys.path.insert(0, {str(benchmarks)!r}); import scaling; "
+        f"scaling.torchrun({str(script)!r}, 2)"
+    )
+    result = subprocess.run([sys.executable, "-c", runner], capture_output=True, text=True,
+                            timeout=300)  # fmt: skip
+    assert result.returncode != 0
+    assert "--- process 1 failed" in result.stderr
+    assert "process 1 fails here on purpose" in result.stderr
+    assert "--- process 0 failed" not in result.stderr
