@@ -71,6 +71,17 @@ def test_two_processes_give_the_one_process_parameters(tmp_path, launcher, name)
     assert distributed.n_iter_ == alone.n_iter_ == 3
 
 
+@pytest.fixture
+def fresh_accelerator_state():
+    """accelerate keeps one state per process: a GPU test before may have set it to CUDA."""
+    from accelerate.state import AcceleratorState
+
+    AcceleratorState._reset_state(reset_partial_state=True)
+    yield
+    AcceleratorState._reset_state(reset_partial_state=True)
+
+
+@pytest.mark.usefixtures("fresh_accelerator_state")
 def test_one_process_with_an_accelerator_equals_no_accelerator():
     with_accelerator = fit("mmoe-classifier", accelerate.Accelerator(cpu=True))
     alone = fit("mmoe-classifier")
@@ -81,6 +92,7 @@ def test_one_process_with_an_accelerator_equals_no_accelerator():
     np.testing.assert_array_equal(restored.predict_proba(X)[1], alone.predict_proba(X)[1])
 
 
+@pytest.mark.usefixtures("fresh_accelerator_state")
 def test_accelerator_refuses_a_weighting_whose_state_differs_between_processes():
     X, Y = data("mmoe-classifier")
     model = MMoEClassifier(

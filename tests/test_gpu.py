@@ -9,6 +9,7 @@ import textwrap
 import numpy as np
 import pytest
 import torch
+from sklearn.metrics import accuracy_score, r2_score
 from skorch.callbacks import Callback
 
 from sklearn_mtl import (
@@ -143,9 +144,14 @@ def test_mixed_task_types_on_cuda():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((400, 5)).astype(np.float32)
     y = np.column_stack([X[:, 0] > 0, 3 * X[:, 1]]).astype(float)
-    model = MultiTaskNet(task_types=["binary", "regression"], max_epochs=5, device="cuda",
-                         random_state=0).fit(X, y)  # fmt: skip
-    assert model.predict(X).shape == (400, 2) and model.score(X, y) > 0.5
+    model = MultiTaskNet(task_types=["binary", "regression"], max_epochs=30, lr=1e-2,
+                         device="cuda", random_state=0).fit(X, y)  # fmt: skip
+    predicted = model.predict(X)
+    assert predicted.shape == (400, 2)
+    expected = np.mean(
+        [accuracy_score(y[:, 0], predicted[:, 0]), r2_score(y[:, 1], predicted[:, 1])]
+    )
+    assert model.score(X, y) == pytest.approx(expected) and expected > 0.9  # 0.999 on CPU
 
 
 def test_cuda_model_saves_safely_and_loads_on_cpu(binary_pair, tmp_path):
@@ -163,10 +169,15 @@ def test_cuda_model_saves_safely_and_loads_on_cpu(binary_pair, tmp_path):
 
 def test_data_parallel_fit_on_one_gpu_process(binary_pair):
     accelerate = pytest.importorskip("accelerate")
+    from accelerate.state import AcceleratorState
+
     X, Y = binary_pair
     accelerator = accelerate.Accelerator()
     model = MMoEClassifier(4, max_epochs=2, device="cuda", random_state=0, accelerator=accelerator)
-    model.fit(X, Y)
+    try:
+        model.fit(X, Y)
+    finally:  # accelerate keeps one state per process; later tests make CPU accelerators
+        AcceleratorState._reset_state(reset_partial_state=True)
     assert next(model.net_.module_.parameters()).device.type == "cuda"
     alone = MMoEClassifier(4, max_epochs=2, device="cuda", random_state=0).fit(X, Y)
     np.testing.assert_allclose(model.predict_proba(X)[0], alone.predict_proba(X)[0], atol=1e-4)
