@@ -4,6 +4,9 @@
 PYTHON ?= python3
 VENV ?= .venv
 TORCH_SPEC ?= torch==2.13.0
+# Test processes (pytest-xdist); tests/conftest.py gives each one torch thread, so on
+# two cores two processes keep both busy without oversubscribing them.
+TEST_WORKERS ?= 2
 BIN := $(VENV)/bin
 
 .PHONY: setup demo test lint benchmark
@@ -22,7 +25,7 @@ demo: setup
 	$(BIN)/python -m benchmarks run adult --quick
 
 test: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 lint: setup
 	$(BIN)/ruff check .
@@ -30,6 +33,6 @@ lint: setup
 
 benchmark: setup
 	$(BIN)/python -m pip install --quiet -e ".[benchmark]"
-	for name in synthetic adult esmm linear weighting throughput out_of_core scaling serving; do \
+	for name in synthetic adult esmm linear linear_cv weighting throughput out_of_core scaling serving; do \
 		$(BIN)/python -m benchmarks run $$name --full || exit 1; \
 	done

@@ -19,13 +19,13 @@ RESULTS = Path(__file__).resolve().parent / "results"
 BENCHMARKS = {
     "synthetic": (
         "the MMoE paper's synthetic experiment: loss curves, trainability, its four claims",
-        ["--preset", "quick"],
+        ["--preset", "quick", "--jobs", "2"],
         ["--preset", "full"],
         True,
     ),
     "adult": (
         "Adult census task groups: every multi-task, single-task and linear model, same split",
-        ["--seeds", "1", "--task-groups", "income"],
+        ["--seeds", "1", "--task-groups", "income", "--max-epochs", "4", "--alphas", "4"],
         [],
         False,
     ),

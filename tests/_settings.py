@@ -23,7 +23,7 @@ from sklearn_mtl import (
     SharedBottomRegressor,
 )
 
-FAST = {"max_epochs": 30, "batch_size": 64, "lr": 1e-2, "tower_units": (8,)}
+FAST = {"max_epochs": 10, "batch_size": 64, "lr": 3e-2, "tower_units": (8,)}
 MOE_FAST = {**FAST, "n_experts": 3, "expert_units": (16,)}
 SHARED_BOTTOM_FAST = {**FAST, "bottom_units": (16,)}
 PLE_FAST = {**FAST, "n_task_experts": 1, "n_shared_experts": 1, "expert_units": (8,)}

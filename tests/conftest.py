@@ -1,3 +1,5 @@
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -9,3 +11,14 @@ def _fixed_seeds():
     np.random.seed(0)
     torch.manual_seed(0)
     yield
+
+
+def pytest_configure(config):
+    """One torch thread per test process when pytest-xdist runs several (``-n 2``).
+
+    Two processes of two threads each on a 2-core machine oversubscribe it,
+    and a small network's step is then several times slower; one thread per
+    process keeps every core busy with one computation.
+    """
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        torch.set_num_threads(1)

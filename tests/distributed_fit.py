@@ -1,13 +1,15 @@
 """Fit one estimator in every process of a ``torchrun`` job; the main process saves it.
 
 Run by ``tests/test_distributed.py`` as ``python -m torch.distributed.run
---standalone --nproc-per-node N tests/distributed_fit.py NAME OUTPUT`` and as
-``accelerate launch --cpu --num_processes N ...``; with ``--no-accelerator``
-it fits in one process without one.
+--standalone --nproc-per-node N tests/distributed_fit.py FOLDER NAME...`` and as
+``accelerate launch --cpu --num_processes N ...``: it fits each NAME in turn
+and pickles it to FOLDER/NAME.pkl; with ``--no-accelerator`` it fits in one
+process without one.
 """
 
 import argparse
 import pickle
+from pathlib import Path
 
 from sklearn_mtl import MMoEClassifier, PLERegressor
 from sklearn_mtl.datasets import make_task_pair
@@ -50,8 +52,8 @@ def fit(name, accelerator=None, verbose=0):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("name", choices=sorted(ESTIMATORS))
-    parser.add_argument("output")
+    parser.add_argument("output", help="folder for NAME.pkl")
+    parser.add_argument("names", nargs="+", choices=sorted(ESTIMATORS))
     parser.add_argument("--no-accelerator", action="store_true")
     args = parser.parse_args()
     accelerator = None
@@ -59,11 +61,13 @@ def main():
         from accelerate import Accelerator
 
         accelerator = Accelerator(cpu=True)
-    model = fit(args.name, accelerator, verbose=1)
-    if accelerator is None or accelerator.is_main_process:
-        with open(args.output, "wb") as file:
-            pickle.dump(model, file)
-        print(f"processes={1 if accelerator is None else accelerator.num_processes}")
+    for name in args.names:  # one launch for several fits: process start-up is the slow part
+        model = fit(name, accelerator, verbose=1)
+        if accelerator is None or accelerator.is_main_process:
+            with open(Path(args.output) / f"{name}.pkl", "wb") as file:
+                pickle.dump(model, file)
+            processes = 1 if accelerator is None else accelerator.num_processes
+            print(f"{name}: processes={processes}", flush=True)
 
 
 if __name__ == "__main__":

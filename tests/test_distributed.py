@@ -33,9 +33,22 @@ LAUNCHERS = {
 }  # fmt: skip
 
 
-def launch(launcher, name, output):
-    command = [*LAUNCHERS[launcher], str(SCRIPT), name, str(output)]
+def launch(launcher, folder, names):
+    command = [*LAUNCHERS[launcher], str(SCRIPT), str(folder), *names]
     return subprocess.run(command, capture_output=True, text=True, check=True, timeout=300)
+
+
+TORCHRUN_FITS = ["mmoe-classifier", "ple-regressor", "mmoe-partial-fit"]
+
+
+@pytest.fixture(scope="module")
+def launched(tmp_path_factory):
+    """Each launcher started once; torchrun fits every model in turn in its two processes."""
+    runs = {}
+    for launcher, names in [("torchrun", TORCHRUN_FITS), ("accelerate launch", TORCHRUN_FITS[:1])]:
+        folder = tmp_path_factory.mktemp(launcher.replace(" ", "-"))
+        runs[launcher] = (launch(launcher, folder, names), folder)
+    return runs
 
 
 def parameters(model):
@@ -47,10 +60,10 @@ def parameters(model):
     [("torchrun", "mmoe-classifier"), ("torchrun", "ple-regressor"),
      ("torchrun", "mmoe-partial-fit"), ("accelerate launch", "mmoe-classifier")],
 )  # fmt: skip
-def test_two_processes_give_the_one_process_parameters(tmp_path, launcher, name):
-    result = launch(launcher, name, tmp_path / "model.pkl")
-    assert "processes=2" in result.stdout
-    with open(tmp_path / "model.pkl", "rb") as file:
+def test_two_processes_give_the_one_process_parameters(launched, launcher, name):
+    result, folder = launched[launcher]
+    assert f"{name}: processes=2" in result.stdout
+    with open(folder / f"{name}.pkl", "rb") as file:
         distributed = pickle.load(file)
     alone = fit(name)
     expected, got = parameters(alone), parameters(distributed)
@@ -66,8 +79,8 @@ def test_two_processes_give_the_one_process_parameters(tmp_path, launcher, name)
     np.testing.assert_allclose(
         distributed.net_.history[:, "train_loss"], alone.net_.history[:, "train_loss"], rtol=1e-5
     )
-    # only the main process prints its epoch table
-    assert result.stdout.count("train_loss") == 1
+    # only the main process prints its epoch table, one for each model it fitted
+    assert result.stdout.count("train_loss") == len(result.stdout.split("processes=")) - 1
     assert distributed.n_iter_ == alone.n_iter_ == 3
 
 
