@@ -5,6 +5,10 @@
 A quick run writes under ``benchmarks/results/quick/`` (not versioned); a full
 run writes the versioned results in ``benchmarks/results/``. Every run prints
 its table; long runs print their progress on stderr.
+
+``python -m benchmarks smoke FOLDER`` runs every benchmark at tiny sizes in
+one process (seconds each; the test suite checks what they write): whether
+each still runs, not what it measures.
 """
 
 from __future__ import annotations
@@ -80,6 +84,58 @@ BENCHMARKS = {
 }
 
 
+SMOKE = {
+    "synthetic": ["--preset", "quick", "--runs", "1", "--n-samples", "1200", "--epochs", "2",
+                  "--correlations", "0.9", "--jobs", "1"],
+    "adult": ["--task-groups", "income", "--seeds", "1", "--n-train", "1500", "--models",
+              "MMoE", "l1/l2 logistic (CV)", "LogisticRegression (one-hot, C by CV)"],
+    "esmm": ["--seeds", "1", "--epochs", "2", "--rows", "1500"],
+    "linear": ["--n-samples", "300", "--n-features", "30", "--n-tasks", "3", "--n-active", "4",
+               "--ratios", "0.1", "--tol", "1e-6", "--repeats", "1"],
+    "linear_cv": ["--data", "--wide", "100", "--alphas", "3", "--repeats", "1"],
+    "weighting": ["--correlations", "0.9", "--n-samples", "400", "--epochs", "2", "--seeds",
+                  "1", "--adult-rows", "400"],
+    "throughput": ["--n-samples", "2000", "--n-experts", "2", "--expert-units", "8",
+                   "--repeats", "1", "--epochs", "1", "--batch-size", "512", "--no-peer"],
+    "out_of_core": ["--rows", "20000", "--row-group", "5000", "--batch-rows", "4096",
+                    "--n-features", "10"],
+    "scaling": ["--processes", "2", "--workers", "1", "--n-samples", "4096", "--expert-units",
+                "16", "--grid", "2", "--search-samples", "1000", "--search-epochs", "1"],
+    "serving": ["--calls", "5", "--batch-rows", "500", "--repeats", "1"],
+}  # fmt: skip
+"""Tiny options of every benchmark for ``smoke``."""
+
+NEEDS = {"out_of_core": ["pyarrow"], "scaling": ["accelerate", "distributed"],
+         "serving": ["onnxruntime", "onnxscript"]}  # fmt: skip
+"""Optional packages a benchmark needs; ``smoke`` skips it without them."""
+
+
+def smoke(folder: Path, names) -> int:
+    """Every benchmark at tiny sizes, one after another; the number that failed."""
+    import traceback
+    from importlib.util import find_spec
+
+    failed = []
+    for name in names:
+        missing = [package for package in NEEDS.get(name, []) if find_spec(package) is None]
+        print(f"# {name}: smoke run", flush=True)
+        if missing:
+            print(f"skipped: needs {', '.join(missing)}\n", flush=True)
+            continue
+        options = [*SMOKE[name], "--output", str(folder / f"{name}.json")]
+        if name == "out_of_core":
+            options += ["--scratch", str(folder)]
+        try:
+            importlib.import_module(f"benchmarks.{name}").main(options)
+        except Exception:  # report it and go on: one broken benchmark hides no other
+            traceback.print_exc()
+            failed.append(name)
+        print(flush=True)
+    if failed:
+        print(f"smoke runs failed: {', '.join(failed)}", flush=True)
+    return len(failed)
+
+
 def output_path(name: str, quick: bool, device: str) -> Path:
     folder = RESULTS / "quick" if quick else RESULTS
     suffix = f"-{device.split(':')[0]}" if name == "throughput" else ""
@@ -97,6 +153,9 @@ def main(argv=None) -> None:
     size.add_argument("--quick", action="store_true", help="small settings, minutes on a CPU")
     size.add_argument("--full", action="store_true", help="the settings the README reports")
     run.add_argument("--device", default="cpu")
+    check = commands.add_parser("smoke", help="every benchmark at tiny sizes, in one process")
+    check.add_argument("folder", type=Path, help="where the results go")
+    check.add_argument("--only", nargs="+", choices=sorted(BENCHMARKS), default=list(BENCHMARKS))
     args, extra = parser.parse_known_args(argv)
     if extra[:1] == ["--"]:  # options after -- go to the benchmark script
         extra = extra[1:]
@@ -104,6 +163,9 @@ def main(argv=None) -> None:
         for name, (summary, *_rest) in BENCHMARKS.items():
             print(f"{name:12} {summary}")
         return
+    if args.command == "smoke":
+        args.folder.mkdir(parents=True, exist_ok=True)
+        raise SystemExit(1 if smoke(args.folder, args.only) else 0)
     summary, quick_options, full_options, takes_device = BENCHMARKS[args.name]
     options = list(full_options if args.full else quick_options)
     if takes_device:

@@ -1,8 +1,16 @@
-"""The README's main job and the benchmark run end to end on tiny settings."""
+"""The README's main job and every benchmark run end to end on tiny settings.
+
+The benchmarks run once, in one process, through ``python -m benchmarks
+smoke`` (starting a process costs seconds; the benchmarks' own work at these
+sizes, less), in one test that then checks what each benchmark wrote; every
+check runs, and the test lists each one that failed.
+"""
 
 import json
+import re
 import subprocess
 import sys
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -23,19 +31,41 @@ def test_demo_prints_a_row_per_model_and_task_type(capsys):
     assert "Adult census (load_adult, 500 training rows, 7 categorical columns embedded)" in out
 
 
-def _run_throughput(tmp_path, *options):
-    output = tmp_path / "throughput.json"
-    command = [
-        sys.executable, str(ROOT / "benchmarks" / "throughput.py"), "--n-samples", "2000",
-        "--n-experts", "2", "--expert-units", "8", "--repeats", "1", "--epochs", "1",
-        "--batch-size", "512", "--output", str(output), *options,
-    ]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, check=True)
-    return result.stdout, json.loads(output.read_text())["results"]
+def run_smoke(folder):
+    """Every benchmark's smoke run: ``(folder, {name: its stdout}, stderr)``."""
+    result = subprocess.run([sys.executable, "-m", "benchmarks", "smoke", str(folder)],
+                            capture_output=True, text=True, cwd=ROOT, timeout=900)  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    parts = re.split(r"^# (\w+): smoke run\n", result.stdout, flags=re.M)[1:]
+    sections = dict(zip(parts[::2], parts[1::2]))  # {name: what it printed}
+    return folder, sections, result.stderr
 
 
-def test_throughput_benchmark_runs_end_to_end(tmp_path):
-    stdout, results = _run_throughput(tmp_path, "--no-peer")
+class Skipped(Exception):
+    """A benchmark whose optional packages are not installed."""
+
+
+def _report(smoke, name):
+    folder, sections, _ = smoke
+    if sections[name].startswith("skipped"):
+        raise Skipped(sections[name].strip())
+    return json.loads((folder / f"{name}.json").read_text()), sections[name]
+
+
+def check_every_listed_benchmark_has_a_smoke_run(smoke):
+    result = subprocess.run([sys.executable, "-m", "benchmarks", "list"], capture_output=True,
+                            text=True, check=True, cwd=ROOT)  # fmt: skip
+    listed = {line.split()[0] for line in result.stdout.splitlines()}
+    assert listed == {
+        "synthetic", "adult", "esmm", "linear", "linear_cv", "weighting", "throughput",
+        "out_of_core", "scaling", "serving",
+    }  # fmt: skip
+    assert set(smoke[1]) == listed
+
+
+def check_throughput_benchmark_runs_end_to_end(smoke):
+    report, stdout = _report(smoke, "throughput")
+    results = report["results"]
     assert "| MMoE | 3,302 | 512 | fit | estimator |" in stdout
     assert {row["architecture"] for row in results} == {
         "MMoE", "OMoE", "Shared-Bottom", "PLE", "Cross-Stitch", "ESMM",
@@ -52,132 +82,127 @@ def test_throughput_benchmark_runs_end_to_end(tmp_path):
 
 def test_throughput_benchmark_times_the_deepctr_peer(tmp_path):
     pytest.importorskip("deepctr_torch")
-    _, results = _run_throughput(tmp_path, "--architectures", "MMoE")
+    output = tmp_path / "throughput.json"
+    command = [
+        sys.executable, str(ROOT / "benchmarks" / "throughput.py"), "--n-samples", "2000",
+        "--n-experts", "2", "--expert-units", "8", "--repeats", "1", "--epochs", "1",
+        "--batch-size", "512", "--architectures", "MMoE", "--output", str(output),
+    ]  # fmt: skip
+    subprocess.run(command, capture_output=True, text=True, check=True)
+    results = json.loads(output.read_text())["results"]
     peer = [row for row in results if row["variant"] == "DeepCTR-Torch MMOE"]
     assert {row["phase"] for row in peer} == {"fit", "predict_proba"}
     assert all(row["rows_per_second"] > 0 for row in peer)
 
 
-def test_linear_benchmark_runs_end_to_end(tmp_path):
-    output = tmp_path / "linear.json"
-    command = [
-        sys.executable, str(ROOT / "benchmarks" / "linear.py"), "--n-samples", "300",
-        "--n-features", "30", "--n-tasks", "3", "--n-active", "4", "--ratios", "0.1",
-        "--tol", "1e-6", "--repeats", "1", "--output", str(output),
-    ]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, check=True)
-    assert "| l1/l2 regression | sklearn_mtl | 1e-06 | 0.1 |" in result.stdout
-    report = json.loads(output.read_text())
+def check_linear_benchmark_runs_end_to_end(smoke):
+    report, stdout = _report(smoke, "linear")
+    assert "| l1/l2 regression | sklearn_mtl | 1e-06 | 0.1 |" in stdout
     models = {row["model"] for row in report["results"]}
     assert models == {"l1/l2 regression", "l1/l-inf regression", "l1/l2 logistic",
                       "l1/l-inf logistic"}  # fmt: skip
     ours = next(r for r in report["results"] if r["solver"] == "sklearn_mtl")
     assert ours["objective_rel_excess"] < 1e-5  # the same optimum as scikit-learn's
-    assert output.with_suffix(".png").stat().st_size > 0
+    assert (smoke[0] / "linear.png").stat().st_size > 0
 
 
-def test_adult_benchmark_runs_end_to_end(tmp_path):
-    output = tmp_path / "adult.json"
-    models = ["MMoE", "l1/l2 logistic (CV)", "HistGradientBoosting"]
-    command = [
-        sys.executable, str(ROOT / "benchmarks" / "adult.py"), "--task-groups", "income",
-        "--seeds", "1", "--n-train", "1500", "--models", *models, "--output", str(output),
-    ]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, check=True)
+def check_linear_cv_benchmark_compares_with_logistic_regression_cv(smoke):
+    report, stdout = _report(smoke, "linear_cv")
+    models = {row["model"] for row in report["results"]}
+    assert models == {
+        "sklearn_mtl l1/l2 (CV)", "sklearn_mtl l1/l-inf (CV)",
+        "LogisticRegressionCV l1, per task", "LogisticRegressionCV l2, per task",
+    }  # fmt: skip
+    peer = [r for r in report["results"] if r["model"] == "LogisticRegressionCV l1, per task"]
+    assert peer[0]["time_vs_sklearn_l1"] == 1.0
+    assert "| wide, 100 features (40 x 100) |" in stdout
+
+
+def check_adult_benchmark_runs_end_to_end(smoke):
+    report, stdout = _report(smoke, "adult")
     # the tasks are named, and one seed has no spread to print
-    assert "| model | income over 50k | never married | fit seconds |" in result.stdout
-    assert "| MMoE | 0." in result.stdout and "±" not in result.stdout
-    assert "income, seed 0: MMoE: test AUC income_over_50k" in result.stderr  # progress
-    report = json.loads(output.read_text())
+    assert "| model | income over 50k | never married | fit seconds |" in stdout
+    assert "| MMoE | 0." in stdout and "±" not in stdout
+    assert "income, seed 0: MMoE: test AUC income_over_50k" in smoke[2]  # progress
+    assert "LogisticRegression (one-hot, C by CV): income_over_50k fitted" in smoke[2]
+    models = ["MMoE", "l1/l2 logistic (CV)", "LogisticRegression (one-hot, C by CV)"]
     assert [row["model"] for row in report["results"]] == models
     assert all(0.5 < auc <= 1 for row in report["results"] for auc in row["auc"].values())
-    assert output.with_suffix(".png").stat().st_size > 0
+    assert (smoke[0] / "adult.png").stat().st_size > 0
 
 
-def test_weighting_benchmark_runs_end_to_end(tmp_path):
-    output = tmp_path / "weighting.json"
-    command = [
-        sys.executable, str(ROOT / "benchmarks" / "weighting.py"), "--correlations", "0.9",
-        "--n-samples", "400", "--epochs", "2", "--seeds", "1", "--adult-rows", "400",
-        "--output", str(output),
-    ]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, check=True)
-    assert "| synthetic, correlation 0.9 | mgda | R^2 |" in result.stdout
-    report = json.loads(output.read_text())
+def check_weighting_benchmark_runs_end_to_end(smoke):
+    report, stdout = _report(smoke, "weighting")
+    assert "| synthetic, correlation 0.9 | mgda | R^2 |" in stdout
     methods = {row["method"] for row in report["results"]}
     assert methods == {"equal", "uncertainty", "dwa", "mgda", "gradnorm", "pcgrad"}
     assert all(row["epoch_time_vs_equal"] > 0 for row in report["results"])
-    assert output.with_suffix(".png").stat().st_size > 0
+    assert (smoke[0] / "weighting.png").stat().st_size > 0
 
 
-def test_out_of_core_benchmark_trains_under_a_memory_limit(tmp_path):
-    pytest.importorskip("pyarrow")
-    output = tmp_path / "out_of_core.json"
-    command = [
-        sys.executable, "-m", "benchmarks", "run", "out_of_core", "--quick", "--", "--rows",
-        "20000", "--row-group", "5000", "--batch-rows", "4096", "--n-features", "10",
-        "--scratch", str(tmp_path), "--output", str(output),
-    ]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT)
-    assert "| partial_fit rows/s |" in result.stdout
-    report = json.loads(output.read_text())["results"]
-    assert report["rows"] == 20000 and report["partial_fit_calls"] == 8  # 4 files x 2 batches
-    assert report["memory_limit_gib"] == 2.0 and 0 < report["peak_rss_gib"] < 2.0
-    assert 0.5 < report["test_auc_task0_on_training_rows"] <= 1
-    assert not list(tmp_path.glob("tmp*"))  # the data set is removed
+def check_out_of_core_benchmark_trains_under_a_memory_limit(smoke):
+    report, stdout = _report(smoke, "out_of_core")
+    assert "| partial_fit rows/s |" in stdout
+    results = report["results"]
+    assert results["rows"] == 20000 and results["partial_fit_calls"] == 8  # 4 files x 2 batches
+    assert results["memory_limit_gib"] == 2.0 and 0 < results["peak_rss_gib"] < 2.0
+    assert 0.5 < results["test_auc_task0_on_training_rows"] <= 1
+    assert not list(smoke[0].glob("tmp*"))  # the data set is removed
 
 
-def test_scaling_benchmark_runs_both_parts(tmp_path):
-    pytest.importorskip("accelerate")
-    pytest.importorskip("distributed")
-    output = tmp_path / "scaling.json"
-    command = [
-        # one launch of each part (process start-up is most of this test's time)
-        sys.executable, "-m", "benchmarks", "run", "scaling", "--quick", "--", "--processes",
-        "2", "--workers", "1", "--n-samples", "4096", "--expert-units", "16", "--grid",
-        "2", "--search-samples", "1000", "--search-epochs", "1", "--output", str(output),
-    ]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT)
-    assert "| DDP training (processes) | 2 |" in result.stdout
-    report = json.loads(output.read_text())["results"]
-    assert [row["processes"] for row in report["data_parallel"]] == [2]
-    assert report["data_parallel"][0]["efficiency"] == 1.0  # against itself, the first row
-    assert [row["workers"] for row in report["search"]] == [1]
-    assert all(row["seconds"] > 0 for row in report["data_parallel"] + report["search"])
-    assert output.with_suffix(".png").stat().st_size > 0
+def check_scaling_benchmark_runs_both_parts(smoke):
+    report, stdout = _report(smoke, "scaling")
+    assert "| DDP training (processes) | 2 |" in stdout
+    results = report["results"]
+    assert [row["processes"] for row in results["data_parallel"]] == [2]
+    assert results["data_parallel"][0]["efficiency"] == 1.0  # against itself, the first row
+    assert [row["workers"] for row in results["search"]] == [1]
+    assert all(row["seconds"] > 0 for row in results["data_parallel"] + results["search"])
+    assert (smoke[0] / "scaling.png").stat().st_size > 0
 
 
-@pytest.mark.parametrize(
-    "name, extra",
-    [
-        ("synthetic", ["--runs", "1", "--n-samples", "1200", "--epochs", "2",
-                       "--correlations", "0.9", "--jobs", "1"]),
-        ("esmm", ["--seeds", "1", "--epochs", "2", "--rows", "1500"]),
-        ("serving", ["--calls", "5", "--batch-rows", "500", "--repeats", "1"]),
-        ("linear_cv", ["--data", "--wide", "100", "--alphas", "3", "--repeats", "1"]),
-    ],
-)  # fmt: skip
-def test_benchmark_entry_point_runs_a_benchmark(name, extra, tmp_path):
-    output = tmp_path / f"{name}.json"
-    command = [sys.executable, "-m", "benchmarks", "run", name, "--quick", "--", *extra,
-               "--output", str(output)]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT)
-    assert result.stdout.startswith(f"# {name}:")
-    report = json.loads(output.read_text())
+def check_a_benchmark_writes_its_json_and_table(smoke, name):
+    report, _ = _report(smoke, name)
     assert report["benchmark"] == name and report["results"]
-    assert output.with_suffix(".md").read_text().startswith("| ")
+    assert (smoke[0] / f"{name}.md").read_text().startswith("| ")
     if name == "synthetic":
         assert set(report["claims"]) == {
             "a_better_at_higher_correlation", "b_mmoe_changes_least",
             "c_moe_beat_shared_bottom", "d_shared_bottom_spreads_more",
         }  # fmt: skip
-        assert (tmp_path / "synthetic-curves.png").stat().st_size > 0
+        assert (smoke[0] / "synthetic-curves.png").stat().st_size > 0
 
 
-def test_benchmark_list():
-    result = subprocess.run([sys.executable, "-m", "benchmarks", "list"], capture_output=True,
-                            text=True, check=True, cwd=ROOT)  # fmt: skip
-    assert {line.split()[0] for line in result.stdout.splitlines()} == {
-        "synthetic", "adult", "esmm", "linear", "linear_cv", "weighting", "throughput",
-        "out_of_core", "scaling", "serving",
-    }  # fmt: skip
+def test_every_benchmark_runs_at_tiny_sizes(tmp_path):
+    smoke = run_smoke(tmp_path)
+    checks = [
+        check_every_listed_benchmark_has_a_smoke_run, check_throughput_benchmark_runs_end_to_end,
+        check_linear_benchmark_runs_end_to_end,
+        check_linear_cv_benchmark_compares_with_logistic_regression_cv,
+        check_adult_benchmark_runs_end_to_end, check_weighting_benchmark_runs_end_to_end,
+        check_out_of_core_benchmark_trains_under_a_memory_limit,
+        check_scaling_benchmark_runs_both_parts,
+        *[partial(check_a_benchmark_writes_its_json_and_table, name=name)
+          for name in ("synthetic", "esmm", "serving")],
+    ]  # fmt: skip
+    failures, skipped = [], []
+    for check in checks:
+        try:
+            check(smoke)
+        except Skipped as reason:
+            skipped.append(str(reason))
+        except AssertionError as error:
+            failures.append(f"{getattr(check, '__name__', check)}: {error}")
+    assert not failures, "\n\n".join(failures)
+    assert len(skipped) < len(checks)
+
+
+def test_benchmark_entry_point_runs_a_benchmark(tmp_path):
+    output = tmp_path / "linear.json"
+    command = [sys.executable, "-m", "benchmarks", "run", "linear", "--quick", "--",
+               "--n-samples", "100", "--n-features", "20", "--n-tasks", "2", "--n-active", "3",
+               "--ratios", "0.5",
+               "--repeats", "1", "--output", str(output)]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT)
+    assert result.stdout.startswith("# linear:")
+    assert json.loads(output.read_text())["benchmark"] == "linear"
