@@ -118,7 +118,24 @@ class L1LInf(L1L2):
         return V - project_rows_on_l1_ball(V, step * self.alpha)
 
     def prox_row(self, v: np.ndarray, step: float) -> np.ndarray:
-        return self.prox(v[None], step)[0]
+        """:meth:`prox` of one row: ``sign(v) * min(|v|, theta)``.
+
+        ``theta`` is the threshold of the projection of ``|v|`` on the l1 ball
+        of radius ``step * alpha``, found by a pass over the sorted entries
+        (a row has one entry per task: few, so plain Python beats numpy here).
+        """
+        radius = step * self.alpha
+        magnitudes = np.abs(v)
+        if float(magnitudes.sum()) <= radius:
+            return np.zeros_like(v)
+        total, theta = 0.0, 0.0
+        for count, value in enumerate(sorted(magnitudes.tolist(), reverse=True), start=1):
+            total += value
+            level = (total - radius) / count
+            if value <= level:
+                break
+            theta = level
+        return np.sign(v) * np.minimum(magnitudes, theta)
 
     def stays_zero(self, gradient: np.ndarray) -> bool:
         return float(np.abs(gradient).sum()) <= self.alpha
@@ -135,16 +152,30 @@ class L1LInf(L1L2):
         # d||0||_inf is the l1 ball: the distance to alpha * B_1, for all zero rows at once.
         inside = project_rows_on_l1_ball(-G[zero], self.alpha)
         distance[zero] = np.linalg.norm(-G[zero] - inside, axis=1)
-        for j in np.flatnonzero(~zero):
-            w, g = W[j], G[j]
-            top = np.max(np.abs(w))
-            # Subgradients: alpha * sign(w_k) * u_k on the coordinates at the
-            # maximum, with u in the simplex; zero elsewhere.
-            at_max = np.abs(w) >= top * (1 - 1e-9)
-            target = -g[at_max] * np.sign(w[at_max]) / self.alpha
-            on_max = self.alpha * np.linalg.norm(target - _project_on_simplex(target))
-            distance[j] = np.hypot(on_max, np.linalg.norm(g[~at_max]))
+        rows = np.flatnonzero(~zero)
+        for j, w, g in zip(rows, W[rows].tolist(), G[rows].tolist()):
+            distance[j] = self._row_distance(w, g)
         return distance
+
+    def _row_distance(self, w: list, g: list) -> float:
+        """The distance for one non-zero row, in plain Python (a row is a few numbers).
+
+        Subgradients: ``alpha * sign(w_k) * u_k`` on the coordinates at the
+        maximum, with ``u`` in the simplex; zero elsewhere.
+        """
+        top = max(abs(x) for x in w)
+        at_max = [abs(x) >= top * (1 - 1e-9) for x in w]
+        target = [-gk * math.copysign(1.0, wk) / self.alpha
+                  for wk, gk, on in zip(w, g, at_max) if on]  # fmt: skip
+        # Projection of target on the probability simplex (sort-based).
+        total, shift = 0.0, 0.0
+        for count, value in enumerate(sorted(target, reverse=True), start=1):
+            total += value
+            if value * count > total - 1.0:
+                shift = (total - 1.0) / count
+        on_max = self.alpha * math.sqrt(sum((t - max(t - shift, 0.0)) ** 2 for t in target))
+        off_max = math.sqrt(sum(gk * gk for gk, on in zip(g, at_max) if not on))
+        return math.hypot(on_max, off_max)
 
 
 class MeanRegularization:
