@@ -45,6 +45,12 @@ BENCHMARKS = {
         [],
         False,
     ),
+    "default_alpha": (
+        "the l1/lq models' default alpha: held-out scores at fractions of alpha_max vs CV",
+        ["--adult-rows", "2000", "--cv-alphas", "8"],
+        [],
+        False,
+    ),
     "linear_cv": (
         "cross-validated sparse logistic models vs per-task LogisticRegressionCV, same grid",
         ["--data", "--wide", "3000", "--repeats", "1", "--alphas", "4"],
@@ -93,6 +99,7 @@ SMOKE = {
     "linear": ["--n-samples", "300", "--n-features", "30", "--n-tasks", "3", "--n-active", "4",
                "--ratios", "0.1", "--tol", "1e-6", "--repeats", "1"],
     "linear_cv": ["--data", "--wide", "100", "--alphas", "3", "--repeats", "1"],
+    "default_alpha": ["--adult-rows", "0", "--cv-alphas", "3", "--ratios", "0.1", "0.05"],
     "weighting": ["--correlations", "0.9", "--n-samples", "400", "--epochs", "2", "--seeds",
                   "1", "--adult-rows", "400"],
     "throughput": ["--n-samples", "2000", "--n-experts", "2", "--expert-units", "8",

@@ -57,8 +57,8 @@ def check_every_listed_benchmark_has_a_smoke_run(smoke):
                             text=True, check=True, cwd=ROOT)  # fmt: skip
     listed = {line.split()[0] for line in result.stdout.splitlines()}
     assert listed == {
-        "synthetic", "adult", "esmm", "linear", "linear_cv", "weighting", "throughput",
-        "out_of_core", "scaling", "serving",
+        "synthetic", "adult", "esmm", "linear", "linear_cv", "default_alpha", "weighting",
+        "throughput", "out_of_core", "scaling", "serving",
     }  # fmt: skip
     assert set(smoke[1]) == listed
 
@@ -183,7 +183,7 @@ def test_every_benchmark_runs_at_tiny_sizes(tmp_path):
         check_out_of_core_benchmark_trains_under_a_memory_limit,
         check_scaling_benchmark_runs_both_parts,
         *[partial(check_a_benchmark_writes_its_json_and_table, name=name)
-          for name in ("synthetic", "esmm", "serving")],
+          for name in ("synthetic", "esmm", "serving", "default_alpha")],
     ]  # fmt: skip
     failures, skipped = [], []
     for check in checks:
