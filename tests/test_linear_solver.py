@@ -211,3 +211,18 @@ def test_working_set_newton_on_wide_one_hot_like_data():
             W, objective.gradient(W, result.intercept)[0]
         )
         assert distance.max() < 1e-3 * ratio * top
+
+
+def test_working_set_newton_hands_over_to_fista_when_many_features_are_in_use(capsys):
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((500, 300))
+    Y = (X @ rng.standard_normal((300, 2)) + 3 * rng.standard_normal((500, 2)) > 0).astype(float)
+    datafit = Logistic(Y, np.full(Y.shape, 1 / 500))
+    objective = DesignObjective(X, datafit, fit_intercept=True)
+    penalty = L1L2(1e-3)
+    W0 = np.zeros((300, 2))
+    result = working_set_newton(objective, penalty, W0=W0, tol=1e-6, max_iter=5000, verbose=1)
+    assert "FISTA goes on from here" in capsys.readouterr().out
+    assert result.converged and penalty.support(result.W).sum() > 128
+    reference = fista(objective, penalty, W0=W0, tol=1e-10, max_iter=50000)
+    assert 0 <= result.primal - reference.primal + 1e-12 <= result.gap + 1e-12
