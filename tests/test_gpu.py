@@ -176,11 +176,11 @@ def test_data_parallel_fit_on_one_gpu_process(binary_pair):
     model = MMoEClassifier(4, max_epochs=2, device="cuda", random_state=0, accelerator=accelerator)
     try:
         model.fit(X, Y)
+        assert next(model.net_.module_.parameters()).device.type == "cuda"
+        alone = MMoEClassifier(4, max_epochs=2, device="cuda", random_state=0).fit(X, Y)
+        np.testing.assert_allclose(model.predict_proba(X)[0], alone.predict_proba(X)[0], atol=1e-4)
     finally:  # accelerate keeps one state per process; later tests make CPU accelerators
         AcceleratorState._reset_state(reset_partial_state=True)
-    assert next(model.net_.module_.parameters()).device.type == "cuda"
-    alone = MMoEClassifier(4, max_epochs=2, device="cuda", random_state=0).fit(X, Y)
-    np.testing.assert_allclose(model.predict_proba(X)[0], alone.predict_proba(X)[0], atol=1e-4)
 
 
 def test_cuda_refits_agree_within_tolerance_and_exactly_when_deterministic(tmp_path):
