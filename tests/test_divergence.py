@@ -72,6 +72,14 @@ def test_a_diverging_partial_fit_leaves_the_model_it_had(regression):
     model.net_.callbacks_.pop()
     model.partial_fit(X, Y)  # the optimizer state was restored too: training goes on
     assert model.n_iter_ == 2 and np.isfinite(model.predict(X)).all()
+    # a warm-started fit takes the same path
+    before = model.predict(X)
+    model.set_params(warm_start=True, max_epochs=2)
+    model.net_.callbacks_.append(("poison", PoisonLastEpoch(4)))
+    with pytest.raises(FloatingPointError, match="holds NaN or infinite values"):
+        model.fit(X, Y)
+    assert model.n_iter_ == 2
+    np.testing.assert_array_equal(model.predict(X), before)
 
 
 def test_a_loss_that_grows_a_thousandfold_warns(funnel):
