@@ -29,7 +29,8 @@ BENCHMARKS = {
     ),
     "adult": (
         "Adult census task groups: every multi-task, single-task and linear model, same split",
-        ["--seeds", "1", "--task-groups", "income", "--max-epochs", "4", "--alphas", "4"],
+        ["--seeds", "1", "--task-groups", "income", "--max-epochs", "4", "--alphas", "4",
+         "--verbose"],
         [],
         False,
     ),

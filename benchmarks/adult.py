@@ -178,10 +178,13 @@ def run(args) -> dict:
 
 
 def configure(model, args):
-    """The run's epochs for a network and its grid size for a cross-validated linear model."""
+    """The run's epochs for a network, its grid size for a cross-validated linear model, and
+    a line per fit of a grid search with ``--verbose`` (progress during the longest fits)."""
     params = model.get_params()
     if "max_epochs" in params and args.max_epochs:
         model.set_params(max_epochs=args.max_epochs)
+    if isinstance(model, GridSearchCV) and args.verbose:
+        model.set_params(verbose=2)
     alphas = {key: args.alphas for key in params if key.split("__")[-1] == "alphas"}
     return model.set_params(**alphas) if args.alphas else model
 
@@ -256,6 +259,7 @@ def parse_args(argv=None):
         "--max-epochs", type=int, default=None, help=f"networks (default {TRAINING['max_epochs']})"
     )
     parser.add_argument("--alphas", type=int, default=None, help="grid of the linear CV (8)")
+    parser.add_argument("--verbose", action="store_true", help="a line per grid-search fit")
     parser.add_argument("--output", type=Path, default=None, help="JSON file to write")
     return parser.parse_args(argv)
 
