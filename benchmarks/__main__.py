@@ -29,8 +29,7 @@ BENCHMARKS = {
     ),
     "adult": (
         "Adult census task groups: every multi-task, single-task and linear model, same split",
-        ["--seeds", "1", "--task-groups", "income", "--max-epochs", "4", "--alphas", "4",
-         "--verbose"],
+        "--seeds 1 --task-groups income --max-epochs 4 --alphas 4 --verbose".split(),
         [],
         False,
     ),
