@@ -55,9 +55,9 @@ from sklearn_mtl import (
 from sklearn_mtl.datasets import load_adult
 
 try:
-    from ._report import write_report
+    from ._report import mean_spread, write_report
 except ImportError:  # run as a script: python benchmarks/adult.py
-    from _report import write_report
+    from _report import mean_spread, write_report
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -213,8 +213,7 @@ def format_table(report: dict) -> str:
         ]
         for row in rows:
             cells = " | ".join(
-                f"{row['auc'][task]:.4f}" + (f" ± {row['auc_std'][task]:.4f}" if seeds > 1 else "")
-                for task in tasks
+                mean_spread(row["auc"][task], row["auc_std"][task], seeds) for task in tasks
             )
             lines.append(f"| {row['model']} | {cells} | {row['seconds']:.1f} |")
         tables.append("\n".join(lines))

@@ -36,9 +36,9 @@ from sklearn_mtl import MMoERegressor, OMoERegressor, PLERegressor, SharedBottom
 from sklearn_mtl.datasets import make_task_pair
 
 try:
-    from ._report import write_report
+    from ._report import mean_spread, write_report
 except ImportError:  # run as a script: python benchmarks/synthetic.py
-    from _report import write_report
+    from _report import mean_spread, write_report
 
 RESULTS = Path(__file__).resolve().parent / "results"
 MODELS = {
@@ -153,7 +153,7 @@ def run(args, checkpoint: Path | None = None) -> dict:
                     file.write(json.dumps(results[-1]) + "\n")
             print(
                 f"  correlation {correlation}, {name}: lr {lr:g}, final validation loss "
-                f"{results[-1]['final_mean']:.4f} ± {results[-1]['final_std']:.4f} "
+                f"{mean_spread(results[-1]['final_mean'], results[-1]['final_std'], args.runs)} "
                 f"({results[-1]['seconds']:.0f} s)",
                 file=sys.stderr,
                 flush=True,
@@ -197,7 +197,8 @@ def format_table(report: dict) -> str:
         r2 = " | ".join(f"{v:.3f}" for v in r["final_r2_per_task"])
         lines.append(
             f"| {r['correlation']} | {r['model']} | {r['lr']:g} "
-            f"| {r['final_mean']:.4f} ± {r['final_std']:.4f} | {r2} | {len(r['final_losses'])} |"
+            f"| {mean_spread(r['final_mean'], r['final_std'], len(r['final_losses']))} | {r2} "
+            f"| {len(r['final_losses'])} |"
         )
     lines.append("")
     for name, claim in report["claims"].items():

@@ -31,9 +31,9 @@ from sklearn_mtl import MMoEClassifier, MMoERegressor
 from sklearn_mtl.datasets import load_adult, make_task_pair
 
 try:
-    from ._report import write_report
+    from ._report import mean_spread, write_report
 except ImportError:  # run as a script: python benchmarks/weighting.py
-    from _report import write_report
+    from _report import mean_spread, write_report
 
 RESULTS = Path(__file__).resolve().parent / "results"
 METHODS = ["equal", "uncertainty", "dwa", "mgda", "gradnorm", "pcgrad"]
@@ -129,8 +129,9 @@ def format_table(report: dict) -> str:
         "| problem | method | metric | task 1 | task 2 | s/epoch | epoch time vs equal |",
         "|---|---|---|---:|---:|---:|---:|",
     ]
+    seeds = report["config"]["seeds"]
     for row in report["results"]:
-        tasks = " | ".join(f"{m:.4f} ± {s:.4f}" for m, s in zip(row["mean"], row["std"]))
+        tasks = " | ".join(mean_spread(m, s, seeds) for m, s in zip(row["mean"], row["std"]))
         lines.append(
             f"| {row['problem']} | {row['method']} | {row['metric']} | {tasks} "
             f"| {row['seconds_per_epoch']:.3f} | {row['epoch_time_vs_equal']:.2f} |"
