@@ -362,6 +362,19 @@ def test_weights_that_do_not_fit_the_network_are_refused(saved_models, tmp_path,
     _assert_refused_after(_rewrite_weights, change, path, message)
 
 
+@pytest.mark.parametrize(
+    "weights, message",
+    [(b"garbage", "weights are truncated|header"), (b"\xff" * 64, "header"),
+     (b"\x10\x00\x00\x00\x00\x00\x00\x00{not json}      ", "cannot be loaded")],
+)  # fmt: skip
+def test_weights_that_are_not_safetensors_are_refused(saved_models, tmp_path, weights, message):
+    """safetensors' own SafetensorError reached the user before."""
+    path = _copy(saved_models, "network", tmp_path)
+    _write_members(path, {**_members(path), "weights.safetensors": weights})
+    with pytest.raises(ModelFileError, match=message):
+        load(path)
+
+
 def test_weights_with_more_bytes_than_their_tensors_are_refused(saved_models, tmp_path):
     path = _copy(saved_models, "network", tmp_path)
     members = _members(path)
