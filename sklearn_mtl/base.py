@@ -20,6 +20,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.callbacks import EarlyStopping, ProgressBar
+from torch.nn.parallel import DistributedDataParallel
 
 from . import nn
 from ._checkpoint import CheckpointManifest, verified_checkpoint
@@ -502,7 +503,10 @@ def _training_state(net) -> tuple:
 def _restore_training_state(net, state: tuple) -> None:
     epochs, modules, optimizer = state
     for name, module_state in modules.items():
-        getattr(net, name + "_").load_state_dict(module_state)
+        module = getattr(net, name + "_")
+        # a failed data-parallel epoch can leave the module in its DDP wrapper
+        module = module.module if isinstance(module, DistributedDataParallel) else module
+        module.load_state_dict(module_state)
     net.optimizer_.load_state_dict(optimizer)
     del net.history[epochs:]
 
