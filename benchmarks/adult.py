@@ -81,6 +81,7 @@ NETWORKS = {
 
 
 def one_hot():
+    """The linear models' encoding: one-hot categories, standardised numbers, dense."""
     return make_column_transformer(
         (OneHotEncoder(handle_unknown="ignore"), make_column_selector(dtype_include="category")),
         (StandardScaler(), make_column_selector(dtype_include="number")),

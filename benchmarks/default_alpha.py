@@ -22,11 +22,9 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from sklearn.compose import make_column_selector, make_column_transformer
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import r2_score, roc_auc_score
 from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 import sklearn_mtl
 from sklearn_mtl import (
@@ -40,8 +38,10 @@ from sklearn_mtl.linear import alpha_max
 
 try:
     from ._report import write_report
+    from .adult import one_hot
 except ImportError:  # run as a script: python benchmarks/default_alpha.py
     from _report import write_report
+    from adult import one_hot
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -61,12 +61,7 @@ def data_sets(adult_rows: int) -> dict:
     sets["10 of 200 features, classification"] = ("classification", X, (noisy > 0).astype(int))
     if adult_rows:
         X, Y = load_adult(task_group="income", return_X_y=True)
-        encoding = make_column_transformer(
-            (OneHotEncoder(handle_unknown="ignore", sparse_output=False),
-             make_column_selector(dtype_include="category")),
-            (StandardScaler(), make_column_selector(dtype_include="number")),
-        )  # fmt: skip
-        X = encoding.fit_transform(X.iloc[:adult_rows])
+        X = one_hot().fit_transform(X.iloc[:adult_rows])
         sets["Adult, one-hot"] = ("classification", X, Y.to_numpy()[:adult_rows])
     return sets
 

@@ -30,11 +30,9 @@ from pathlib import Path
 
 import numpy as np
 import sklearn
-from sklearn.compose import make_column_selector, make_column_transformer
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegressionCV
 from sklearn.model_selection import KFold
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 import sklearn_mtl
 from sklearn_mtl import MultiTaskL1LqClassifierCV
@@ -42,20 +40,17 @@ from sklearn_mtl.datasets import load_adult
 
 try:
     from ._report import write_report
+    from .adult import one_hot
 except ImportError:  # run as a script: python benchmarks/linear_cv.py
     from _report import write_report
+    from adult import one_hot
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def adult():
     X, Y = load_adult(task_group="income", return_X_y=True)
-    encoding = make_column_transformer(
-        (OneHotEncoder(handle_unknown="ignore", sparse_output=False),
-         make_column_selector(dtype_include="category")),
-        (StandardScaler(), make_column_selector(dtype_include="number")),
-    )  # fmt: skip
-    return encoding.fit_transform(X), Y.to_numpy()
+    return one_hot().fit_transform(X), Y.to_numpy()
 
 
 def wide(n_features, n_samples=40, seed=0):

@@ -168,8 +168,11 @@ def _minimise_model(A, g, W, penalty, tol):
     """
     V = W.copy()
     q = np.zeros_like(W)  # (k, n_tasks): A_t (V_t - W_t), the model's gradient change
+    # Block curvatures and A's columns by feature, once per model: each round's sweeps use them.
+    lipschitz = np.maximum(np.einsum("tjj->jt", A).max(axis=1), 1e-12)  # (k,)
+    columns = np.ascontiguousarray(A.transpose(2, 1, 0))  # (k, k, n_tasks): A_t[:, j] by j
     for _ in range(MAX_ROUNDS):
-        _coordinate_descent(A, g, V, q, penalty, tol, SWEEPS_PER_ROUND)
+        _coordinate_descent(columns, lipschitz, g, V, q, penalty, tol, SWEEPS_PER_ROUND)
         if penalty.subdifferential_distance(V, g + q).max(initial=0.0) <= tol:
             break
         rows = int(np.any(V != 0, axis=1).sum())
@@ -180,16 +183,15 @@ def _minimise_model(A, g, W, penalty, tol):
     return V - W
 
 
-def _coordinate_descent(A, g, V, q, penalty, tol, sweeps):
+def _coordinate_descent(columns, lipschitz, g, V, q, penalty, tol, sweeps):
     """Sweeps of block coordinate descent over the rows of ``V`` (updated in place).
 
     Tasks decouple in the model, so a feature's block has the curvature
-    ``A_t[j, j]`` in task ``t``; its step uses the largest, which the row
-    penalty's prox needs to be one number. Stops early when no block moves by
-    more than ``tol`` (in gradient units).
+    ``A_t[j, j]`` in task ``t``; its step uses the largest (``lipschitz[j]``),
+    which the row penalty's prox needs to be one number; ``columns[j]`` holds
+    ``A_t[:, j]`` for every task. Stops early when no block moves by more than
+    ``tol`` (in gradient units).
     """
-    lipschitz = np.maximum(np.einsum("tjj->jt", A).max(axis=1), 1e-12)  # (k,)
-    columns = np.ascontiguousarray(A.transpose(2, 1, 0))  # (k, k, n_tasks): A_t[:, j] by j
     for _ in range(sweeps):
         largest = 0.0
         # A zero row that its gradient keeps at zero is the commonest case: visit the
