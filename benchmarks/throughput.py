@@ -109,7 +109,7 @@ class HandWritten:
     def fit(self, X, Y):
         torch.manual_seed(0)
         device = torch.device(self.args.device)
-        module = self.estimator._build_module(X.shape[1], [1] * Y.shape[1]).to(device)
+        module = build_module(self.estimator, X.shape[1], Y.shape[1]).to(device)
         optimizer = torch.optim.Adam(module.parameters(), lr=1e-3)
         inputs = torch.as_tensor(X, device=device)
         targets = torch.as_tensor(Y, dtype=torch.float32, device=device)
@@ -189,8 +189,15 @@ def task_data(args):
     return X.astype(np.float32), Y, funnel
 
 
+def build_module(estimator, n_features: int, n_tasks: int):
+    """The estimator's own architecture, as its fit builds it for binary tasks."""
+    return estimator._architecture().build(
+        n_features, [1] * n_tasks, activation=estimator.activation, dropout=estimator.dropout
+    )
+
+
 def n_parameters(estimator, X, Y) -> int:
-    module = estimator._build_module(X.shape[1], [1] * Y.shape[1])
+    module = build_module(estimator, X.shape[1], Y.shape[1])
     return sum(p.numel() for p in module.parameters())
 
 

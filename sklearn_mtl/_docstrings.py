@@ -1,14 +1,10 @@
 """Parameter and attribute text shared by the estimators, written once.
 
-:func:`estimator_doc` assembles an estimator's docstring from its own summary
-and parameters and the shared entries of :data:`DOCS`, which it substitutes
-for ``%(name)s`` placeholders (a literal percent sign is ``%%``).
+Every estimator's docstring is literal in its class, with ``%(name)s``
+placeholders where an entry of :data:`DOCS` (or of a module's own dict built
+on it) goes; :func:`fill_doc` substitutes them (a literal percent sign is
+``%%``).
 """
-
-_TOWER = """\
-    tower_units : tuple of int, default=(32,)
-        Hidden layer widths of each task's tower; ``()`` gives a linear head
-        on the shared representation."""
 
 _TRAINING = """\
     activation : {"relu", "gelu", "silu", "elu", "selu", "leaky_relu", "tanh"}, \
@@ -205,55 +201,11 @@ default=None
 DOCS = {
     "fit_parameters": _FIT,
     "partial_fit_parameters": _PARTIAL_FIT,
-    "tower_parameters": _TOWER,
     "funnel_parameters": _FUNNEL,
     "training_parameters": _TRAINING,
     "classifier_attributes": _CLASSIFIER_ATTRIBUTES,
     "regressor_attributes": _REGRESSOR_ATTRIBUTES,
 }
-
-
-_EXAMPLES = {
-    "classifier": """\
-    >>> from sklearn_mtl import {name}
-    >>> from sklearn_mtl.datasets import make_task_pair
-    >>> X, Y = make_task_pair(500, correlation=0.9, target="binary", random_state=0)
-    >>> model = {name}(max_epochs=5, random_state=0).fit(X, Y)
-    >>> [proba.shape for proba in model.predict_proba(X[:3])]
-    [(3, 2), (3, 2)]
-    >>> model.predict(X[:3]).shape
-    (3, 2)""",
-    "regressor": """\
-    >>> from sklearn_mtl import {name}
-    >>> from sklearn_mtl.datasets import make_task_pair
-    >>> X, Y = make_task_pair(500, correlation=0.9, random_state=0)
-    >>> model = {name}(max_epochs=5, random_state=0).fit(X, Y)
-    >>> model.predict(X[:3]).shape
-    (3, 2)""",
-}
-
-
-def estimator_doc(name, kind, *, summary, parameters, see_also, references, examples=None):
-    """Assemble a numpydoc estimator docstring from its parts.
-
-    ``kind`` is ``"classifier"`` or ``"regressor"``; it picks the Attributes
-    text and, unless ``examples`` is given, the example. ``parameters`` may
-    hold ``%(name)s`` placeholders.
-    """
-    note = (
-        "\n\n    Regression targets are standardised per task for training and"
-        "\n    mapped back at prediction."
-        if kind == "regressor"
-        else ""
-    )
-    return (
-        f"{summary}{note}\n\n"
-        f"    Parameters\n    ----------\n{parameters}\n\n"
-        f"    Attributes\n    ----------\n%({kind}_attributes)s\n\n"
-        f"    See Also\n    --------\n{see_also}\n\n"
-        f"    References\n    ----------\n{references}\n\n"
-        f"    Examples\n    --------\n{examples or _EXAMPLES[kind].format(name=name)}\n"
-    ) % DOCS
 
 
 def fill_doc(docs):

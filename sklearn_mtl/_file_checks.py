@@ -12,6 +12,7 @@ wrong; ``load`` turns it into ``ModelFileError``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import re
@@ -22,10 +23,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-TASK_TYPES = ("binary", "multiclass", "regression")
+from ._fit_state import FILE_STATE as PRIVATE_STATE
+from ._tasks import TASK_TYPES
 
-PRIVATE_STATE = ("_head_sizes", "_task_types", "_single_output", "_input_encoder", "_seed")
-"""The private fitted attributes a file may set; every other one ends with ``_``."""
+ONE_OUTPUT_TYPES = ("binary", "regression", "probabilistic")
 
 _FITTED_NAME = re.compile(r"[a-z][a-z0-9_]*_")
 
@@ -80,9 +81,8 @@ def check_params(estimator) -> None:
             raise ValueError(f"{name} must be a name in a file")
 
 
-def check_fitted_state(estimator) -> None:
-    """Types, shapes and values of the fitted attributes, against each other."""
-    state = vars(estimator)
+def check_fitted_state(state: dict) -> None:
+    """Types, shapes and values of a file's fitted attributes, against each other."""
     n_features = _count(state, "n_features_in_")
     n_tasks = _count(state, "n_tasks_")
     single = state.get("_single_output")
@@ -147,7 +147,7 @@ def _check_network_state(state: dict, n_features: int, n_tasks: int, head_sizes)
     if not isinstance(types, list) or len(types) != n_tasks or not set(types) <= set(TASK_TYPES):
         raise ValueError(f"_task_types must list one of {list(TASK_TYPES)} per task")
     for t, (kind, size) in enumerate(zip(types, head_sizes)):
-        if (kind in ("binary", "regression")) != (size == 1):
+        if (kind in ONE_OUTPUT_TYPES) != (size == 1):
             raise ValueError(f"task {t} is {kind} with {size} outputs")
     if "task_types_" in state and state["task_types_"] != types:
         raise ValueError("task_types_ does not match _task_types")
@@ -249,6 +249,41 @@ def read_safetensors_header(file, size: int) -> tuple[dict, int]:
     return header, 8 + length
 
 
+@contextlib.contextmanager
+def tensor_budget(n_tensors: int):
+    """Stop building a network once it registers more tensors than ``n_tensors``.
+
+    A file's parameters (e.g. ``n_levels=10**6``) can describe a network
+    whose mere construction, even on the ``meta`` device, takes hours; its
+    weights would have to list every tensor, so building stops, with a
+    ``ValueError``, as soon as it has more than ``n_tensors`` (the caller
+    allows a margin over the file's count, so that a file missing a few
+    tensors is told which).
+    """
+    count = 0
+
+    def hook(module, name, tensor):
+        nonlocal count
+        count += 1
+        if count > n_tensors:
+            raise ValueError(
+                f"the parameters describe a network of more than {n_tensors} tensors, "
+                "far more than its weights hold"
+            )
+
+    from torch.nn.modules import module as torch_module
+
+    handles = [
+        torch_module.register_module_parameter_registration_hook(hook),
+        torch_module.register_module_buffer_registration_hook(hook),
+    ]
+    try:
+        yield
+    finally:
+        for handle in handles:
+            handle.remove()
+
+
 def check_tensors(header: dict, expected: dict[str, torch.Tensor], data_start: int, size: int):
     """The header names the architecture's tensors, with its shapes and dtypes, and no more.
 
@@ -309,7 +344,7 @@ def probe(estimator) -> None:
 
 def _probe_input(estimator):
     n_features = estimator.n_features_in_
-    inputs = getattr(estimator, "_input_encoder", None)
+    inputs = getattr(estimator._fit_state, "inputs", None)
     columns = []
     categories = iter(inputs.encoder.categories_ if inputs is not None and inputs.encoder else [])
     for j in range(n_features):

@@ -9,7 +9,6 @@ from collections.abc import Mapping
 
 import numpy as np
 import torch
-from sklearn.metrics import r2_score, roc_auc_score
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping
 from skorch.dataset import get_len, unpack_data
@@ -83,68 +82,6 @@ class MultiTaskNeuralNet(NeuralNet):
                 entry[key] = value
         self.history.record(prefix + "_batch_count", len(losses))
         return None
-
-    def partial_fit(self, X, y=None, classes=None, **fit_params):
-        """skorch's ``partial_fit``, but an interrupt rewinds to the last finished epoch.
-
-        skorch stops quietly on ``KeyboardInterrupt`` and keeps the weights of
-        the half-done epoch; here the weights and the history go back to the
-        end of the last finished epoch, with a warning. An interrupt before
-        any epoch finished is raised again: there is no model to keep.
-        """
-        if not self.initialized_:
-            self.initialize()
-        self.notify("on_train_begin", X=X, y=y)
-        try:
-            self.fit_loop(X, y, **fit_params)
-        except KeyboardInterrupt:
-            # skorch's EarlyStopping stops training with a KeyboardInterrupt too
-            if not self._stopped_early() and not self._rewind_to_last_epoch():
-                raise
-        self.notify("on_train_end", X=X, y=y)
-        return self
-
-    def on_train_begin(self, net, X=None, y=None, **kwargs):
-        self._snapshot()
-        return super().on_train_begin(net, X=X, y=y, **kwargs)
-
-    def on_epoch_end(self, net, **kwargs):
-        self._snapshot()
-        return super().on_epoch_end(net, **kwargs)
-
-    def on_train_end(self, net, X=None, y=None, **kwargs):
-        self._last_epoch = None  # the copy serves an interrupt only; never pickle it
-        return super().on_train_end(net, X=X, y=y, **kwargs)
-
-    def _snapshot(self) -> None:
-        """Copy the weights as they are after the last finished epoch (cheap next to one)."""
-        states = {
-            name: {k: v.detach().clone() for k, v in getattr(self, name + "_").state_dict().items()}
-            for name in ("module", "criterion")
-        }
-        self._last_epoch = (len(self.history), states)
-
-    def _stopped_early(self) -> bool:
-        return any(
-            isinstance(callback, EarlyStopping) and callback.misses_ >= callback.patience
-            for _, callback in self.callbacks_
-        )
-
-    def _rewind_to_last_epoch(self) -> bool:
-        snapshot = getattr(self, "_last_epoch", None)
-        if snapshot is None or snapshot[0] == 0:
-            return False
-        epochs, states = snapshot
-        for name, state in states.items():
-            getattr(self, name + "_").load_state_dict(state)
-        del self.history[epochs:]
-        warnings.warn(
-            f"fit was interrupted during epoch {epochs + 1}; the model is that of epoch "
-            f"{epochs}, the last finished one.",
-            UserWarning,
-            stacklevel=3,
-        )
-        return True
 
     def initialize_module(self):
         super().initialize_module()
@@ -271,24 +208,20 @@ class MultiTaskCriterion(nn.Module):
 class TaskValidationScores(Callback):
     """Record a score per task on the validation rows after every epoch.
 
-    ROC AUC for a binary task, accuracy for a multi-class one, R^2 for a
-    regression one (all higher-is-better), under ``valid_<metric>_task<t>``,
-    with skorch's ``..._best`` flag set in the right direction. Missing labels
-    (zero weight) are left out.
+    Each task's own metric (:mod:`sklearn_mtl._tasks`: ROC AUC for a binary
+    task, accuracy for a multi-class one, R^2 for a regression one, all
+    higher-is-better), under ``valid_<metric>_task<t>``, with skorch's
+    ``..._best`` flag set in the right direction. Missing labels (zero
+    weight) are left out.
 
     Parameters
     ----------
-    task_types : list of str
-        Type of each task.
-    head_sizes : list of int
-        Number of outputs of each task.
+    tasks : list of TaskEncoder
+        The fitted task encoders.
     """
 
-    METRICS = {"binary": "roc_auc", "multiclass": "accuracy", "regression": "r2"}
-
-    def __init__(self, task_types, head_sizes):
-        self.task_types = task_types
-        self.head_sizes = head_sizes
+    def __init__(self, tasks):
+        self.tasks = tasks
 
     def initialize(self):
         self.best_ = {}
@@ -305,14 +238,14 @@ class TaskValidationScores(Callback):
             else dataset_valid.weight.cpu().numpy() > 0
         )
         start = 0
-        for task, (kind, size) in enumerate(zip(self.task_types, self.head_sizes)):
-            rows = observed[:, task]
-            head = outputs[rows, start : start + size]
-            start += size
-            score = _task_score(kind, targets[rows, task], head)
+        for t, task in enumerate(self.tasks):
+            rows = observed[:, t]
+            head = outputs[rows, start : start + task.head_size]
+            start += task.head_size
+            score = task.score(targets[rows, t], head)
             if score is None:
                 continue
-            key = f"valid_{self.METRICS[kind]}_task{task}"
+            key = f"valid_{task.metric}_task{t}"
             improved = key not in self.best_ or score > self.best_[key]
             if improved:
                 self.best_[key] = score
@@ -320,14 +253,56 @@ class TaskValidationScores(Callback):
             net.history.record(f"{key}_best", improved)
 
 
-def _task_score(kind: str, target: np.ndarray, head: np.ndarray) -> float | None:
-    """Higher-is-better score of one task's outputs (logits or standardised values)."""
-    if len(target) == 0:
-        return None
-    if kind == "binary":
-        if len(np.unique(target)) < 2:
-            return None
-        return float(roc_auc_score(target, head[:, 0]))
-    if kind == "multiclass":
-        return float(np.mean(head.argmax(axis=1) == target))
-    return float(r2_score(target, head[:, 0]))
+class RewindOnInterrupt(Callback):
+    """After an interrupt (Ctrl-C), go back to the end of the last finished epoch.
+
+    skorch's ``partial_fit`` stops quietly on ``KeyboardInterrupt`` and keeps
+    the weights of the half-done epoch. This callback copies the weights
+    after every finished epoch (cheap next to an epoch); when training ends
+    inside an epoch that was not stopped by early stopping, it restores them
+    and the history, with a warning. An interrupt before any epoch finished
+    is raised again: there is no model to keep. Place it before
+    ``EarlyStopping``, whose ``on_epoch_end`` ends training by raising.
+    """
+
+    def on_train_begin(self, net, **kwargs):
+        self.in_epoch_ = False
+        self._snapshot(net)
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.in_epoch_ = True
+
+    def on_epoch_end(self, net, **kwargs):
+        self.in_epoch_ = False
+        self._snapshot(net)
+
+    def on_train_end(self, net, **kwargs):
+        snapshot, self.last_epoch_ = self.last_epoch_, None  # never pickle the copy
+        if not self.in_epoch_ or _stopped_early(net):
+            return
+        epochs, states = snapshot
+        if epochs == 0:
+            raise KeyboardInterrupt
+        for name, state in states.items():
+            getattr(net, name + "_").load_state_dict(state)
+        del net.history[epochs:]
+        warnings.warn(
+            f"fit was interrupted during epoch {epochs + 1}; the model is that of epoch "
+            f"{epochs}, the last finished one.",
+            UserWarning,
+            stacklevel=2,
+        )
+
+    def _snapshot(self, net) -> None:
+        states = {
+            name: {k: v.detach().clone() for k, v in getattr(net, name + "_").state_dict().items()}
+            for name in ("module", "criterion")
+        }
+        self.last_epoch_ = (len(net.history), states)
+
+
+def _stopped_early(net) -> bool:
+    return any(
+        isinstance(callback, EarlyStopping) and callback.misses_ >= callback.patience
+        for _, callback in net.callbacks_
+    )

@@ -19,6 +19,8 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
+from .estimators._architecture import Architecture
+
 MAX_DEPTH = 64
 """The deepest nesting :func:`decode` reads (a saved model nests about 12 levels)."""
 
@@ -74,6 +76,10 @@ def encode(value, where: str, allowed: dict[str, type]):
     if isinstance(value, type) and issubclass(value, np.generic):  # e.g. dtype=np.float64
         return {"__dtype__": plain_dtype(np.dtype(value).str).str}
     name = type(value).__name__
+    if isinstance(value, Architecture) and allowed.get(name) is type(value):
+        params = value.get_params(deep=False)
+        return {"__architecture__": name,
+                "params": {k: recurse(v, f"{where}.{k}") for k, v in params.items()}}  # fmt: skip
     if name in ENCODER_CLASSES and allowed.get(name) is type(value):
         state = {k: recurse(v, f"{where}.{k}") for k, v in vars(value).items()}
         return {"__object__": name, "state": state}
@@ -201,6 +207,20 @@ def _decode_object(value, allowed, depth):
     return instance
 
 
+def _decode_architecture(value, allowed, depth):
+    """An architecture parameter object, built through its ``__init__`` and validated."""
+    name = value["__architecture__"]
+    cls = allowed.get(name) if isinstance(name, str) else None
+    if not (isinstance(cls, type) and issubclass(cls, Architecture)):
+        raise DecodeError(f"{str(name)[:40]!r} is not an architecture of sklearn_mtl")
+    params = _expect(value["params"], dict, "params")
+    if set(params) != set(cls._get_param_names()):
+        raise DecodeError(f"the {name} architecture must list exactly its parameters")
+    architecture = cls(**{key: decode(item, allowed, depth) for key, item in params.items()})
+    architecture._validate_params()
+    return architecture
+
+
 _DECODERS: dict[str, Callable] = {
     "__float__": _decode_float,
     "__scalar__": _decode_scalar,
@@ -211,6 +231,7 @@ _DECODERS: dict[str, Callable] = {
     "__dtype__": _decode_dtype,
     "__na__": _decode_na,
     "__object__": _decode_object,
+    "__architecture__": _decode_architecture,
 }
 
 

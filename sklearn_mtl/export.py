@@ -32,10 +32,10 @@ __all__ = ["to_onnx"]
 class _ServingGraph(nn.Module):
     """The fitted network followed by each task's output transform."""
 
-    def __init__(self, network, task_types, head_sizes, target_mean, target_scale):
+    def __init__(self, network, task_losses, head_sizes, target_mean, target_scale):
         super().__init__()
         self.network = network
-        self.task_types = list(task_types)
+        self.task_losses = list(task_losses)
         self.head_sizes = list(head_sizes)
         self.register_buffer("target_mean", torch.as_tensor(target_mean, dtype=torch.float32))
         self.register_buffer("target_scale", torch.as_tensor(target_scale, dtype=torch.float32))
@@ -43,12 +43,12 @@ class _ServingGraph(nn.Module):
     def forward(self, X):
         logits = self.network(X)
         outputs, start = [], 0
-        for t, (kind, size) in enumerate(zip(self.task_types, self.head_sizes)):
+        for t, (loss, size) in enumerate(zip(self.task_losses, self.head_sizes)):
             head = logits[:, start : start + size]
             start += size
-            if kind == "regression":
+            if loss == "regression":
                 outputs.append(head[:, 0] * self.target_scale[t] + self.target_mean[t])
-            elif kind == "binary":
+            elif loss == "binary":
                 positive = torch.sigmoid(head)
                 outputs.append(torch.cat([1.0 - positive, positive], dim=1))
             else:
@@ -81,7 +81,9 @@ def to_onnx(estimator, path=None, *, opset_version=None):
     ValueError
         If its inputs include categorical columns.
     """
-    if not hasattr(estimator, "_make_net"):
+    from .base import BaseMultiTaskNet
+
+    if not isinstance(estimator, BaseMultiTaskNet):
         raise TypeError(
             f"to_onnx exports the networks of sklearn_mtl; got {type(estimator).__name__} "
             "(a linear model is a matrix product: use its coef_ and intercept_)."
@@ -98,18 +100,20 @@ def to_onnx(estimator, path=None, *, opset_version=None):
             f"to_onnx exports numeric inputs only; this model embeds the categorical columns "
             f"{columns}. Encode them upstream (e.g. one-hot in a ColumnTransformer) to export."
         )
-    n_tasks = len(estimator._task_types)
+    state = estimator._fit_state
+    n_tasks = len(state.tasks)
+    losses = [task.loss for task in state.tasks]
     graph = _ServingGraph(
         _cpu_copy(estimator.net_.module_),
-        estimator._task_types,
-        estimator._head_sizes,
+        losses,
+        state.head_sizes,
         getattr(estimator, "target_mean_", [0.0] * n_tasks),
         getattr(estimator, "target_scale_", [1.0] * n_tasks),
     ).eval()
     example = torch.zeros(2, estimator.n_features_in_)
     names = [
-        f"values_task{t}" if kind == "regression" else f"probabilities_task{t}"
-        for t, kind in enumerate(estimator._task_types)
+        f"values_task{t}" if loss == "regression" else f"probabilities_task{t}"
+        for t, loss in enumerate(losses)
     ]
     with torch.no_grad(), _exporter_notices_silenced():
         program = torch.onnx.export(

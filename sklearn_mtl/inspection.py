@@ -1,23 +1,36 @@
 """A look inside the gated models: per-row gate weights and expert utilisation.
 
-:class:`GateInspectionMixin` gives OMoE, MMoE and PLE estimators a
-``gate_weights`` method; :func:`plot_expert_utilization` draws the mean weight
-each task gives each expert as a heatmap, as in the MMoE paper's
-expert-utilisation figure (matplotlib is needed for the plot only).
+:class:`GateInspectionMixin` gives every network estimator a ``gate_weights``
+method that exists only where its architecture is gated (OMoE, MMoE, PLE);
+:func:`plot_expert_utilization` draws the mean weight each task gives each
+expert as a heatmap, as in the MMoE paper's expert-utilisation figure
+(matplotlib is needed for the plot only).
 """
 
 from __future__ import annotations
 
 import numpy as np
+from sklearn.utils.metaestimators import available_if
 
 __all__ = ["GateInspectionMixin", "expert_utilization", "plot_expert_utilization"]
 
 
-class GateInspectionMixin:
-    """``gate_weights(X)`` for estimators whose module has ``gate_weights``."""
+def _has_gates(estimator) -> bool:
+    """Whether the estimator's architecture is gated (an invalid one is not)."""
+    try:
+        return estimator._architecture().gated
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return False
 
+
+class GateInspectionMixin:
+    """``gate_weights(X)``, offered only where the architecture is gated (OMoE, MMoE, PLE)."""
+
+    @available_if(_has_gates)
     def gate_weights(self, X):
         """Per-row gate weights of every task over the experts.
+
+        Available when the architecture is gated (OMoE, MMoE, PLE).
 
         Parameters
         ----------
@@ -33,8 +46,6 @@ class GateInspectionMixin:
             over all the level's experts (task 0's, task 1's, ..., then the
             shared ones), zero where a task's gate cannot reach an expert.
         """
-        if hasattr(self, "net_") and not hasattr(self.net_.module_.model, "gate_weights"):
-            raise TypeError(f"{type(self).__name__}'s architecture has no gates.")
         return self._apply_module(X, lambda module, x: module.gate_weights(x))
 
 

@@ -1,6 +1,6 @@
 """Masked, weighted per-task losses.
 
-Every task type maps to an elementwise loss on logits in :data:`TASK_LOSSES`.
+Every task encoder names its elementwise loss on logits in :data:`TASK_LOSSES`.
 :class:`MaskedMultiTaskLoss` evaluates them for all tasks of a batch and
 reduces each task to ``sum_i w_it l_it / sum_i w_it``, where ``w_it`` is the
 sample weight of row ``i`` for task ``t`` and is zero where the label is
@@ -37,7 +37,7 @@ TASK_LOSSES: dict[str, Callable[[Tensor, Tensor], Tensor]] = {
     "multiclass": multiclass_logistic_loss,
     "regression": squared_error,
 }
-"""Elementwise loss of each task type."""
+"""Elementwise losses by name; a task encoder's ``loss`` is one of these keys."""
 
 _ONE_LOGIT_TYPES = ("binary", "regression")
 
@@ -50,8 +50,8 @@ class MaskedMultiTaskLoss(nn.Module):
 
     Parameters
     ----------
-    task_types : sequence of str
-        Type of each task, a key of :data:`TASK_LOSSES`.
+    task_losses : sequence of str
+        The loss of each task (``TaskEncoder.loss``), a key of :data:`TASK_LOSSES`.
     head_sizes : sequence of int
         Number of logits of each task, in the module's output order.
 
@@ -61,21 +61,21 @@ class MaskedMultiTaskLoss(nn.Module):
     its plain mean over the batch.
     """
 
-    def __init__(self, task_types: Sequence[str], head_sizes: Sequence[int]) -> None:
+    def __init__(self, task_losses: Sequence[str], head_sizes: Sequence[int]) -> None:
         super().__init__()
-        unknown = set(task_types) - set(TASK_LOSSES)
+        unknown = set(task_losses) - set(TASK_LOSSES)
         if unknown:
             raise ValueError(
-                f"Unknown task types {sorted(unknown)}; expected {sorted(TASK_LOSSES)}."
+                f"Unknown task losses {sorted(unknown)}; expected {sorted(TASK_LOSSES)}."
             )
-        if len(task_types) != len(head_sizes):
-            raise ValueError("task_types and head_sizes must have the same length.")
+        if len(task_losses) != len(head_sizes):
+            raise ValueError("task_losses and head_sizes must have the same length.")
         starts = [sum(head_sizes[:t]) for t in range(len(head_sizes))]
-        self.n_tasks = len(task_types)
+        self.n_tasks = len(task_losses)
         # (type, aligned): aligned when that type's tasks are all tasks, in logit order.
         self.grouped: list[tuple[str, bool]] = []
         for kind in _ONE_LOGIT_TYPES:
-            tasks = [t for t, k in enumerate(task_types) if k == kind]
+            tasks = [t for t, k in enumerate(task_losses) if k == kind]
             if not tasks:
                 continue
             aligned = tasks == list(range(self.n_tasks))
@@ -85,7 +85,7 @@ class MaskedMultiTaskLoss(nn.Module):
                 self.register_buffer(f"{kind}_tasks", torch.tensor(tasks))
         self.multiclass = [
             (t, starts[t], starts[t] + head_sizes[t])
-            for t, k in enumerate(task_types)
+            for t, k in enumerate(task_losses)
             if k == "multiclass"
         ]
 
@@ -155,17 +155,17 @@ class FunnelPenalty:
         self.kind, self.weight, self.affine, self.scale = kind, weight, affine, scale
 
     @classmethod
-    def from_parameter(cls, funnel, weight, task_types, head_sizes, fitted, single_output):
+    def from_parameter(cls, funnel, weight, tasks, single_output):
         """The penalty an estimator's ``funnel=(upper, lower)`` asks for, or None.
 
-        Validates the task indices and types; ``fitted`` holds the regression
-        target scaling (``target_mean_``, ``target_scale_``) when there is one.
+        Validates the task indices and types against the fitted task
+        encoders, whose standardisation maps regression outputs to values.
         """
         if funnel is None:
             return None
         if single_output:
             raise ValueError("funnel links two tasks; y has a single task.")
-        n_tasks = len(task_types)
+        n_tasks = len(tasks)
         pair = tuple(funnel)
         valid = len(pair) == 2 and all(
             isinstance(t, int | np.integer) and not isinstance(t, bool) for t in pair
@@ -176,19 +176,19 @@ class FunnelPenalty:
                 f"indices in [0, {n_tasks}); got {funnel!r}."
             )
         upper, lower = (int(t) for t in pair)
-        kinds = {task_types[upper], task_types[lower]}
-        if len(kinds) != 1 or kinds & {"multiclass"}:
+        losses = {tasks[upper].loss, tasks[lower].loss}
+        if len(losses) != 1 or losses & {"multiclass"}:
             raise ValueError(
                 "funnel links two binary or two regression tasks; tasks "
-                f"{upper} and {lower} are {task_types[upper]} and {task_types[lower]}."
+                f"{upper} and {lower} are {tasks[upper].kind} and {tasks[lower].kind}."
             )
-        starts = np.cumsum([0, *head_sizes])  # each task's first output column
+        starts = np.cumsum([0, *(task.head_size for task in tasks)])  # first output columns
         columns = int(starts[upper]), int(starts[lower])
-        if task_types[upper] == "binary":
+        if tasks[upper].loss == "binary":
             return cls(*columns, "binary", weight)
-        mean, scale = fitted["target_mean_"], fitted["target_scale_"]
-        affine = tuple(float(v) for v in (scale[upper], mean[upper], scale[lower], mean[lower]))
-        return cls(*columns, "regression", weight, affine, float(scale[lower]))
+        a, b = tasks[upper], tasks[lower]
+        affine = (float(a.scale), float(a.mean), float(b.scale), float(b.mean))
+        return cls(*columns, "regression", weight, affine, float(b.scale))
 
     def __call__(self, logits: Tensor) -> Tensor:
         upper, lower = logits[:, self.upper_column], logits[:, self.lower_column]  # (batch,)

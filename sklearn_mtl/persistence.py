@@ -43,6 +43,7 @@ import zipfile
 import torch
 
 from . import _file_checks as checks
+from ._fit_state import FILE_STATE, FitState
 from ._serialization import decode, encode
 from .utils._files import atomic_write
 
@@ -73,21 +74,35 @@ class ModelFileError(ValueError):
     """
 
 
-def _allowed_classes() -> dict[str, type]:
-    """The classes a file may name: every estimator of the package, and the encoders."""
+def _estimator_classes() -> dict[str, type]:
+    """The estimators a file may hold: the public ones of the package's registry."""
     from sklearn.base import BaseEstimator
-    from sklearn.preprocessing import OrdinalEncoder
 
     import sklearn_mtl
 
-    from ._inputs import InputEncoder
-
-    classes = {
+    return {
         name: getattr(sklearn_mtl, name)
-        for name in sklearn_mtl.__all__
+        for name in sklearn_mtl.PUBLIC
         if isinstance(getattr(sklearn_mtl, name), type)
         and issubclass(getattr(sklearn_mtl, name), BaseEstimator)
     }
+
+
+def _allowed_classes() -> dict[str, type]:
+    """The classes a file may name: the estimators, the architectures and the encoders."""
+    from sklearn.preprocessing import OrdinalEncoder
+
+    from . import architectures
+    from ._inputs import InputEncoder
+
+    classes = _estimator_classes()
+    classes.update(
+        {
+            name: getattr(architectures, name)
+            for name in architectures.__all__
+            if name not in ("ARCHITECTURES", "Architecture")
+        }
+    )
     classes.update({"InputEncoder": InputEncoder, "OrdinalEncoder": OrdinalEncoder})
     return classes
 
@@ -101,13 +116,18 @@ def skops_trusted_types() -> list[str]:
         ``"module.Class"`` of every linear estimator, for
         ``skops.io.load(file, trusted=skops_trusted_types())``.
     """
+    from ._fit_state import FitState
+    from ._tasks import BinaryTask, RegressionTask
     from .linear._base import BaseMultiTaskLinear
 
-    return sorted(
-        f"{cls.__module__}.{cls.__qualname__}"
+    estimators = [
+        cls
         for cls in _allowed_classes().values()
         if isinstance(cls, type) and issubclass(cls, BaseMultiTaskLinear)
-    )
+    ]
+    # what a linear model's fit state holds: its tasks, plain attributes only
+    state = [FitState, BinaryTask, RegressionTask]
+    return sorted(f"{cls.__module__}.{cls.__qualname__}" for cls in estimators + state)
 
 
 def save(estimator, path) -> None:
@@ -138,7 +158,7 @@ def save(estimator, path) -> None:
 
     name = type(estimator).__name__
     allowed = _allowed_classes()
-    if allowed.get(name) is not type(estimator):
+    if _estimator_classes().get(name) is not type(estimator):
         raise TypeError(f"save takes an estimator of sklearn_mtl; got {name}.")
     check_is_fitted(estimator)
     params = estimator.get_params(deep=False)
@@ -149,8 +169,9 @@ def save(estimator, path) -> None:
     state = {
         key: value
         for key, value in vars(estimator).items()
-        if key not in params and key != "net_" and not key.startswith("__")
+        if key not in params and key not in ("net_", "_fit_state") and not key.startswith("__")
     }
+    state.update(estimator._fit_state.file_state(network=hasattr(estimator, "net_")))
     metadata = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -237,16 +258,14 @@ def _load(archive: zipfile.ZipFile, label: str, device):
     metadata = _read_metadata(archive, members[_METADATA], label)
     allowed = _allowed_classes()
     name = metadata.get("estimator")
-    if (
-        not isinstance(name, str)
-        or name not in allowed
-        or name in ("InputEncoder", "OrdinalEncoder")
-    ):
+    if not isinstance(name, str) or name not in _estimator_classes():
         raise ModelFileError(f"{label} names the class {str(name)[:60]!r}, which is not an "
                              "estimator of sklearn_mtl.")  # fmt: skip
     params, state = metadata.get("params"), metadata.get("state")
     if not isinstance(params, dict) or not isinstance(state, dict):
         raise ValueError("its params and state must be JSON objects")
+    if name == "MultiTaskNet":
+        params = _flat_architecture_parameters(params)
     checks.check_param_names(allowed[name], params)
     estimator = allowed[name](**{key: decode(value, allowed) for key, value in params.items()})
     checks.check_params(estimator)
@@ -256,8 +275,10 @@ def _load(archive: zipfile.ZipFile, label: str, device):
     if neural:
         _check_device(estimator, label)
     checks.check_state_names(state, params, type(estimator))
-    estimator.__dict__.update({key: decode(value, allowed) for key, value in state.items()})
-    checks.check_fitted_state(estimator)
+    fitted = {key: decode(value, allowed) for key, value in state.items()}
+    checks.check_fitted_state(fitted)
+    estimator._fit_state = FitState.from_file_state(fitted)
+    estimator.__dict__.update({k: v for k, v in fitted.items() if k not in FILE_STATE})
     if neural:
         if _WEIGHTS not in members:
             raise ValueError("the network's weights are missing")
@@ -322,8 +343,10 @@ def _read_metadata(archive, info, label: str) -> dict:
 
 
 def _check_device(estimator, label: str) -> None:
+    from ._training import check_device
+
     try:
-        estimator._check_device()
+        check_device(estimator)
     except ValueError as error:
         raise ModelFileError(
             f"{label} holds a network for device={estimator.device!r}, which this machine "
@@ -342,24 +365,17 @@ def _restore_net(estimator, archive, info, history: list) -> None:
     from safetensors.torch import load as load_tensors
     from skorch.history import History
 
-    fitted = {
-        name: getattr(estimator, name)
-        for name in ("classes_", "target_mean_", "target_scale_")
-        if hasattr(estimator, name)
-    }
+    from ._training import build_net
 
     def make_net():
-        return estimator._make_net(
-            estimator._input_encoder, estimator._task_types, estimator._head_sizes, fitted,
-            estimator._single_output, estimator._seed, partial=False,
-        )  # fmt: skip
+        return build_net(estimator, estimator._fit_state)
 
+    with archive.open(info) as member:
+        header, data_start = checks.read_safetensors_header(member, info.file_size)
     with torch.random.fork_rng(devices=[]):
-        with torch.device("meta"):
+        with torch.device("meta"), checks.tensor_budget(2 * len(header) + 64):
             meta_net, _, _ = make_net()
         expected = _tensors(meta_net.module, meta_net.criterion)
-        with archive.open(info) as member:
-            header, data_start = checks.read_safetensors_header(member, info.file_size)
         checks.check_tensors(header, expected, data_start, info.file_size)
         tensors = load_tensors(_read_member(archive, info))
         checks.check_finite_tensors(tensors)
@@ -399,8 +415,40 @@ def _tensors(module, criterion) -> dict:
     }
 
 
+def _flat_architecture_parameters(params: dict) -> dict:
+    """A ``MultiTaskNet`` file written before architectures were parameter objects.
+
+    Such a file names the architecture (``"mmoe"``) and holds the parameters
+    of every architecture flat (``n_experts``, ``bottom_units``, ...); the
+    named architecture's are moved into its parameter object, the others
+    were ignored and are dropped.
+    """
+    from .architectures import ARCHITECTURES
+
+    flat = set(params) & _FLAT_ARCHITECTURE_PARAMETERS
+    if not flat:
+        return params
+    name = params.get("architecture")
+    if not isinstance(name, str) or name not in ARCHITECTURES:
+        raise ValueError(f"its architecture must be one of {sorted(ARCHITECTURES)}")
+    architecture = ARCHITECTURES[name]
+    upgraded = {key: value for key, value in params.items() if key not in flat}
+    upgraded["architecture"] = {
+        "__architecture__": architecture.__name__,
+        "params": {key: params[key] for key in architecture._get_param_names() if key in params},
+    }
+    return upgraded
+
+
+_FLAT_ARCHITECTURE_PARAMETERS = {
+    "n_experts", "expert_units", "gate_temperature", "bottom_units", "n_task_experts",
+    "n_shared_experts", "n_levels", "column_units", "stitch_init", "tower_units",
+}  # fmt: skip
+"""The architecture parameters that ``MultiTaskNet`` files of version 0.1.0 hold flat."""
+
+
 def _optimizer_name(optimizer: type) -> str:
-    from .base import OPTIMIZERS
+    from ._training import OPTIMIZERS
 
     for name, cls in OPTIMIZERS.items():
         if cls is optimizer:

@@ -1,61 +1,73 @@
-"""Fast estimator settings shared by the tests."""
+"""Fast settings of every public estimator, which the tests find in the package's registry.
+
+``FAST_SETTINGS`` maps each public estimator's name to the parameter sets the
+shared tests run it with; ``test_common.py`` fails for a public estimator
+(any class in ``sklearn_mtl.__all__``) without an entry here, so none can
+escape scikit-learn's checks.
+"""
 
 import numpy as np
+from sklearn.base import BaseEstimator
 
-from sklearn_mtl import (
-    CrossStitchClassifier,
-    CrossStitchRegressor,
-    ESMMClassifier,
-    MeanRegularizedMultiTaskClassifier,
-    MeanRegularizedMultiTaskRegressor,
-    MMoEClassifier,
-    MMoERegressor,
-    MultiTaskL1LqClassifier,
-    MultiTaskL1LqClassifierCV,
-    MultiTaskL1LqRegressor,
-    MultiTaskL1LqRegressorCV,
-    MultiTaskNet,
-    OMoEClassifier,
-    OMoERegressor,
-    PLEClassifier,
-    PLERegressor,
-    SharedBottomClassifier,
-    SharedBottomRegressor,
-)
+import sklearn_mtl
+from sklearn_mtl.architectures import MMoE
+from sklearn_mtl.base import BaseMultiTaskNet, MultiTaskClassifier, MultiTaskRegressor
 
 FAST = {"max_epochs": 10, "batch_size": 64, "lr": 3e-2, "tower_units": (8,)}
+TRAINING_FAST = {key: value for key, value in FAST.items() if key != "tower_units"}
 MOE_FAST = {**FAST, "n_experts": 3, "expert_units": (16,)}
 SHARED_BOTTOM_FAST = {**FAST, "bottom_units": (16,)}
 PLE_FAST = {**FAST, "n_task_experts": 1, "n_shared_experts": 1, "expert_units": (8,)}
 CROSS_STITCH_FAST = {**FAST, "column_units": (16,)}
 
+FAST_SETTINGS = {
+    "CrossStitchClassifier": [CROSS_STITCH_FAST],
+    "CrossStitchRegressor": [CROSS_STITCH_FAST],
+    "ESMMClassifier": [SHARED_BOTTOM_FAST],
+    "MMoEClassifier": [MOE_FAST],
+    "MMoERegressor": [MOE_FAST],
+    "MultiTaskNet": [
+        {**TRAINING_FAST, "architecture": MMoE(n_experts=3, expert_units=(16,), tower_units=(8,))}
+    ],
+    "OMoEClassifier": [MOE_FAST],
+    "OMoERegressor": [MOE_FAST],
+    "PLEClassifier": [PLE_FAST],
+    "PLERegressor": [PLE_FAST],
+    "SharedBottomClassifier": [SHARED_BOTTOM_FAST],
+    "SharedBottomRegressor": [SHARED_BOTTOM_FAST],
+    "MeanRegularizedMultiTaskClassifier": [{}],
+    "MeanRegularizedMultiTaskRegressor": [{}],
+    "MultiTaskL1LqClassifier": [{}, {"alpha": 0.05, "q": np.inf}],
+    "MultiTaskL1LqClassifierCV": [{"alphas": 5, "cv": 3}],
+    # the defaults must learn (alpha="auto")
+    "MultiTaskL1LqRegressor": [{}, {"alpha": 0.05, "q": np.inf}],
+    "MultiTaskL1LqRegressorCV": [{"alphas": 5, "cv": 3}],
+}
+"""Parameter sets per public estimator; each gives one estimator to every shared test."""
+
+
+def public_estimator_classes() -> dict[str, type]:
+    """Every estimator class that ``sklearn_mtl`` exports, by name."""
+    exported = {name: getattr(sklearn_mtl, name) for name in sklearn_mtl.__all__}
+    return {
+        name: value
+        for name, value in exported.items()
+        if isinstance(value, type) and issubclass(value, BaseEstimator)
+    }
+
+
+ESTIMATORS = [
+    cls(**params)
+    for name, cls in public_estimator_classes().items()
+    for params in FAST_SETTINGS.get(name, [])
+]
+NEURAL_ESTIMATORS = [e for e in ESTIMATORS if isinstance(e, BaseMultiTaskNet)]
+LINEAR_ESTIMATORS = [e for e in ESTIMATORS if not isinstance(e, BaseMultiTaskNet)]
+FUNNEL_CLASSIFIERS = [e for e in NEURAL_ESTIMATORS if type(e).__name__ == "ESMMClassifier"]
 CLASSIFIERS = [
-    MMoEClassifier(**MOE_FAST),
-    OMoEClassifier(**MOE_FAST),
-    SharedBottomClassifier(**SHARED_BOTTOM_FAST),
-    PLEClassifier(**PLE_FAST),
-    CrossStitchClassifier(**CROSS_STITCH_FAST),
+    e
+    for e in NEURAL_ESTIMATORS
+    if isinstance(e, MultiTaskClassifier) and e not in FUNNEL_CLASSIFIERS
 ]
-REGRESSORS = [
-    MMoERegressor(**MOE_FAST),
-    OMoERegressor(**MOE_FAST),
-    SharedBottomRegressor(**SHARED_BOTTOM_FAST),
-    PLERegressor(**PLE_FAST),
-    CrossStitchRegressor(**CROSS_STITCH_FAST),
-]
-FUNNEL_CLASSIFIERS = [ESMMClassifier(**SHARED_BOTTOM_FAST)]
-MIXED = [MultiTaskNet(**MOE_FAST)]
-NEURAL_ESTIMATORS = CLASSIFIERS + REGRESSORS + FUNNEL_CLASSIFIERS + MIXED
-
-LINEAR_ESTIMATORS = [
-    MultiTaskL1LqRegressor(),  # the defaults must learn (alpha="auto")
-    MultiTaskL1LqRegressor(alpha=0.05, q=np.inf),
-    MultiTaskL1LqClassifier(),
-    MultiTaskL1LqClassifier(alpha=0.05, q=np.inf),
-    MeanRegularizedMultiTaskRegressor(),
-    MeanRegularizedMultiTaskClassifier(),
-    MultiTaskL1LqRegressorCV(alphas=5, cv=3),
-    MultiTaskL1LqClassifierCV(alphas=5, cv=3),
-]
-
-ESTIMATORS = NEURAL_ESTIMATORS + LINEAR_ESTIMATORS
+REGRESSORS = [e for e in NEURAL_ESTIMATORS if isinstance(e, MultiTaskRegressor)]
+MIXED = [e for e in NEURAL_ESTIMATORS if type(e).__name__ == "MultiTaskNet"]

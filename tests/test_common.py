@@ -1,13 +1,19 @@
-"""scikit-learn's estimator checks over every estimator, and docstring checks."""
+"""scikit-learn's estimator checks over every estimator, the registry, and docstring checks."""
 
+import inspect
 import re
+import subprocess
+import sys
 
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklearn_mtl import ESMMClassifier
+import sklearn_mtl
+from sklearn_mtl import ESMMClassifier, persistence
+from sklearn_mtl._training import FUNNEL_CONSTRAINTS, TRAINING_CONSTRAINTS
+from sklearn_mtl.base import BaseMultiTaskNet
 from sklearn_mtl.linear._base import BaseMultiTaskLinear
-from tests._settings import ESTIMATORS
+from tests._settings import ESTIMATORS, FAST_SETTINGS, public_estimator_classes
 
 EXPECTED_FAILED_CHECKS = {
     "check_sample_weight_equivalence_on_dense_data": (
@@ -95,4 +101,75 @@ def test_docstring_lists_exactly_the_parameters(estimator):
     doc = type(estimator).__doc__
     section = doc.split("Parameters\n    ----------\n")[1].split("\n    Attributes")[0]
     documented = re.findall(r"^    (\w+) :", section, flags=re.MULTILINE)
-    assert sorted(documented) == sorted(estimator.get_params())
+    assert sorted(documented) == sorted(estimator.get_params(deep=False))
+
+
+def test_every_public_estimator_has_fast_settings():
+    """A public estimator without an entry in tests/_settings.py would escape these checks."""
+    classes = public_estimator_classes()
+    missing = sorted(set(classes) - set(FAST_SETTINGS))
+    assert not missing, f"add {missing} to FAST_SETTINGS in tests/_settings.py"
+    assert set(FAST_SETTINGS) <= set(classes), "FAST_SETTINGS names a class that is not public"
+    assert {type(e).__name__ for e in ESTIMATORS} == set(classes)
+
+
+def test_the_registry_is_the_public_api_and_the_persistence_allow_list():
+    assert set(sklearn_mtl.__all__) == set(sklearn_mtl.PUBLIC) | {"__version__"}
+    for name in sklearn_mtl.PUBLIC:
+        assert getattr(sklearn_mtl, name).__name__ == name
+    assert set(persistence._estimator_classes()) == set(public_estimator_classes())
+
+
+def test_shared_training_defaults_are_identical_across_estimators():
+    """Every network estimator repeats the training signature; its defaults must agree."""
+    signatures = {
+        name: inspect.signature(cls).parameters
+        for name, cls in public_estimator_classes().items()
+        if issubclass(cls, BaseMultiTaskNet)
+    }
+    for parameter in [*TRAINING_CONSTRAINTS, *FUNNEL_CONSTRAINTS]:
+        defaults = {
+            name: params[parameter].default
+            for name, params in signatures.items()
+            if parameter in params
+        }
+        assert len(defaults) >= (12 if parameter in TRAINING_CONSTRAINTS else 11), parameter
+        assert len({repr(value) for value in defaults.values()}) == 1, (parameter, defaults)
+    for name, params in signatures.items():  # and nothing else but the architecture's own
+        cls = public_estimator_classes()[name]
+        own = set(cls._parameter_constraints) - set(TRAINING_CONSTRAINTS) - set(FUNNEL_CONSTRAINTS)
+        assert set(params) == set(cls._parameter_constraints), name
+        if name != "MultiTaskNet":
+            assert own == set(cls._architecture_class._get_param_names()), name
+
+
+ARCHITECTURE_ESTIMATORS = sorted(
+    name
+    for name, cls in public_estimator_classes().items()
+    if getattr(cls, "_architecture_class", None) is not None
+)
+
+
+@pytest.mark.parametrize("name", ARCHITECTURE_ESTIMATORS)
+def test_an_estimator_takes_its_architectures_parameters_with_the_same_defaults(name):
+    cls = public_estimator_classes()[name]
+    architecture = cls._architecture_class
+    estimator_defaults = inspect.signature(cls).parameters
+    for parameter, spec in inspect.signature(architecture).parameters.items():
+        assert estimator_defaults[parameter].default == spec.default, parameter
+        assert (
+            cls._parameter_constraints[parameter] == architecture._parameter_constraints[parameter]
+        )
+    built = cls()._architecture()
+    assert built == architecture() and built.get_params() == architecture().get_params()
+
+
+def test_the_linear_models_import_without_torch():
+    code = (
+        "import sys, sklearn_mtl.linear, sklearn_mtl.metrics, sklearn_mtl._tasks;"
+        "import sklearn_mtl._multioutput, sklearn_mtl._fit_state;"
+        "from sklearn_mtl import MultiTaskL1LqRegressor;"
+        "print(sorted(m for m in ('torch', 'skorch') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -28,7 +28,7 @@ def task_data(estimator):
 
 def expected_outputs(model, X):
     """Per task: predict_proba's array for a classification task, predict's column otherwise."""
-    task_types = model._task_types
+    task_types = model._fit_state.task_types
     proba = model.predict_proba(X) if any(k != "regression" for k in task_types) else None
     values = model.predict(X).reshape(len(X), -1)
     return [
@@ -45,7 +45,7 @@ def test_onnx_outputs_equal_the_estimators(estimator, tmp_path):
     session = ort.InferenceSession(str(tmp_path / "model.onnx"))
     assert [i.name for i in session.get_inputs()] == ["X"]
     got = session.run(None, {"X": X})
-    assert len(got) == len(model._task_types)
+    assert len(got) == len(model._fit_state.task_types)
     for t, (onnx_output, expected) in enumerate(zip(got, expected_outputs(model, X))):
         np.testing.assert_allclose(onnx_output, expected, rtol=0, atol=1e-5, err_msg=f"task {t}")
     one_row = session.run(None, {"X": X[:1]})  # any number of rows

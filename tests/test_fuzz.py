@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from sklearn_mtl import MMoEClassifier, MMoERegressor, MultiTaskL1LqClassifier, MultiTaskNet
+from sklearn_mtl.architectures import MMoE
 
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
@@ -153,7 +154,9 @@ def test_fuzzed_regressor(data):
 @given(st.data())
 def test_fuzzed_mixed_task_net(data):
     X = data.draw(inputs())
-    check(MultiTaskNet(n_experts=2, **SMALL, random_state=0), X, data.draw(labels(len(X))))
+    architecture = MMoE(2, expert_units=(4,), tower_units=())
+    model = MultiTaskNet(architecture, max_epochs=1, batch_size=8, random_state=0)
+    check(model, X, data.draw(labels(len(X))))
 
 
 @FUZZ

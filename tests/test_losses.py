@@ -58,5 +58,5 @@ def test_gradients_ignore_masked_cells():
 
 
 def test_unknown_task_type_is_rejected():
-    with pytest.raises(ValueError, match=r"Unknown task types \['ordinal'\]"):
+    with pytest.raises(ValueError, match=r"Unknown task losses \['ordinal'\]"):
         MaskedMultiTaskLoss(["ordinal"], [1])

@@ -7,9 +7,16 @@ from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.metrics import accuracy_score, r2_score, roc_auc_score
 
 from sklearn_mtl import MultiTaskNet
-from sklearn_mtl.estimators._multitask_net import ARCHITECTURES
+from sklearn_mtl.architectures import ARCHITECTURES, PLE, CrossStitch, MMoE, OMoE, SharedBottom
 
-FAST = {"tower_units": (8,), "max_epochs": 20, "lr": 1e-2, "random_state": 0}
+FAST = {"max_epochs": 20, "lr": 1e-2, "random_state": 0}
+SMALL_ARCHITECTURES = {
+    "shared_bottom": SharedBottom(bottom_units=(16,), tower_units=(8,)),
+    "omoe": OMoE(2, expert_units=(8,), tower_units=(8,)),
+    "mmoe": MMoE(2, expert_units=(8,), tower_units=(8,)),
+    "ple": PLE(1, n_shared_experts=1, expert_units=(8,), tower_units=(8,)),
+    "cross_stitch": CrossStitch(column_units=(16,), tower_units=(8,)),
+}
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +33,7 @@ def recsys():
 @pytest.fixture(scope="module")
 def fitted(recsys):
     X, y = recsys
-    return MultiTaskNet(expert_units=(32,), **FAST).fit(X[:600], y[:600])
+    return MultiTaskNet(MMoE(expert_units=(32,), tower_units=(8,)), **FAST).fit(X[:600], y[:600])
 
 
 def test_each_task_is_learnt_with_its_own_type(recsys, fitted):
@@ -47,20 +54,74 @@ def test_each_task_is_learnt_with_its_own_type(recsys, fitted):
     assert 0.7 < fitted.score(X_test, y_test) <= 1
 
 
+def test_every_named_architecture_has_a_small_instance_here():
+    assert set(SMALL_ARCHITECTURES) == set(ARCHITECTURES)
+    for name, architecture in SMALL_ARCHITECTURES.items():
+        assert type(architecture) is ARCHITECTURES[name]
+
+
 @pytest.mark.parametrize("architecture", sorted(ARCHITECTURES))
 def test_every_architecture_with_mixed_tasks(recsys, architecture):
     X, y = recsys
-    model = MultiTaskNet(architecture, expert_units=(8,), n_experts=2, bottom_units=(16,),
-                         column_units=(16,), n_task_experts=1, n_shared_experts=1,
-                         **{**FAST, "max_epochs": 3})  # fmt: skip
+    model = MultiTaskNet(SMALL_ARCHITECTURES[architecture], **{**FAST, "max_epochs": 3})
     model.fit(X, y, sample_weight=np.linspace(0.5, 1.5, 800))
     assert model.predict(X[:5]).shape == (5, 3)
     if architecture in {"omoe", "mmoe", "ple"}:
         weights = model.gate_weights(X[:5])
         assert (weights[-1] if isinstance(weights, list) else weights).shape[:2] == (5, 3)
-    else:
-        with pytest.raises(TypeError, match="has no gates"):
-            model.gate_weights(X[:5])
+    else:  # sklearn's available_if: the method exists only for a gated architecture
+        assert not hasattr(model, "gate_weights")
+        assert not hasattr(MultiTaskNet(architecture), "gate_weights")
+
+
+def test_an_architecture_name_is_its_default_instance(recsys):
+    X, y = recsys
+    by_name = MultiTaskNet("ple", **{**FAST, "max_epochs": 2}).fit(X, y)
+    by_object = MultiTaskNet(PLE(), **{**FAST, "max_epochs": 2}).fit(X, y)
+    np.testing.assert_array_equal(by_name.predict(X[:20]), by_object.predict(X[:20]))
+
+
+def test_grid_search_reaches_the_architecture_parameters(recsys):
+    from sklearn.model_selection import GridSearchCV, KFold
+
+    X, y = recsys
+    architecture = MMoE(2, expert_units=(8,), tower_units=(8,))
+    model = MultiTaskNet(architecture, **{**FAST, "max_epochs": 2})
+    assert model.get_params()["architecture__n_experts"] == 2
+    search = GridSearchCV(model, {"architecture__n_experts": [1, 3]}, cv=KFold(2)).fit(X, y)
+    assert search.best_estimator_.architecture.n_experts in (1, 3)
+    assert architecture.n_experts == 2  # cloned, never changed in place
+    experts = search.best_estimator_.net_.module_.model.experts
+    assert experts.weights[0].shape[0] == search.best_estimator_.architecture.n_experts
+
+
+def test_an_invalid_architecture_parameter_names_the_architecture(recsys):
+    X, y = recsys
+    with pytest.raises(ValueError, match="'n_experts' parameter of MMoE must be an int"):
+        MultiTaskNet(MMoE(0), max_epochs=1).fit(X, y)
+    with pytest.raises(ValueError, match="'architecture' parameter of MultiTaskNet"):
+        MultiTaskNet("transformer", max_epochs=1).fit(X, y)
+
+
+def test_probabilistic_labels_train_a_binary_head():
+    """Soft labels P(class 1), as a label model gives them: learnt with a soft cross-entropy."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((600, 4))
+    truth = X[:, 0] > 0
+    soft = np.clip(np.where(truth, 0.85, 0.15) + 0.1 * rng.standard_normal(600), 0, 1)
+    soft[::10] = np.nan  # an item every source abstained on: masked
+    y = np.column_stack([soft, 2 * X[:, 1]])
+    model = MultiTaskNet(task_types=["probabilistic", "regression"], **FAST).fit(X, y)
+    assert model.task_types_ == ["probabilistic", "regression"]
+    np.testing.assert_array_equal(model.classes_[0], [0, 1])
+    proba = model.predict_proba(X)[0]
+    assert proba.shape == (600, 2) and ((proba >= 0) & (proba <= 1)).all()
+    assert roc_auc_score(truth, proba[:, 1]) > 0.95
+    # the soft targets are matched, not pushed to 0 and 1 as hard labels would be
+    assert 0.1 < proba[truth, 1].mean() < 0.95
+    assert set(model.predict(X)[:, 0]) <= {0, 1}
+    with pytest.raises(ValueError, match=r"probabilistic labels, which must lie in \[0, 1\]"):
+        MultiTaskNet(task_types=["probabilistic", "regression"], max_epochs=1).fit(X, y * 3)
 
 
 def test_missing_labels_and_explicit_task_types(recsys):
@@ -68,15 +129,16 @@ def test_missing_labels_and_explicit_task_types(recsys):
     y = y.copy()
     y.loc[::3, "watch_time"] = np.nan
     y.loc[1::4, "click"] = None
-    model = MultiTaskNet(task_types=["binary", "regression", "multiclass"], expert_units=(8,),
-                         **{**FAST, "max_epochs": 3}).fit(X, y)  # fmt: skip
+    types = ["binary", "regression", "multiclass"]
+    model = MultiTaskNet(SMALL_ARCHITECTURES["mmoe"], task_types=types, **{**FAST, "max_epochs": 3})
+    model.fit(X, y)
     assert np.isfinite(model.score(X, y))
 
 
 def test_per_task_validation_scores_for_early_stopping(recsys):
     X, y = recsys
-    model = MultiTaskNet(expert_units=(8,), early_stopping=True, n_iter_no_change=3,
-                         **{**FAST, "max_epochs": 6}).fit(X, y)  # fmt: skip
+    model = MultiTaskNet(MMoE(expert_units=(8,), tower_units=(8,)), early_stopping=True,
+                         n_iter_no_change=3, **{**FAST, "max_epochs": 6}).fit(X, y)  # fmt: skip
     history = model.net_.history
     for key in ["valid_roc_auc_task0", "valid_r2_task1", "valid_accuracy_task2"]:
         scores = history[:, key]
@@ -89,7 +151,7 @@ def test_per_task_validation_scores_for_early_stopping(recsys):
 @pytest.mark.parametrize(
     "task_types, match",
     [
-        (["binary", "regression"], "one of \\['binary', 'multiclass', 'regression'\\]"),
+        (["binary", "regression"], "one of \\['binary', 'multiclass', 'regression', 'prob"),
         (["binary", "regression", "ranking"], "one of"),
         (["binary", "regression", "binary"], "binary task with 3 class"),
         (["regression", "regression", "multiclass"], "regression task but not numeric"),

@@ -60,3 +60,53 @@ def test_epoch_sync_still_stops_a_diverging_fit(data):
 def test_unknown_loss_sync_is_an_error(data):
     with pytest.raises(ValueError, match="loss_sync must be 'batch' or 'epoch'"):
         train("step", *data)
+
+
+# skorch's own code that MultiTaskNeuralNet overrides (run_single_epoch, for losses read once
+# per epoch on a GPU; _set_training, for its per-step cost), as the shape of its syntax tree
+# without the docstring. Identical in skorch 1.1.0 to 1.4.0; pyproject.toml pins skorch<1.5.
+SKORCH_METHOD_SHAPES = {
+    "run_single_epoch": "e2421301945e6ba9",
+    "_set_training": "bb2d6160ba7e42aa",
+}
+
+
+def _method_shape(function) -> str:
+    import ast
+    import hashlib
+    import inspect
+    import textwrap
+
+    tree = ast.parse(textwrap.dedent(inspect.getsource(function))).body[0]
+    body = [
+        node
+        for node in tree.body
+        if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))
+    ]
+    text = ast.dump(tree.args) + "".join(ast.dump(node) for node in body)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@pytest.mark.parametrize("name", sorted(SKORCH_METHOD_SHAPES))
+def test_the_skorch_methods_we_override_are_the_ones_we_copied(name):
+    from skorch import NeuralNet
+
+    assert _method_shape(getattr(NeuralNet, name)) == SKORCH_METHOD_SHAPES[name], (
+        f"skorch's NeuralNet.{name} changed: review MultiTaskNeuralNet.{name} against it, "
+        "then update SKORCH_METHOD_SHAPES and the skorch bound in pyproject.toml"
+    )
+
+
+def test_the_net_overrides_no_other_skorch_loop_method():
+    """partial_fit and fit_loop are skorch's own: rewinding on an interrupt is a callback."""
+    from skorch import NeuralNet
+
+    from sklearn_mtl._net import MultiTaskNeuralNet
+
+    overridden = {
+        name
+        for name, value in vars(MultiTaskNeuralNet).items()
+        if callable(value) and name in vars(NeuralNet)
+    }
+    public_hooks = {"__init__", "infer", "get_loss", "train_step_single", "initialize_module"}
+    assert overridden - public_hooks == set(SKORCH_METHOD_SHAPES)

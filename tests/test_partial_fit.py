@@ -6,6 +6,7 @@ import pytest
 from sklearn.exceptions import NotFittedError
 
 from sklearn_mtl import ESMMClassifier, MMoEClassifier, MMoERegressor, MultiTaskNet
+from sklearn_mtl.architectures import MMoE
 from sklearn_mtl.datasets import make_click_conversion, make_task_pair
 
 SMALL = {"n_experts": 2, "expert_units": (8,), "tower_units": (4,), "batch_size": 32, "lr": 1e-2}
@@ -137,7 +138,8 @@ def test_esmm_partial_fit_checks_the_funnel():
 def test_multitask_net_partial_fit_with_mixed_tasks():
     X, Y = make_task_pair(400, 0.5, n_features=6, random_state=8)
     y = np.column_stack([Y[:, 0], (Y[:, 1] > 0).astype(int)]).astype(object)
-    model = MultiTaskNet(architecture="mmoe", **SMALL, random_state=0)
+    architecture = MMoE(2, expert_units=(8,), tower_units=(4,))
+    model = MultiTaskNet(architecture, batch_size=32, lr=1e-2, random_state=0)
     model.partial_fit(X[:200], y[:200], classes=[None, [0, 1]])
     assert model.task_types_ == ["regression", "binary"]
     model.partial_fit(X[200:], y[200:])

@@ -3,6 +3,7 @@
 import json
 import pickle
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,6 +14,7 @@ from skorch.callbacks import EpochScoring
 
 import sklearn_mtl
 from sklearn_mtl import ESMMClassifier, MMoEClassifier, MMoERegressor, MultiTaskNet, load, save
+from sklearn_mtl.architectures import PLE
 from sklearn_mtl.datasets import make_click_conversion, make_task_pair
 from sklearn_mtl.persistence import ModelFileError, skops_trusted_types
 from tests._settings import ESTIMATORS, LINEAR_ESTIMATORS
@@ -145,8 +147,12 @@ def saved_models(tmp_path_factory):
     save(network, folder / "network.mtl")
     linear = sklearn_mtl.MultiTaskL1LqRegressor(alpha=0.01).fit(X, Y.astype(float))
     save(linear, folder / "linear.mtl")
+    mixed = MultiTaskNet(PLE(1, n_shared_experts=1, expert_units=(4,)), max_epochs=1,
+                         random_state=0).fit(X, Y)  # fmt: skip
+    save(mixed, folder / "mixed.mtl")
     return {"network": (folder / "network.mtl").read_bytes(),
-            "linear": (folder / "linear.mtl").read_bytes(), "X": X}  # fmt: skip
+            "linear": (folder / "linear.mtl").read_bytes(),
+            "mixed": (folder / "mixed.mtl").read_bytes(), "X": X}  # fmt: skip
 
 
 def _copy(saved_models, kind, tmp_path):
@@ -220,6 +226,57 @@ def _assert_refused_after(rewrite, change, path, message):
     rewrite(path, change)
     with pytest.raises(ModelFileError, match=message):
         load(path)
+
+
+def _architecture(metadata) -> dict:
+    return metadata["params"]["architecture"]
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda m: _architecture(m).update(__architecture__="Popen"), "'Popen' is not an archit"),
+        (lambda m: _architecture(m).update(__architecture__="MMoEClassifier"),
+         "'MMoEClassifier' is not an architecture"),
+        (lambda m: _architecture(m)["params"].update(evil=1), "must list exactly its parameters"),
+        (lambda m: _architecture(m)["params"].pop("n_levels"), "must list exactly its parameters"),
+        (lambda m: _architecture(m)["params"].update(n_levels=-1), "'n_levels' parameter of PLE"),
+        (lambda m: _architecture(m)["params"].update(n_levels=10**6),
+         "far more than its weights hold"),
+        (lambda m: m["params"].update(architecture="transformer"), "'architecture' parameter"),
+    ],
+)  # fmt: skip
+def test_a_crafted_architecture_is_refused(saved_models, tmp_path, change, message):
+    path = _copy(saved_models, "mixed", tmp_path)
+    _assert_refused_after(_rewrite_metadata, change, path, message)
+
+
+def test_the_architecture_object_survives_a_round_trip(saved_models, tmp_path):
+    loaded = load(_copy(saved_models, "mixed", tmp_path))
+    assert loaded.architecture == PLE(1, n_shared_experts=1, expert_units=(4,))
+    assert loaded.get_params()["architecture__n_task_experts"] == 1
+
+
+FORMAT_1_FILES = sorted(
+    path.stem for path in (Path(__file__).parent / "data" / "format_v1").glob("*.mtl")
+)
+
+
+@pytest.mark.parametrize("name", FORMAT_1_FILES)
+def test_files_written_before_the_architecture_objects_still_load(name):
+    """Files of sklearn_mtl 0.1.0 before issue 15 (made by tests/data/format_v1/make_files.py)."""
+    folder = Path(__file__).parent / "data" / "format_v1"
+    expected = np.load(folder / "expected_predictions.npz")
+    model = load(folder / f"{name}.mtl")
+    predicted = np.asarray(model.predict(expected["X"]), dtype=float)
+    np.testing.assert_allclose(predicted, expected[name], rtol=1e-6, atol=1e-6)
+    if name == "multitask_net_ple":  # flat parameters, now in the architecture object
+        assert model.architecture == PLE(1, n_shared_experts=1, expert_units=(4,), tower_units=(4,))
+        assert "n_experts" not in model.get_params()
+
+
+def test_the_format_1_files_cover_every_kind_of_model():
+    assert len(FORMAT_1_FILES) == 6
 
 
 @pytest.mark.parametrize(

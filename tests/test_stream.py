@@ -76,10 +76,11 @@ def test_prediction_encodes_large_inputs_chunk_by_chunk(monkeypatch):
     model.fit(X, Y)
     whole = model.predict_proba(X)
     encoded = []
-    transform = model._input_encoder.transform
+    transform = model._fit_state.inputs.transform
     monkeypatch.setattr(sklearn_mtl.base, "PREDICT_CHUNK_ROWS", 128)
+    inputs = model._fit_state.inputs
     monkeypatch.setattr(
-        model._input_encoder, "transform", lambda part: encoded.append(len(part)) or transform(part)
+        inputs, "transform", lambda part: encoded.append(len(part)) or transform(part)
     )
     chunked = model.predict_proba(X)
     assert encoded == [128, 128, 128, 116]

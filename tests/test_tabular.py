@@ -86,7 +86,7 @@ def test_unknown_and_missing_categories_at_predict():
     new = X.iloc[:3].copy()
     new["device"] = np.array(["smart-fridge", None, "ios"], dtype=object)
     new["city"] = pd.Categorical(["tokyo", "rome", None])
-    codes = model._input_encoder.transform(new)[:, 2:]  # after the two numeric columns
+    codes = model._fit_state.inputs.transform(new)[:, 2:]  # after the two numeric columns
     assert codes[0, 1] == UNKNOWN_CODE and codes[1, 1] == MISSING_CODE
     assert codes[0, 0] == UNKNOWN_CODE and codes[2, 0] == MISSING_CODE
     probas = model.predict_proba(new)
@@ -98,9 +98,9 @@ def test_min_frequency_groups_rare_categories_with_unknown_ones():
     X["device"] = X["device"].where(X.index % 50 != 0, "rare")  # 8 rows
     model = mmoe(max_epochs=1, min_frequency=20).fit(X, Y)
     # 4 devices, one shared code for the infrequent ones, missing, unknown
-    assert model._input_encoder.cardinalities[1] == 7
+    assert model._fit_state.inputs.cardinalities[1] == 7
     X["device"] = X["device"].where(X.index != 1, "also-rare")  # unseen at fit: unknown
-    codes = model._input_encoder.transform(X.iloc[[0, 1, 50]])[:, 3]  # rows 0, 50: "rare"
+    codes = model._fit_state.inputs.transform(X.iloc[[0, 1, 50]])[:, 3]  # rows 0, 50: "rare"
     assert codes[0] == codes[2] == 6 and codes[1] == UNKNOWN_CODE
 
 
@@ -108,8 +108,8 @@ def test_encoding_is_learnt_on_the_training_rows_only():
     X, Y = shop_frame()
     seen = X["city"] != "oslo"
     model = mmoe(max_epochs=1).fit(X[seen], Y[seen.to_numpy()])
-    assert model._input_encoder.cardinalities[0] == 4  # paris, rome + missing, unknown
-    oslo = model._input_encoder.transform(X[~seen].iloc[:2])[:, 2]
+    assert model._fit_state.inputs.cardinalities[0] == 4  # paris, rome + missing, unknown
+    oslo = model._fit_state.inputs.transform(X[~seen].iloc[:2])[:, 2]
     np.testing.assert_array_equal(oslo, UNKNOWN_CODE)
 
 

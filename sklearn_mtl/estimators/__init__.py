@@ -1,24 +1,4 @@
-"""One small private module per architecture; the estimators are public in
-:mod:`sklearn_mtl`."""
-
-from ._cross_stitch import CrossStitchClassifier, CrossStitchRegressor
-from ._esmm import ESMMClassifier
-from ._moe import MMoEClassifier, MMoERegressor, OMoEClassifier, OMoERegressor
-from ._multitask_net import MultiTaskNet
-from ._ple import PLEClassifier, PLERegressor
-from ._shared_bottom import SharedBottomClassifier, SharedBottomRegressor
-
-__all__ = [
-    "CrossStitchClassifier",
-    "CrossStitchRegressor",
-    "ESMMClassifier",
-    "MMoEClassifier",
-    "MMoERegressor",
-    "MultiTaskNet",
-    "OMoEClassifier",
-    "OMoERegressor",
-    "PLEClassifier",
-    "PLERegressor",
-    "SharedBottomClassifier",
-    "SharedBottomRegressor",
-]
+"""One small private module per architecture: its parameter object (an
+:class:`~sklearn_mtl.estimators._architecture.Architecture`) and its thin
+estimators. The estimators are public in :mod:`sklearn_mtl` (registered in
+``sklearn_mtl.PUBLIC``), the architectures in :mod:`sklearn_mtl.architectures`."""

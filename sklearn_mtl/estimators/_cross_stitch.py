@@ -3,24 +3,76 @@
 from numbers import Real
 
 from .. import nn
-from .._docstrings import estimator_doc
-from ..base import (
-    FUNNEL_CONSTRAINTS,
-    TRAINING_CONSTRAINTS,
-    UNITS_CONSTRAINT,
-    MultiTaskClassifier,
-    MultiTaskRegressor,
-    check_units,
-)
+from .._docstrings import DOCS, fill_doc
+from .._training import FUNNEL_CONSTRAINTS, TRAINING_CONSTRAINTS
+from ..base import MultiTaskClassifier, MultiTaskRegressor, set_init_parameters
 from ..utils._sklearn import Interval
+from ._architecture import UNITS_CONSTRAINT, Architecture
+
+_DOCS = {
+    **DOCS,
+    "summary": """\
+    One MLP column per task; after every hidden layer a learnt
+    ``n_tasks x n_tasks`` cross-stitch unit mixes the columns,
+    ``h_t <- sum_s A[t, s] h_s``, so the network learns how much each task
+    shares with each other [1]_. The learnt matrices are the fitted attribute
+    ``stitch_matrices_``.""",
+    "cross_stitch_parameters": """\
+    column_units : tuple of int, default=(64, 32)
+        Hidden layer widths of every task's column; a cross-stitch unit
+        follows each layer.
+
+    stitch_init : float, default=0.9
+        Initial diagonal of the stitch matrices, in [0, 1]; each row's
+        remaining weight is spread evenly over the other tasks, so rows sum
+        to one. 1 starts from independent columns.
+
+    tower_units : tuple of int, default=(32,)
+        Hidden layer widths of each task's tower; ``()`` gives a linear head
+        on the shared representation.""",
+    "references": """\
+    .. [1] I. Misra, A. Shrivastava, A. Gupta and M. Hebert, "Cross-stitch
+       Networks for Multi-task Learning", CVPR 2016.""",
+}
 
 
-class _CrossStitch:
-    """Parameters and module of the Cross-Stitch estimators."""
+@fill_doc(_DOCS)
+class CrossStitch(Architecture):
+    """The Cross-Stitch architecture, as a parameter object.
 
+    One column per task, mixed after every hidden layer by a learnt stitch
+    matrix [1]_. Give it to :class:`~sklearn_mtl.MultiTaskNet` as
+    ``architecture``.
+
+    Parameters
+    ----------
+    %(cross_stitch_parameters)s
+
+    References
+    ----------
+    %(references)s
+    """
+
+    module = nn.CrossStitch
     _parameter_constraints: dict = {
         "column_units": UNITS_CONSTRAINT,
         "stitch_init": [Interval(Real, 0, 1, closed="both")],
+        "tower_units": UNITS_CONSTRAINT,
+    }
+
+    def fitted_attributes(self, module):
+        return {"stitch_matrices_": [s.detach().cpu().numpy() for s in module.stitches]}
+
+    def __init__(self, column_units=(64, 32), *, stitch_init=0.9, tower_units=(32,)):
+        set_init_parameters(self, locals())
+
+
+class _CrossStitchParameters:
+    """The signature shared by the CrossStitch estimators."""
+
+    _architecture_class = CrossStitch
+    _parameter_constraints: dict = {
+        **CrossStitch._parameter_constraints,
         **TRAINING_CONSTRAINTS,
         **FUNNEL_CONSTRAINTS,
     }
@@ -55,106 +107,91 @@ class _CrossStitch:
         funnel=None,
         funnel_penalty=1.0,
     ):
-        self.column_units = column_units
-        self.stitch_init = stitch_init
-        self.tower_units = tower_units
-        self.activation = activation
-        self.dropout = dropout
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.optimizer = optimizer
-        self.weight_decay = weight_decay
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.callbacks = callbacks
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-        self.categorical_features = categorical_features
-        self.embedding_dim = embedding_dim
-        self.min_frequency = min_frequency
-        self.loss_weighting = loss_weighting
-        self.task_weights = task_weights
-        self.accelerator = accelerator
-        self.warm_start = warm_start
-        self.funnel = funnel
-        self.funnel_penalty = funnel_penalty
-
-    def _build_module(self, n_features, head_sizes):
-        return nn.CrossStitch(
-            n_features,
-            head_sizes,
-            column_units=check_units("column_units", self.column_units, allow_empty=False),
-            tower_units=check_units("tower_units", self.tower_units, allow_empty=True),
-            stitch_init=self.stitch_init,
-            activation=self.activation,
-            dropout=self.dropout,
-        )
-
-    def _fitted_from_module(self, module):
-        return {"stitch_matrices_": [s.detach().cpu().numpy() for s in module.stitches]}
+        set_init_parameters(self, locals())
 
 
-_PARAMETERS = """\
-    column_units : tuple of int, default=(64, 32)
-        Hidden layer widths of every task's column; a cross-stitch unit
-        follows each layer.
+@fill_doc(_DOCS)
+class CrossStitchClassifier(_CrossStitchParameters, MultiTaskClassifier):
+    """Cross-Stitch network classifier.
 
-    stitch_init : float, default=0.9
-        Initial diagonal of the stitch matrices, in [0, 1]; each row's
-        remaining weight is spread evenly over the other tasks, so rows sum
-        to one. 1 starts from independent columns.
+    %(summary)s
 
-%(tower_parameters)s
+    Parameters
+    ----------
+    %(cross_stitch_parameters)s
 
-%(training_parameters)s
+    %(training_parameters)s
 
-%(funnel_parameters)s"""
+    %(funnel_parameters)s
 
-_SUMMARY = """\
-Cross-Stitch network {kind}.
+    Attributes
+    ----------
+    stitch_matrices_ : list of ndarray of shape (n_tasks_, n_tasks_)
+        The learnt cross-stitch matrix after each column layer; row ``t``
+        holds the weights of every column in task ``t``'s next input.
 
-    One MLP column per task; after every hidden layer a learnt
-    ``n_tasks x n_tasks`` cross-stitch unit mixes the columns,
-    ``h_t <- sum_s A[t, s] h_s``, so the network learns how much each task
-    shares with each other [1]_. The learnt matrices are the fitted attribute
-    ``stitch_matrices_``."""
+    %(classifier_attributes)s
 
-_REFERENCES = """\
-    .. [1] I. Misra, A. Shrivastava, A. Gupta and M. Hebert, "Cross-stitch
-       Networks for Multi-task Learning", CVPR 2016."""
+    See Also
+    --------
+    SharedBottomClassifier : One shared network instead of stitched columns.
 
+    References
+    ----------
+    %(references)s
 
-def _doc(name, kind, see_also):
-    doc = estimator_doc(
-        name,
-        kind,
-        summary=_SUMMARY.format(kind=kind),
-        parameters=_PARAMETERS,
-        see_also=see_also,
-        references=_REFERENCES,
-    )
-    stitches = (
-        "    stitch_matrices_ : list of ndarray of shape (n_tasks_, n_tasks_)\n"
-        "        The learnt cross-stitch matrix after each column layer; row ``t``\n"
-        "        holds the weights of every column in task ``t``'s next input.\n\n"
-    )
-    return doc.replace("    n_tasks_ : int\n", stitches + "    n_tasks_ : int\n", 1)
+    Examples
+    --------
+    >>> from sklearn_mtl import CrossStitchClassifier
+    >>> from sklearn_mtl.datasets import make_task_pair
+    >>> X, Y = make_task_pair(500, correlation=0.9, target="binary", random_state=0)
+    >>> model = CrossStitchClassifier(max_epochs=5, random_state=0).fit(X, Y)
+    >>> [proba.shape for proba in model.predict_proba(X[:3])]
+    [(3, 2), (3, 2)]
+    >>> model.predict(X[:3]).shape
+    (3, 2)
+    """
 
 
-class CrossStitchClassifier(_CrossStitch, MultiTaskClassifier):
-    __doc__ = _doc(
-        "CrossStitchClassifier",
-        "classifier",
-        "    SharedBottomClassifier : One shared network instead of stitched columns.",
-    )
+@fill_doc(_DOCS)
+class CrossStitchRegressor(_CrossStitchParameters, MultiTaskRegressor):
+    """Cross-Stitch network regressor.
 
+    %(summary)s
 
-class CrossStitchRegressor(_CrossStitch, MultiTaskRegressor):
-    __doc__ = _doc(
-        "CrossStitchRegressor",
-        "regressor",
-        "    SharedBottomRegressor : One shared network instead of stitched columns.",
-    )
+    Regression targets are standardised per task for training and mapped
+    back at prediction.
+
+    Parameters
+    ----------
+    %(cross_stitch_parameters)s
+
+    %(training_parameters)s
+
+    %(funnel_parameters)s
+
+    Attributes
+    ----------
+    stitch_matrices_ : list of ndarray of shape (n_tasks_, n_tasks_)
+        The learnt cross-stitch matrix after each column layer; row ``t``
+        holds the weights of every column in task ``t``'s next input.
+
+    %(regressor_attributes)s
+
+    See Also
+    --------
+    SharedBottomRegressor : One shared network instead of stitched columns.
+
+    References
+    ----------
+    %(references)s
+
+    Examples
+    --------
+    >>> from sklearn_mtl import CrossStitchRegressor
+    >>> from sklearn_mtl.datasets import make_task_pair
+    >>> X, Y = make_task_pair(500, correlation=0.9, random_state=0)
+    >>> model = CrossStitchRegressor(max_epochs=5, random_state=0).fit(X, Y)
+    >>> model.predict(X[:3]).shape
+    (3, 2)
+    """

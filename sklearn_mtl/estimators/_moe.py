@@ -3,28 +3,99 @@
 from numbers import Integral, Real
 
 from .. import nn
-from .._docstrings import estimator_doc
-from ..base import (
-    FUNNEL_CONSTRAINTS,
-    TRAINING_CONSTRAINTS,
-    UNITS_CONSTRAINT,
-    MultiTaskClassifier,
-    MultiTaskRegressor,
-    check_units,
-)
-from ..inspection import GateInspectionMixin
+from .._docstrings import DOCS, fill_doc
+from .._training import FUNNEL_CONSTRAINTS, TRAINING_CONSTRAINTS
+from ..base import MultiTaskClassifier, MultiTaskRegressor, set_init_parameters
 from ..utils._sklearn import Interval
+from ._architecture import UNITS_CONSTRAINT, Architecture
+
+_DOCS = {
+    **DOCS,
+    "mmoe_summary": """\
+    ``y_k = h_k(sum_i g_k(x)_i f_i(x))`` with ``g_k(x) = softmax(W_k x / T)``:
+    the experts ``f_i`` are shared by all tasks and each task ``k`` has its own
+    gate ``g_k`` and tower ``h_k``, so tasks that conflict can use different
+    experts [1]_.""",
+    "omoe_summary": """\
+    ``y_k = h_k(sum_i g(x)_i f_i(x))``: as MMoE, but one gate ``g`` is shared
+    by all tasks, so every task sees the same mixture of experts (the MoE
+    baseline of [1]_).""",
+    "moe_parameters": """\
+    n_experts : int, default=8
+        Number of shared experts.
+
+    expert_units : tuple of int, default=(64,)
+        Hidden layer widths of every expert (all experts have the same shape
+        and run as one batched computation).
+
+    tower_units : tuple of int, default=(32,)
+        Hidden layer widths of each task's tower; ``()`` gives a linear head
+        on the mixture of experts.
+
+    gate_temperature : float, default=1.0
+        Softmax temperature of the gates; above 1 spreads the weight over
+        more experts, below 1 concentrates it.""",
+    "references": """\
+    .. [1] J. Ma, Z. Zhao, X. Yi, J. Chen, L. Hong and E. H. Chi, "Modeling Task
+       Relationships in Multi-task Learning with Multi-gate Mixture-of-Experts",
+       KDD 2018.""",
+}
 
 
-class _MixtureOfExperts:
-    """Parameters and module of the mixture-of-experts estimators."""
+@fill_doc(_DOCS)
+class MMoE(Architecture):
+    """The Multi-gate Mixture-of-Experts architecture, as a parameter object.
 
-    _module_class: type = nn.MMoE
+    ``y_k = h_k(sum_i g_k(x)_i f_i(x))`` with ``g_k(x) = softmax(W_k x / T)``:
+    shared experts ``f_i``, and a gate ``g_k`` and tower ``h_k`` per task [1]_.
+    Give it to :class:`~sklearn_mtl.MultiTaskNet` as ``architecture``.
 
+    Parameters
+    ----------
+    %(moe_parameters)s
+
+    References
+    ----------
+    %(references)s
+    """
+
+    module = nn.MMoE
     _parameter_constraints: dict = {
         "n_experts": [Interval(Integral, 1, None, closed="left")],
         "expert_units": UNITS_CONSTRAINT,
+        "tower_units": UNITS_CONSTRAINT,
         "gate_temperature": [Interval(Real, 0, None, closed="neither")],
+    }
+
+    def __init__(self, n_experts=8, *, expert_units=(64,), tower_units=(32,), gate_temperature=1.0):
+        set_init_parameters(self, locals())
+
+
+@fill_doc(_DOCS)
+class OMoE(MMoE):
+    """The One-gate Mixture-of-Experts architecture, as a parameter object.
+
+    As :class:`MMoE`, but one gate is shared by all tasks (the MoE baseline
+    of [1]_).
+
+    Parameters
+    ----------
+    %(moe_parameters)s
+
+    References
+    ----------
+    %(references)s
+    """
+
+    module = nn.OMoE
+
+
+class _MixtureOfExperts:
+    """The signature shared by the four mixture-of-experts estimators."""
+
+    _architecture_class = MMoE
+    _parameter_constraints: dict = {
+        **MMoE._parameter_constraints,
         **TRAINING_CONSTRAINTS,
         **FUNNEL_CONSTRAINTS,
     }
@@ -60,132 +131,166 @@ class _MixtureOfExperts:
         funnel=None,
         funnel_penalty=1.0,
     ):
-        self.n_experts = n_experts
-        self.expert_units = expert_units
-        self.tower_units = tower_units
-        self.gate_temperature = gate_temperature
-        self.activation = activation
-        self.dropout = dropout
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.optimizer = optimizer
-        self.weight_decay = weight_decay
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.callbacks = callbacks
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-        self.categorical_features = categorical_features
-        self.embedding_dim = embedding_dim
-        self.min_frequency = min_frequency
-        self.loss_weighting = loss_weighting
-        self.task_weights = task_weights
-        self.accelerator = accelerator
-        self.warm_start = warm_start
-        self.funnel = funnel
-        self.funnel_penalty = funnel_penalty
-
-    def _build_module(self, n_features, head_sizes):
-        return self._module_class(
-            n_features,
-            head_sizes,
-            n_experts=self.n_experts,
-            expert_units=check_units("expert_units", self.expert_units, allow_empty=False),
-            tower_units=check_units("tower_units", self.tower_units, allow_empty=True),
-            gate_temperature=self.gate_temperature,
-            activation=self.activation,
-            dropout=self.dropout,
-        )
+        set_init_parameters(self, locals())
 
 
-_MOE_PARAMETERS = """\
-    n_experts : int, default=8
-        Number of shared experts.
+@fill_doc(_DOCS)
+class MMoEClassifier(_MixtureOfExperts, MultiTaskClassifier):
+    """Multi-gate Mixture-of-Experts (MMoE) classifier.
 
-    expert_units : tuple of int, default=(64,)
-        Hidden layer widths of every expert (all experts have the same shape
-        and run as one batched computation).
+    %(mmoe_summary)s
 
-%(tower_parameters)s
+    Parameters
+    ----------
+    %(moe_parameters)s
 
-    gate_temperature : float, default=1.0
-        Softmax temperature of the gates; above 1 spreads the weight over
-        more experts, below 1 concentrates it.
+    %(training_parameters)s
 
-%(training_parameters)s
+    %(funnel_parameters)s
 
-%(funnel_parameters)s"""
+    Attributes
+    ----------
+    %(classifier_attributes)s
 
-_MMOE_SUMMARY = """\
-Multi-gate Mixture-of-Experts (MMoE) {kind}.
+    See Also
+    --------
+    OMoEClassifier : One gate shared by all tasks.
+    SharedBottomClassifier : Hard parameter sharing.
 
-    ``y_k = h_k(sum_i g_k(x)_i f_i(x))`` with ``g_k(x) = softmax(W_k x / T)``:
-    the experts ``f_i`` are shared by all tasks and each task ``k`` has its own
-    gate ``g_k`` and tower ``h_k``, so tasks that conflict can use different
-    experts [1]_."""
+    References
+    ----------
+    %(references)s
 
-_OMOE_SUMMARY = """\
-One-gate Mixture-of-Experts (OMoE) {kind}.
-
-    ``y_k = h_k(sum_i g(x)_i f_i(x))``: as MMoE, but one gate ``g`` is shared
-    by all tasks, so every task sees the same mixture of experts (the MoE
-    baseline of [1]_)."""
-
-_REFERENCES = """\
-    .. [1] J. Ma, Z. Zhao, X. Yi, J. Chen, L. Hong and E. H. Chi, "Modeling Task
-       Relationships in Multi-task Learning with Multi-gate Mixture-of-Experts",
-       KDD 2018."""
-
-
-def _moe_doc(name, kind, summary, see_also):
-    return estimator_doc(
-        name,
-        kind,
-        summary=summary.format(kind=kind),
-        parameters=_MOE_PARAMETERS,
-        see_also=see_also,
-        references=_REFERENCES,
-    )
+    Examples
+    --------
+    >>> from sklearn_mtl import MMoEClassifier
+    >>> from sklearn_mtl.datasets import make_task_pair
+    >>> X, Y = make_task_pair(500, correlation=0.9, target="binary", random_state=0)
+    >>> model = MMoEClassifier(max_epochs=5, random_state=0).fit(X, Y)
+    >>> [proba.shape for proba in model.predict_proba(X[:3])]
+    [(3, 2), (3, 2)]
+    >>> model.predict(X[:3]).shape
+    (3, 2)
+    """
 
 
-class MMoEClassifier(_MixtureOfExperts, GateInspectionMixin, MultiTaskClassifier):
-    __doc__ = _moe_doc(
-        "MMoEClassifier",
-        "classifier",
-        _MMOE_SUMMARY,
-        "    OMoEClassifier : One gate shared by all tasks.\n"
-        "    SharedBottomClassifier : Hard parameter sharing.",
-    )
+@fill_doc(_DOCS)
+class MMoERegressor(_MixtureOfExperts, MultiTaskRegressor):
+    """Multi-gate Mixture-of-Experts (MMoE) regressor.
+
+    %(mmoe_summary)s
+
+    Regression targets are standardised per task for training and mapped
+    back at prediction.
+
+    Parameters
+    ----------
+    %(moe_parameters)s
+
+    %(training_parameters)s
+
+    %(funnel_parameters)s
+
+    Attributes
+    ----------
+    %(regressor_attributes)s
+
+    See Also
+    --------
+    OMoERegressor : One gate shared by all tasks.
+    SharedBottomRegressor : Hard parameter sharing.
+
+    References
+    ----------
+    %(references)s
+
+    Examples
+    --------
+    >>> from sklearn_mtl import MMoERegressor
+    >>> from sklearn_mtl.datasets import make_task_pair
+    >>> X, Y = make_task_pair(500, correlation=0.9, random_state=0)
+    >>> model = MMoERegressor(max_epochs=5, random_state=0).fit(X, Y)
+    >>> model.predict(X[:3]).shape
+    (3, 2)
+    """
 
 
-class MMoERegressor(_MixtureOfExperts, GateInspectionMixin, MultiTaskRegressor):
-    __doc__ = _moe_doc(
-        "MMoERegressor",
-        "regressor",
-        _MMOE_SUMMARY,
-        "    OMoERegressor : One gate shared by all tasks.\n"
-        "    SharedBottomRegressor : Hard parameter sharing.",
-    )
+@fill_doc(_DOCS)
+class OMoEClassifier(_MixtureOfExperts, MultiTaskClassifier):
+    """One-gate Mixture-of-Experts (OMoE) classifier.
+
+    %(omoe_summary)s
+
+    Parameters
+    ----------
+    %(moe_parameters)s
+
+    %(training_parameters)s
+
+    %(funnel_parameters)s
+
+    Attributes
+    ----------
+    %(classifier_attributes)s
+
+    See Also
+    --------
+    MMoEClassifier : One gate per task.
+
+    References
+    ----------
+    %(references)s
+
+    Examples
+    --------
+    >>> from sklearn_mtl import OMoEClassifier
+    >>> from sklearn_mtl.datasets import make_task_pair
+    >>> X, Y = make_task_pair(500, correlation=0.9, target="binary", random_state=0)
+    >>> model = OMoEClassifier(max_epochs=5, random_state=0).fit(X, Y)
+    >>> [proba.shape for proba in model.predict_proba(X[:3])]
+    [(3, 2), (3, 2)]
+    """
+
+    _architecture_class = OMoE
 
 
-class OMoEClassifier(_MixtureOfExperts, GateInspectionMixin, MultiTaskClassifier):
-    __doc__ = _moe_doc(
-        "OMoEClassifier",
-        "classifier",
-        _OMOE_SUMMARY,
-        "    MMoEClassifier : One gate per task.",
-    )
-    _module_class = nn.OMoE
+@fill_doc(_DOCS)
+class OMoERegressor(_MixtureOfExperts, MultiTaskRegressor):
+    """One-gate Mixture-of-Experts (OMoE) regressor.
 
+    %(omoe_summary)s
 
-class OMoERegressor(_MixtureOfExperts, GateInspectionMixin, MultiTaskRegressor):
-    __doc__ = _moe_doc(
-        "OMoERegressor",
-        "regressor",
-        _OMOE_SUMMARY,
-        "    MMoERegressor : One gate per task.",
-    )
-    _module_class = nn.OMoE
+    Regression targets are standardised per task for training and mapped
+    back at prediction.
+
+    Parameters
+    ----------
+    %(moe_parameters)s
+
+    %(training_parameters)s
+
+    %(funnel_parameters)s
+
+    Attributes
+    ----------
+    %(regressor_attributes)s
+
+    See Also
+    --------
+    MMoERegressor : One gate per task.
+
+    References
+    ----------
+    %(references)s
+
+    Examples
+    --------
+    >>> from sklearn_mtl import OMoERegressor
+    >>> from sklearn_mtl.datasets import make_task_pair
+    >>> X, Y = make_task_pair(500, correlation=0.9, random_state=0)
+    >>> model = OMoERegressor(max_epochs=5, random_state=0).fit(X, Y)
+    >>> model.predict(X[:3]).shape
+    (3, 2)
+    """
+
+    _architecture_class = OMoE

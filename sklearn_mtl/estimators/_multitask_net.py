@@ -1,45 +1,34 @@
 """MultiTaskNet: any architecture, each task binary, multi-class or regression."""
 
-from numbers import Integral, Real
-
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted
 
 from .._docstrings import DOCS, fill_doc
-from ..base import (
-    FUNNEL_CONSTRAINTS,
-    TRAINING_CONSTRAINTS,
-    UNITS_CONSTRAINT,
-    BaseMultiTaskNet,
-    _check_labels_in_classes,
-    _classes_per_task,
-    _natural_dtype,
-    head_probabilities,
-    stack_task_columns,
-)
-from ..inspection import GateInspectionMixin
+from .._tasks import TASK_TYPES, RegressionTask, classes_per_task, new_task, observed
+from .._training import FUNNEL_CONSTRAINTS, TRAINING_CONSTRAINTS
+from ..base import BaseMultiTaskNet, set_init_parameters
 from ..metrics import per_task_scores
 from ..utils import task_name
-from ..utils._sklearn import Interval, StrOptions, _fit_context
-from ._cross_stitch import CrossStitchRegressor
-from ._moe import MMoERegressor, OMoERegressor
-from ._ple import PLERegressor
-from ._shared_bottom import SharedBottomRegressor
+from ..utils._sklearn import StrOptions, _fit_context
+from ._architecture import Architecture
+from ._cross_stitch import CrossStitch
+from ._moe import MMoE, OMoE
+from ._ple import PLE
+from ._shared_bottom import SharedBottom
 
-ARCHITECTURES = {
-    "shared_bottom": SharedBottomRegressor,
-    "omoe": OMoERegressor,
-    "mmoe": MMoERegressor,
-    "ple": PLERegressor,
-    "cross_stitch": CrossStitchRegressor,
+ARCHITECTURES: dict[str, type[Architecture]] = {
+    "shared_bottom": SharedBottom,
+    "omoe": OMoE,
+    "mmoe": MMoE,
+    "ple": PLE,
+    "cross_stitch": CrossStitch,
 }
-"""Architectures of ``MultiTaskNet``, by name; each estimator builds its module."""
-
-TASK_TYPES = ("binary", "multiclass", "regression")
+"""The architectures ``MultiTaskNet(architecture=...)`` accepts by name (with their defaults)."""
 
 
 def _has_classification_task(estimator) -> bool:
@@ -51,7 +40,7 @@ def _has_classification_task(estimator) -> bool:
 
 
 @fill_doc(DOCS)
-class MultiTaskNet(GateInspectionMixin, BaseMultiTaskNet):
+class MultiTaskNet(BaseMultiTaskNet):
     """A multi-task network whose tasks may each be binary, multi-class or regression.
 
     scikit-learn's split into classifiers and regressors cannot express the
@@ -59,48 +48,33 @@ class MultiTaskNet(GateInspectionMixin, BaseMultiTaskNet):
     (regression). Here every task has its own type and loss (logistic,
     softmax cross-entropy, squared error), ``predict`` returns every task in
     its own type, and ``predict_proba`` gives the class probabilities of the
-    classification tasks. The architecture is a name; its parameters are all
-    here, and those another architecture uses are ignored (as ``SVC``
-    ignores ``degree`` unless ``kernel="poly"``).
+    classification tasks.
+
+    The network is a parameter object from :mod:`sklearn_mtl.architectures`
+    (``MMoE(n_experts=4)``), the design of ``GaussianProcessRegressor``'s
+    ``kernel``: the signature does not grow with every architecture, each
+    architecture validates its own parameters, and a grid search reaches
+    them with ``architecture__n_experts`` (or searches over architectures
+    with ``architecture=[MMoE(), PLE()]``). A wrapped estimator
+    (``MultiTaskNet(MMoERegressor())``) was the alternative; it would carry
+    a second, ignored set of training parameters and a task type that
+    MultiTaskNet overrides.
 
     Parameters
     ----------
-    architecture : {"shared_bottom", "omoe", "mmoe", "ple", "cross_stitch"}, default="mmoe"
-        The network.
+    architecture : Architecture or {"shared_bottom", "omoe", "mmoe", "ple", \
+"cross_stitch"}, default="mmoe"
+        The network: an instance of :mod:`sklearn_mtl.architectures` (cloned
+        at ``fit``), or the name of one with its default parameters.
 
-    task_types : list of {"binary", "multiclass", "regression"} or None, default=None
+    task_types : list of {"binary", "multiclass", "regression", "probabilistic"} or None, \
+default=None
         The type of each column of ``y``; ``None`` reads it from the labels
         with ``type_of_target`` (floats that are not whole numbers are
-        regression, two classes binary, more multi-class).
-
-    n_experts : int, default=8
-        Experts of "omoe" and "mmoe".
-
-    expert_units : tuple of int, default=(64,)
-        Layer widths of every expert ("omoe", "mmoe", "ple").
-
-    gate_temperature : float, default=1.0
-        Softmax temperature of the gates ("omoe", "mmoe", "ple").
-
-    bottom_units : tuple of int, default=(128,)
-        Layer widths of the shared bottom ("shared_bottom").
-
-    n_task_experts : int, default=2
-        Experts owned by each task at every level ("ple").
-
-    n_shared_experts : int, default=2
-        Shared experts at every level ("ple").
-
-    n_levels : int, default=2
-        Extraction levels ("ple").
-
-    column_units : tuple of int, default=(64, 32)
-        Layer widths of every task's column ("cross_stitch").
-
-    stitch_init : float, default=0.9
-        Initial diagonal of the stitch matrices ("cross_stitch").
-
-    %(tower_parameters)s
+        regression, two classes binary, more multi-class). A
+        "probabilistic" column holds soft labels, ``P(class 1)`` in [0, 1]
+        (e.g. a label model's output), learnt with the binary cross-entropy
+        against them; it predicts the classes 0 and 1.
 
     %(training_parameters)s
 
@@ -120,6 +94,10 @@ class MultiTaskNet(GateInspectionMixin, BaseMultiTaskNet):
     target_scale_ : ndarray of shape (n_tasks_,)
         Standard deviation of each regression task's targets (1 for a
         classification task).
+
+    stitch_matrices_ : list of ndarray of shape (n_tasks_, n_tasks_)
+        With a ``CrossStitch`` architecture only: the learnt cross-stitch
+        matrices.
 
     net_ : skorch.NeuralNet
         The trained skorch net.
@@ -151,31 +129,25 @@ class MultiTaskNet(GateInspectionMixin, BaseMultiTaskNet):
     --------
     >>> import numpy as np
     >>> from sklearn_mtl import MultiTaskNet
+    >>> from sklearn_mtl.architectures import MMoE
     >>> rng = np.random.default_rng(0)
     >>> X = rng.standard_normal((300, 5))
     >>> click = (X[:, 0] > 0).astype(int)
     >>> watch_time = np.where(click == 1, 10 + 3 * X[:, 1], 0.0)
     >>> y = np.column_stack([click, watch_time])
-    >>> model = MultiTaskNet(task_types=["binary", "regression"], max_epochs=5,
-    ...                      random_state=0).fit(X, y)
+    >>> model = MultiTaskNet(MMoE(n_experts=4), task_types=["binary", "regression"],
+    ...                      max_epochs=5, random_state=0).fit(X, y)
     >>> model.predict(X[:2]).shape, len(model.predict_proba(X[:2]))
     ((2, 2), 2)
     >>> model.predict_proba(X[:2])[1] is None  # a regression task has no probabilities
     True
+    >>> model.get_params()["architecture__n_experts"]
+    4
     """
 
     _parameter_constraints: dict = {
-        "architecture": [StrOptions(set(ARCHITECTURES))],
+        "architecture": [StrOptions(set(ARCHITECTURES)), Architecture],
         "task_types": ["array-like", None],
-        "n_experts": [Interval(Integral, 1, None, closed="left")],
-        "expert_units": UNITS_CONSTRAINT,
-        "gate_temperature": [Interval(Real, 0, None, closed="neither")],
-        "bottom_units": UNITS_CONSTRAINT,
-        "n_task_experts": [Interval(Integral, 0, None, closed="left")],
-        "n_shared_experts": [Interval(Integral, 0, None, closed="left")],
-        "n_levels": [Interval(Integral, 1, None, closed="left")],
-        "column_units": UNITS_CONSTRAINT,
-        "stitch_init": [Interval(Real, 0, 1, closed="both")],
         **TRAINING_CONSTRAINTS,
         **FUNNEL_CONSTRAINTS,
     }
@@ -185,16 +157,6 @@ class MultiTaskNet(GateInspectionMixin, BaseMultiTaskNet):
         architecture="mmoe",
         *,
         task_types=None,
-        n_experts=8,
-        expert_units=(64,),
-        gate_temperature=1.0,
-        bottom_units=(128,),
-        n_task_experts=2,
-        n_shared_experts=2,
-        n_levels=2,
-        column_units=(64, 32),
-        stitch_init=0.9,
-        tower_units=(32,),
         activation="relu",
         dropout=0.0,
         max_epochs=50,
@@ -219,47 +181,12 @@ class MultiTaskNet(GateInspectionMixin, BaseMultiTaskNet):
         funnel=None,
         funnel_penalty=1.0,
     ):
-        self.architecture = architecture
-        self.task_types = task_types
-        self.n_experts = n_experts
-        self.expert_units = expert_units
-        self.gate_temperature = gate_temperature
-        self.bottom_units = bottom_units
-        self.n_task_experts = n_task_experts
-        self.n_shared_experts = n_shared_experts
-        self.n_levels = n_levels
-        self.column_units = column_units
-        self.stitch_init = stitch_init
-        self.tower_units = tower_units
-        self.activation = activation
-        self.dropout = dropout
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.optimizer = optimizer
-        self.weight_decay = weight_decay
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.callbacks = callbacks
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-        self.categorical_features = categorical_features
-        self.embedding_dim = embedding_dim
-        self.min_frequency = min_frequency
-        self.loss_weighting = loss_weighting
-        self.task_weights = task_weights
-        self.accelerator = accelerator
-        self.warm_start = warm_start
-        self.funnel = funnel
-        self.funnel_penalty = funnel_penalty
+        set_init_parameters(self, locals())
 
-    def _build_module(self, n_features, head_sizes):
-        builder = ARCHITECTURES[self.architecture]
-        own = self.get_params(deep=False)
-        params = {name: own[name] for name in builder._get_param_names() if name in own}
-        return builder(**params)._build_module(n_features, head_sizes)
+    def _architecture(self) -> Architecture:
+        if isinstance(self.architecture, str):
+            return ARCHITECTURES[self.architecture]()
+        return clone(self.architecture)
 
     @fill_doc(DOCS)
     @_fit_context(prefer_skip_nested_validation=True)
@@ -284,98 +211,55 @@ class MultiTaskNet(GateInspectionMixin, BaseMultiTaskNet):
         """
         return self._partial_fit(X, y, classes, sample_weight)
 
-    def _known_from_classes(self, classes, n_tasks, single_output):
+    def _partial_fit_classes(self, classes, n_tasks, single_output):
         if classes is None:
             return None
-        return {"classes_": _classes_per_task(classes, n_tasks, single_output, "MultiTaskNet")}
+        return classes_per_task(classes, n_tasks, single_output, "MultiTaskNet")
 
-    def _task_classes(self):
-        return self.classes_
-
-    def _check_task_types(self, y, missing, single_output) -> list[str]:
+    def _infer_task_types(self, y, missing, single_output, classes) -> list[str]:
+        """The type of each task: given, read off a first ``partial_fit``'s classes, or inferred."""
         n_tasks = y.shape[1]
-        if self.task_types is None:
-            inferred = []
-            for t in range(n_tasks):
-                kind = type_of_target(_natural_dtype(y[~missing[:, t], t]))
-                kind = "regression" if kind == "continuous" else kind
-                if kind not in TASK_TYPES:
-                    raise ValueError(
-                        f"The type of {task_name(t, single_output).lower()} of y cannot be "
-                        f"read from its labels ({kind!r}); pass task_types."
-                    )
-                inferred.append(kind)
-            return inferred
-        types = [str(kind) for kind in np.asarray(self.task_types, dtype=object).ravel()]
-        if len(types) != n_tasks or not set(types) <= set(TASK_TYPES):
-            raise ValueError(
-                f"task_types must list one of {list(TASK_TYPES)} per column of y "
-                f"({n_tasks}); got {self.task_types!r}."
-            )
-        return types
-
-    def _encode_targets(self, y, missing, single_output, known=None):
-        known = known or {}
-        known_classes = known.get("classes_")
-        types = known.get("task_types_")
-        if types is None and known_classes is not None and self.task_types is None:
-            types = [  # a first partial_fit call: the types follow from its classes
-                "regression" if c is None else "binary" if len(c) == 2 else "multiclass"
-                for c in known_classes
-            ]
-        if types is None:
-            types = self._check_task_types(y, missing, single_output)
-        n_tasks = y.shape[1]
-        encoded = np.zeros(y.shape, dtype=np.float32)
-        classes, head_sizes = [], []
-        mean, scale = np.zeros(n_tasks), np.ones(n_tasks)
-        for t, kind in enumerate(types):
-            rows = ~missing[:, t]
-            labels = _natural_dtype(y[rows, t])
-            name = task_name(t, single_output)
-            if kind == "regression":
-                try:
-                    values = labels.astype(np.float64)
-                except (TypeError, ValueError):
-                    raise ValueError(f"{name} of y is a regression task but not numeric.") from None
-                if "target_mean_" in known:
-                    mean[t], scale[t] = known["target_mean_"][t], known["target_scale_"][t]
-                else:
-                    mean[t], scale[t] = values.mean(), values.std() or 1.0
-                encoded[rows, t] = (values - mean[t]) / scale[t]
-                classes.append(None)
-                head_sizes.append(1)
-                continue
-            if known_classes is None:
-                task_classes = np.unique(labels)
-                check_classification_targets(task_classes)
-            else:
-                task_classes = known_classes[t]
-                _check_labels_in_classes(labels, task_classes, name)
-            if len(task_classes) < 2 or (kind == "binary" and len(task_classes) > 2):
+        if self.task_types is not None:
+            types = [str(kind) for kind in np.asarray(self.task_types, dtype=object).ravel()]
+            if len(types) != n_tasks or not set(types) <= set(TASK_TYPES):
                 raise ValueError(
-                    f"{name} of y is a {kind} task with {len(task_classes)} class(es) "
-                    f"({task_classes.tolist()[:5]!r}); a binary task needs 2 classes, a "
-                    "multiclass one at least 2."
+                    f"task_types must list one of {list(TASK_TYPES)} per column of y "
+                    f"({n_tasks}); got {self.task_types!r}."
                 )
-            encoded[rows, t] = np.searchsorted(task_classes, labels)
-            classes.append(task_classes)
-            head_sizes.append(1 if kind == "binary" else len(task_classes))
-        fitted = {
-            "task_types_": types,
-            "classes_": classes,
-            "target_mean_": mean,
-            "target_scale_": scale,
-        }
-        return encoded, types, head_sizes, fitted
+            return types
+        if classes is not None:  # a first partial_fit call: the types follow from its classes
+            return [
+                "regression" if c is None else "binary" if len(c) == 2 else "multiclass"
+                for c in classes
+            ]
+        inferred = []
+        for t in range(n_tasks):
+            kind = type_of_target(observed(y, missing, t))
+            kind = "regression" if kind == "continuous" else kind
+            if kind not in ("binary", "multiclass", "regression"):
+                raise ValueError(
+                    f"The type of {task_name(t, single_output).lower()} of y cannot be "
+                    f"read from its labels ({kind!r}); pass task_types."
+                )
+            inferred.append(kind)
+        return inferred
 
-    def _task_outputs(self, X) -> list[np.ndarray]:
-        outputs = self._predict_outputs(X)
-        heads, start = [], 0
-        for size in self._head_sizes:
-            heads.append(outputs[:, start : start + size])
-            start += size
-        return heads
+    def _make_tasks(self, y, missing, single_output, classes=None):
+        tasks = []
+        for t, kind in enumerate(self._infer_task_types(y, missing, single_output, classes)):
+            task = new_task(kind, None if classes is None else classes[t])
+            tasks.append(task.fit(observed(y, missing, t), task_name(t, single_output)))
+        return tasks
+
+    @staticmethod
+    def _fitted_attributes(tasks, single_output):
+        regression = [isinstance(task, RegressionTask) for task in tasks]
+        return {
+            "task_types_": [task.kind for task in tasks],
+            "classes_": [getattr(task, "classes", None) for task in tasks],
+            "target_mean_": np.array([t.mean if r else 0.0 for t, r in zip(tasks, regression)]),
+            "target_scale_": np.array([t.scale if r else 1.0 for t, r in zip(tasks, regression)]),
+        }
 
     @available_if(_has_classification_task)
     def predict_proba(self, X):
@@ -394,40 +278,7 @@ class MultiTaskNet(GateInspectionMixin, BaseMultiTaskNet):
             None for a regression task; one array when ``y`` was 1-D.
         """
         check_is_fitted(self)
-        probas = []
-        for kind, head in zip(self.task_types_, self._task_outputs(X)):
-            probas.append(None if kind == "regression" else head_probabilities(head))
-        return probas[0] if self._single_output else probas
-
-    def predict(self, X):
-        """Every task's prediction in its own type.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Inputs.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples, n_tasks) or (n_samples,)
-            Labels for classification tasks, values for regression tasks; an
-            object array when the tasks' types differ.
-        """
-        columns = self._predict_columns(X)
-        return columns[0] if self._single_output else stack_task_columns(columns)
-
-    def _predict_columns(self, X) -> list[np.ndarray]:
-        """Each task's predictions in its own dtype: labels, or values."""
-        check_is_fitted(self)
-        columns = []
-        heads = self._task_outputs(X)
-        for t, (kind, head) in enumerate(zip(self.task_types_, heads)):
-            if kind == "regression":
-                columns.append(head[:, 0] * self.target_scale_[t] + self.target_mean_[t])
-            else:
-                index = (head[:, 0] > 0).astype(int) if kind == "binary" else head.argmax(axis=1)
-                columns.append(self.classes_[t][index])
-        return columns
+        return self._predict_probas(X)
 
     def score(self, X, y, sample_weight=None):
         """Mean over tasks of accuracy (classification tasks) and R^2 (regression tasks).
@@ -450,16 +301,21 @@ class MultiTaskNet(GateInspectionMixin, BaseMultiTaskNet):
         # Each task is scored in its own dtype: predict()'s stacked array is of
         # dtype object or float when the types mix, and scikit-learn reads an
         # object column of floats as an "unknown" target.
+        check_is_fitted(self)
         columns = self._predict_columns(X)
         y_true = np.asarray(y.to_numpy() if hasattr(y, "to_numpy") else y, dtype=object)
         y_true = y_true.reshape(len(y_true), -1)
         scores = []
-        for t, (kind, pred) in enumerate(zip(self.task_types_, columns)):
+        for t, (task, pred) in enumerate(zip(self._fit_state.tasks, columns)):
             true = y_true[:, t]
-            if kind == "regression":  # missing targets (None, NaN) become NaN
+            if isinstance(task, RegressionTask):  # missing targets (None, NaN) become NaN
                 true = pd.to_numeric(pd.Series(true), errors="coerce").to_numpy()
                 metric = r2_score
             else:
                 metric = accuracy_score
+                if task.kind == "probabilistic":  # soft labels scored as their hard labels
+                    true = pd.to_numeric(pd.Series(true), errors="coerce").to_numpy()
+                    true = np.where(np.isnan(true), np.nan, (true > 0.5).astype(float))
+                    pred = pred.astype(float)
             scores.append(per_task_scores(true, pred, metric, sample_weight=sample_weight)[0])
         return float(np.nanmean(scores))

@@ -3,28 +3,105 @@
 from numbers import Integral, Real
 
 from .. import nn
-from .._docstrings import estimator_doc
-from ..base import (
-    FUNNEL_CONSTRAINTS,
-    TRAINING_CONSTRAINTS,
-    UNITS_CONSTRAINT,
-    MultiTaskClassifier,
-    MultiTaskRegressor,
-    check_units,
-)
-from ..inspection import GateInspectionMixin
+from .._docstrings import DOCS, fill_doc
+from .._training import FUNNEL_CONSTRAINTS, TRAINING_CONSTRAINTS
+from ..base import MultiTaskClassifier, MultiTaskRegressor, set_init_parameters
 from ..utils._sklearn import Interval
+from ._architecture import UNITS_CONSTRAINT, Architecture
+
+_DOCS = {
+    **DOCS,
+    "summary": """\
+    Each task owns experts that only its gate can reach, next to experts
+    shared by all tasks; task ``k``'s gate at level ``j`` mixes its own and
+    the shared experts, ``g^{k,j} = w^{k,j}(g^{k,j-1}) S^{k,j}``, and the last
+    level feeds the task towers [1]_. Keeping a private path per task reduces
+    the negative transfer and seesaw between tasks seen with fully shared
+    experts. ``gate_weights`` returns the gates of every level.""",
+    "ple_parameters": """\
+    n_task_experts : int, default=2
+        Experts owned by each task at every level, reached only by that task's
+        gate.
+
+    n_shared_experts : int, default=2
+        Experts shared by all tasks at every level.
+
+    n_levels : int, default=2
+        Number of progressive extraction levels; 1 is Customized Gate Control
+        (CGC). At inner levels a shared gate over all experts feeds the next
+        level's shared experts.
+
+    expert_units : tuple of int, default=(64,)
+        Hidden layer widths of every expert (the experts of a level run as one
+        batched computation).
+
+    tower_units : tuple of int, default=(32,)
+        Hidden layer widths of each task's tower; ``()`` gives a linear head
+        on the shared representation.
+
+    gate_temperature : float, default=1.0
+        Softmax temperature of all gates.""",
+    "references": """\
+    .. [1] H. Tang, J. Liu, M. Zhao and X. Gong, "Progressive Layered Extraction
+       (PLE): A Novel Multi-Task Learning (MTL) Model for Personalized
+       Recommendations", RecSys 2020.""",
+}
 
 
-class _PLE:
-    """Parameters and module of the PLE estimators."""
+@fill_doc(_DOCS)
+class PLE(Architecture):
+    """The Progressive Layered Extraction architecture, as a parameter object.
 
+    Task-owned and shared experts at every level, mixed by per-task gates
+    [1]_; ``n_levels=1`` is CGC. Give it to :class:`~sklearn_mtl.MultiTaskNet`
+    as ``architecture``.
+
+    Parameters
+    ----------
+    %(ple_parameters)s
+
+    References
+    ----------
+    %(references)s
+    """
+
+    module = nn.PLE
     _parameter_constraints: dict = {
         "n_task_experts": [Interval(Integral, 0, None, closed="left")],
         "n_shared_experts": [Interval(Integral, 0, None, closed="left")],
         "n_levels": [Interval(Integral, 1, None, closed="left")],
         "expert_units": UNITS_CONSTRAINT,
+        "tower_units": UNITS_CONSTRAINT,
         "gate_temperature": [Interval(Real, 0, None, closed="neither")],
+    }
+
+    def module_parameters(self):
+        if self.n_task_experts + self.n_shared_experts < 1:
+            raise ValueError(
+                "n_task_experts + n_shared_experts must be at least 1; got "
+                f"n_task_experts={self.n_task_experts}, n_shared_experts={self.n_shared_experts}."
+            )
+        return super().module_parameters()
+
+    def __init__(
+        self,
+        n_task_experts=2,
+        *,
+        n_shared_experts=2,
+        n_levels=2,
+        expert_units=(64,),
+        tower_units=(32,),
+        gate_temperature=1.0,
+    ):
+        set_init_parameters(self, locals())
+
+
+class _PLEParameters:
+    """The signature shared by the PLE estimators."""
+
+    _architecture_class = PLE
+    _parameter_constraints: dict = {
+        **PLE._parameter_constraints,
         **TRAINING_CONSTRAINTS,
         **FUNNEL_CONSTRAINTS,
     }
@@ -62,120 +139,83 @@ class _PLE:
         funnel=None,
         funnel_penalty=1.0,
     ):
-        self.n_task_experts = n_task_experts
-        self.n_shared_experts = n_shared_experts
-        self.n_levels = n_levels
-        self.expert_units = expert_units
-        self.tower_units = tower_units
-        self.gate_temperature = gate_temperature
-        self.activation = activation
-        self.dropout = dropout
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.optimizer = optimizer
-        self.weight_decay = weight_decay
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.callbacks = callbacks
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-        self.categorical_features = categorical_features
-        self.embedding_dim = embedding_dim
-        self.min_frequency = min_frequency
-        self.loss_weighting = loss_weighting
-        self.task_weights = task_weights
-        self.accelerator = accelerator
-        self.warm_start = warm_start
-        self.funnel = funnel
-        self.funnel_penalty = funnel_penalty
-
-    def _build_module(self, n_features, head_sizes):
-        if self.n_task_experts + self.n_shared_experts < 1:
-            raise ValueError(
-                "n_task_experts + n_shared_experts must be at least 1; got "
-                f"n_task_experts={self.n_task_experts}, n_shared_experts={self.n_shared_experts}."
-            )
-        return nn.PLE(
-            n_features,
-            head_sizes,
-            n_task_experts=self.n_task_experts,
-            n_shared_experts=self.n_shared_experts,
-            n_levels=self.n_levels,
-            expert_units=check_units("expert_units", self.expert_units, allow_empty=False),
-            tower_units=check_units("tower_units", self.tower_units, allow_empty=True),
-            gate_temperature=self.gate_temperature,
-            activation=self.activation,
-            dropout=self.dropout,
-        )
+        set_init_parameters(self, locals())
 
 
-_PARAMETERS = """\
-    n_task_experts : int, default=2
-        Experts owned by each task at every level, reached only by that task's
-        gate.
+@fill_doc(_DOCS)
+class PLEClassifier(_PLEParameters, MultiTaskClassifier):
+    """Progressive Layered Extraction (PLE) classifier.
 
-    n_shared_experts : int, default=2
-        Experts shared by all tasks at every level.
+    %(summary)s
 
-    n_levels : int, default=2
-        Number of progressive extraction levels; 1 is Customized Gate Control
-        (CGC). At inner levels a shared gate over all experts feeds the next
-        level's shared experts.
+    Parameters
+    ----------
+    %(ple_parameters)s
 
-    expert_units : tuple of int, default=(64,)
-        Hidden layer widths of every expert (the experts of a level run as one
-        batched computation).
+    %(training_parameters)s
 
-%(tower_parameters)s
+    %(funnel_parameters)s
 
-    gate_temperature : float, default=1.0
-        Softmax temperature of all gates.
+    Attributes
+    ----------
+    %(classifier_attributes)s
 
-%(training_parameters)s
+    See Also
+    --------
+    MMoEClassifier : All experts shared, one gate per task.
 
-%(funnel_parameters)s"""
+    References
+    ----------
+    %(references)s
 
-_SUMMARY = """\
-Progressive Layered Extraction (PLE) {kind}.
-
-    Each task owns experts that only its gate can reach, next to experts
-    shared by all tasks; task ``k``'s gate at level ``j`` mixes its own and
-    the shared experts, ``g^{{k,j}} = w^{{k,j}}(g^{{k,j-1}}) S^{{k,j}}``, and the last
-    level feeds the task towers [1]_. Keeping a private path per task reduces
-    the negative transfer and seesaw between tasks seen with fully shared
-    experts. ``gate_weights`` returns the gates of every level."""
-
-_REFERENCES = """\
-    .. [1] H. Tang, J. Liu, M. Zhao and X. Gong, "Progressive Layered Extraction
-       (PLE): A Novel Multi-Task Learning (MTL) Model for Personalized
-       Recommendations", RecSys 2020."""
+    Examples
+    --------
+    >>> from sklearn_mtl import PLEClassifier
+    >>> from sklearn_mtl.datasets import make_task_pair
+    >>> X, Y = make_task_pair(500, correlation=0.9, target="binary", random_state=0)
+    >>> model = PLEClassifier(max_epochs=5, random_state=0).fit(X, Y)
+    >>> [proba.shape for proba in model.predict_proba(X[:3])]
+    [(3, 2), (3, 2)]
+    >>> model.predict(X[:3]).shape
+    (3, 2)
+    """
 
 
-def _doc(name, kind, see_also):
-    return estimator_doc(
-        name,
-        kind,
-        summary=_SUMMARY.format(kind=kind),
-        parameters=_PARAMETERS,
-        see_also=see_also,
-        references=_REFERENCES,
-    )
+@fill_doc(_DOCS)
+class PLERegressor(_PLEParameters, MultiTaskRegressor):
+    """Progressive Layered Extraction (PLE) regressor.
 
+    %(summary)s
 
-class PLEClassifier(_PLE, GateInspectionMixin, MultiTaskClassifier):
-    __doc__ = _doc(
-        "PLEClassifier",
-        "classifier",
-        "    MMoEClassifier : All experts shared, one gate per task.",
-    )
+    Regression targets are standardised per task for training and mapped
+    back at prediction.
 
+    Parameters
+    ----------
+    %(ple_parameters)s
 
-class PLERegressor(_PLE, GateInspectionMixin, MultiTaskRegressor):
-    __doc__ = _doc(
-        "PLERegressor",
-        "regressor",
-        "    MMoERegressor : All experts shared, one gate per task.",
-    )
+    %(training_parameters)s
+
+    %(funnel_parameters)s
+
+    Attributes
+    ----------
+    %(regressor_attributes)s
+
+    See Also
+    --------
+    MMoERegressor : All experts shared, one gate per task.
+
+    References
+    ----------
+    %(references)s
+
+    Examples
+    --------
+    >>> from sklearn_mtl import PLERegressor
+    >>> from sklearn_mtl.datasets import make_task_pair
+    >>> X, Y = make_task_pair(500, correlation=0.9, random_state=0)
+    >>> model = PLERegressor(max_epochs=5, random_state=0).fit(X, Y)
+    >>> model.predict(X[:3]).shape
+    (3, 2)
+    """

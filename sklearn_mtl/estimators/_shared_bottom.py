@@ -1,22 +1,65 @@
 """Shared-Bottom estimators: hard parameter sharing."""
 
 from .. import nn
-from .._docstrings import estimator_doc
-from ..base import (
-    FUNNEL_CONSTRAINTS,
-    TRAINING_CONSTRAINTS,
-    UNITS_CONSTRAINT,
-    MultiTaskClassifier,
-    MultiTaskRegressor,
-    check_units,
-)
+from .._docstrings import DOCS, fill_doc
+from .._training import FUNNEL_CONSTRAINTS, TRAINING_CONSTRAINTS
+from ..base import MultiTaskClassifier, MultiTaskRegressor, set_init_parameters
+from ._architecture import UNITS_CONSTRAINT, Architecture
+
+_DOCS = {
+    **DOCS,
+    "summary": """\
+    ``y_k = h_k(f(x))``: one bottom network ``f`` is shared by all tasks and
+    each task ``k`` has its own tower ``h_k`` (hard parameter sharing [1]_).
+    The simplest multi-task network, and the baseline of the MMoE paper [2]_.""",
+    "shared_bottom_parameters": """\
+    bottom_units : tuple of int, default=(128,)
+        Hidden layer widths of the bottom network shared by all tasks.
+
+    tower_units : tuple of int, default=(32,)
+        Hidden layer widths of each task's tower; ``()`` gives a linear head
+        on the shared representation.""",
+    "references": """\
+    .. [1] R. Caruana, "Multitask Learning", Machine Learning 28, 1997.
+    .. [2] J. Ma, Z. Zhao, X. Yi, J. Chen, L. Hong and E. H. Chi, "Modeling Task
+       Relationships in Multi-task Learning with Multi-gate Mixture-of-Experts",
+       KDD 2018.""",
+}
 
 
-class _SharedBottom:
-    """Parameters and module of the Shared-Bottom estimators."""
+@fill_doc(_DOCS)
+class SharedBottom(Architecture):
+    """The Shared-Bottom architecture (hard parameter sharing [1]_), as a parameter object.
 
+    ``y_k = h_k(f(x))``: one bottom network ``f`` shared by every task's
+    tower ``h_k``. Give it to :class:`~sklearn_mtl.MultiTaskNet` as
+    ``architecture``.
+
+    Parameters
+    ----------
+    %(shared_bottom_parameters)s
+
+    References
+    ----------
+    %(references)s
+    """
+
+    module = nn.SharedBottom
     _parameter_constraints: dict = {
         "bottom_units": UNITS_CONSTRAINT,
+        "tower_units": UNITS_CONSTRAINT,
+    }
+
+    def __init__(self, bottom_units=(128,), *, tower_units=(32,)):
+        set_init_parameters(self, locals())
+
+
+class _SharedBottomParameters:
+    """The signature shared by the SharedBottom estimators."""
+
+    _architecture_class = SharedBottom
+    _parameter_constraints: dict = {
+        **SharedBottom._parameter_constraints,
         **TRAINING_CONSTRAINTS,
         **FUNNEL_CONSTRAINTS,
     }
@@ -50,89 +93,83 @@ class _SharedBottom:
         funnel=None,
         funnel_penalty=1.0,
     ):
-        self.bottom_units = bottom_units
-        self.tower_units = tower_units
-        self.activation = activation
-        self.dropout = dropout
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.optimizer = optimizer
-        self.weight_decay = weight_decay
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.callbacks = callbacks
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-        self.categorical_features = categorical_features
-        self.embedding_dim = embedding_dim
-        self.min_frequency = min_frequency
-        self.loss_weighting = loss_weighting
-        self.task_weights = task_weights
-        self.accelerator = accelerator
-        self.warm_start = warm_start
-        self.funnel = funnel
-        self.funnel_penalty = funnel_penalty
-
-    def _build_module(self, n_features, head_sizes):
-        return nn.SharedBottom(
-            n_features,
-            head_sizes,
-            bottom_units=check_units("bottom_units", self.bottom_units, allow_empty=False),
-            tower_units=check_units("tower_units", self.tower_units, allow_empty=True),
-            activation=self.activation,
-            dropout=self.dropout,
-        )
+        set_init_parameters(self, locals())
 
 
-_PARAMETERS = """\
-    bottom_units : tuple of int, default=(128,)
-        Hidden layer widths of the bottom network shared by all tasks.
+@fill_doc(_DOCS)
+class SharedBottomClassifier(_SharedBottomParameters, MultiTaskClassifier):
+    """Shared-Bottom multi-task classifier.
 
-%(tower_parameters)s
+    %(summary)s
 
-%(training_parameters)s
+    Parameters
+    ----------
+    %(shared_bottom_parameters)s
 
-%(funnel_parameters)s"""
+    %(training_parameters)s
 
-_SUMMARY = """\
-Shared-Bottom multi-task {kind}.
+    %(funnel_parameters)s
 
-    ``y_k = h_k(f(x))``: one bottom network ``f`` is shared by all tasks and
-    each task ``k`` has its own tower ``h_k`` (hard parameter sharing [1]_).
-    The simplest multi-task network, and the baseline of the MMoE paper [2]_."""
+    Attributes
+    ----------
+    %(classifier_attributes)s
 
-_REFERENCES = """\
-    .. [1] R. Caruana, "Multitask Learning", Machine Learning 28, 1997.
-    .. [2] J. Ma, Z. Zhao, X. Yi, J. Chen, L. Hong and E. H. Chi, "Modeling Task
-       Relationships in Multi-task Learning with Multi-gate Mixture-of-Experts",
-       KDD 2018."""
+    See Also
+    --------
+    MMoEClassifier : Experts shared through one gate per task.
 
+    References
+    ----------
+    %(references)s
 
-def _doc(name, kind, see_also):
-    return estimator_doc(
-        name,
-        kind,
-        summary=_SUMMARY.format(kind=kind),
-        parameters=_PARAMETERS,
-        see_also=see_also,
-        references=_REFERENCES,
-    )
-
-
-class SharedBottomClassifier(_SharedBottom, MultiTaskClassifier):
-    __doc__ = _doc(
-        "SharedBottomClassifier",
-        "classifier",
-        "    MMoEClassifier : Experts shared through one gate per task.",
-    )
+    Examples
+    --------
+    >>> from sklearn_mtl import SharedBottomClassifier
+    >>> from sklearn_mtl.datasets import make_task_pair
+    >>> X, Y = make_task_pair(500, correlation=0.9, target="binary", random_state=0)
+    >>> model = SharedBottomClassifier(max_epochs=5, random_state=0).fit(X, Y)
+    >>> [proba.shape for proba in model.predict_proba(X[:3])]
+    [(3, 2), (3, 2)]
+    >>> model.predict(X[:3]).shape
+    (3, 2)
+    """
 
 
-class SharedBottomRegressor(_SharedBottom, MultiTaskRegressor):
-    __doc__ = _doc(
-        "SharedBottomRegressor",
-        "regressor",
-        "    MMoERegressor : Experts shared through one gate per task.",
-    )
+@fill_doc(_DOCS)
+class SharedBottomRegressor(_SharedBottomParameters, MultiTaskRegressor):
+    """Shared-Bottom multi-task regressor.
+
+    %(summary)s
+
+    Regression targets are standardised per task for training and mapped
+    back at prediction.
+
+    Parameters
+    ----------
+    %(shared_bottom_parameters)s
+
+    %(training_parameters)s
+
+    %(funnel_parameters)s
+
+    Attributes
+    ----------
+    %(regressor_attributes)s
+
+    See Also
+    --------
+    MMoERegressor : Experts shared through one gate per task.
+
+    References
+    ----------
+    %(references)s
+
+    Examples
+    --------
+    >>> from sklearn_mtl import SharedBottomRegressor
+    >>> from sklearn_mtl.datasets import make_task_pair
+    >>> X, Y = make_task_pair(500, correlation=0.9, random_state=0)
+    >>> model = SharedBottomRegressor(max_epochs=5, random_state=0).fit(X, Y)
+    >>> model.predict(X[:3]).shape
+    (3, 2)
+    """

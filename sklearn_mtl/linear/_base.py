@@ -14,7 +14,13 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._docstrings import DOCS, fill_doc
-from ..base import MultiTaskClassifierMixin, MultiTaskEstimatorMixin, MultiTaskRegressorMixin
+from .._fit_state import FitState
+from .._multioutput import (
+    MultiTaskClassifierMixin,
+    MultiTaskEstimatorMixin,
+    MultiTaskRegressorMixin,
+)
+from .._tasks import encode_targets
 from ..utils import check_multitask_sample_weight, check_multitask_y, task_name
 from ..utils._sklearn import Interval, _fit_context
 from ._datafits import Logistic, Quadratic
@@ -116,9 +122,9 @@ class BaseMultiTaskLinear(MultiTaskEstimatorMixin, BaseEstimator):
             raise
 
     def _fit(self, X, y, sample_weight):
-        X, datafit, fitted, single_output = self._validate_problem(X, y, sample_weight)
+        X, datafit, state = self._validate_problem(X, y, sample_weight)
         result = self._solve(X, datafit, self._make_penalty())
-        self._set_fitted(result, fitted, single_output)
+        self._set_fitted(result, state)
         return self
 
     def _validate_problem(self, X, y, sample_weight):
@@ -127,7 +133,8 @@ class BaseMultiTaskLinear(MultiTaskEstimatorMixin, BaseEstimator):
         y, missing, single_output = check_multitask_y(
             y, X.shape[0], estimator_name=type(self).__name__
         )
-        encoded, _, _, fitted = self._encode_targets(y, missing, single_output)
+        tasks = self._make_tasks(y, missing, single_output)
+        encoded = encode_targets(tasks, y, missing, single_output, dtype=np.float64)
         weight = check_multitask_sample_weight(sample_weight, *y.shape).astype(np.float64)
         weight[missing] = 0.0
         totals = weight.sum(axis=0)
@@ -137,7 +144,7 @@ class BaseMultiTaskLinear(MultiTaskEstimatorMixin, BaseEstimator):
                 "sample_weight."
             )
         datafit = self._datafit(encoded.astype(np.float64), weight / totals)
-        return X, datafit, fitted, single_output
+        return X, datafit, FitState(tasks, single_output)
 
     def _solve(
         self, X, datafit, penalty, objective=None, W0=None, b0=None, warn=True, verbose=None
@@ -159,13 +166,10 @@ class BaseMultiTaskLinear(MultiTaskEstimatorMixin, BaseEstimator):
             warn=warn,
         )
 
-    def _set_fitted(self, result, fitted, single_output):
-        for name, value in fitted.items():
-            setattr(self, name, value)
-        n_tasks = result.W.shape[1]
-        self._single_output = single_output
-        self._head_sizes = [1] * n_tasks
-        self.n_tasks_ = n_tasks
+    def _set_fitted(self, result, state: FitState):
+        self.__dict__.update(self._fitted_attributes(state.tasks, state.single_output))
+        self._fit_state = state
+        self.n_tasks_ = result.W.shape[1]
         self.n_iter_ = result.n_iter
         self.dual_gap_ = result.gap
         self.intercept_ = result.intercept
@@ -183,9 +187,9 @@ class MultiTaskLinearRegressor(MultiTaskRegressorMixin, BaseMultiTaskLinear):
 
     _datafit = Quadratic
 
-    def _set_fitted(self, result, fitted, single_output):
-        super()._set_fitted(result, fitted, single_output)
-        if single_output:  # Lasso's shapes for 1-D y
+    def _set_fitted(self, result, state):
+        super()._set_fitted(result, state)
+        if state.single_output:  # Lasso's shapes for 1-D y
             self.coef_ = self.coef_[0]
             self.intercept_ = float(self.intercept_[0])
 
@@ -198,17 +202,15 @@ class MultiTaskLinearClassifier(MultiTaskClassifierMixin, BaseMultiTaskLinear):
 
     _datafit = Logistic
 
-    def _encode_targets(self, y, missing, single_output, known=None):
-        encoded, task_types, head_sizes, fitted = super()._encode_targets(
-            y, missing, single_output, known
-        )
-        for t, size in enumerate(head_sizes):
-            if size != 1:
+    def _make_tasks(self, y, missing, single_output, classes=None):
+        tasks = super()._make_tasks(y, missing, single_output, classes)
+        for t, task in enumerate(tasks):
+            if task.head_size != 1:
                 raise ValueError(
                     f"Only binary classification is supported by {type(self).__name__}: "
-                    f"{task_name(t, single_output).lower()} of y has {size} classes."
+                    f"{task_name(t, single_output).lower()} of y has {task.head_size} classes."
                 )
-        return encoded, task_types, head_sizes, fitted
+        return tasks
 
     def _predict_outputs(self, X):
         return self._decision(X)

@@ -51,7 +51,7 @@ def alpha_max(estimator, X, y, sample_weight=None) -> float:
         )
     estimator = clone(estimator)
     estimator._validate_params()
-    X, datafit, _, _ = estimator._validate_problem(X, y, sample_weight)
+    X, datafit, _ = estimator._validate_problem(X, y, sample_weight)
     return _alpha_max(X, datafit, PENALTIES[estimator.q], estimator.fit_intercept)
 
 
@@ -133,7 +133,7 @@ class _L1LqCV:
         self.verbose = verbose
 
     def _fit(self, X, y, sample_weight):
-        X, datafit, fitted, single_output = self._validate_problem(X, y, sample_weight)
+        X, datafit, state = self._validate_problem(X, y, sample_weight)
         if isinstance(self.alphas, Integral):
             top = _alpha_max(X, datafit, PENALTIES[self.q], self.fit_intercept)
             alphas = np.geomspace(top, top * self.eps, self.alphas) if top > 0 else np.zeros(1)
@@ -157,7 +157,7 @@ class _L1LqCV:
         result = self._solve(
             X, datafit, self._make_penalty(alphas[best]), verbose=max(self.verbose - 1, 0)
         )
-        self._set_fitted(result, fitted, single_output)
+        self._set_fitted(result, state)
         self.alphas_ = alphas
         self.loss_path_ = loss_path
         self.alpha_ = float(alphas[best])

@@ -77,17 +77,17 @@ class _L1Lq:
         return PENALTIES[self.q](alpha)
 
     def _fit(self, X, y, sample_weight):
-        X, datafit, fitted, single_output = self._validate_problem(X, y, sample_weight)
+        X, datafit, state = self._validate_problem(X, y, sample_weight)
         alpha = self.alpha
         if alpha == "auto":  # a fraction of the data's own scale, as glmnet's path
             alpha = AUTO_ALPHA_RATIO * _alpha_max(X, datafit, PENALTIES[self.q], self.fit_intercept)
         result = self._solve(X, datafit, self._make_penalty(alpha))
-        self._set_fitted(result, fitted, single_output)
+        self._set_fitted(result, state)
         self.alpha_ = float(alpha)
         return self
 
-    def _set_fitted(self, result, fitted, single_output):
-        super()._set_fitted(result, fitted, single_output)
+    def _set_fitted(self, result, state):
+        super()._set_fitted(result, state)
         self.support_ = np.any(result.W != 0, axis=1)
 
 

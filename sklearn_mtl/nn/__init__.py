@@ -1,6 +1,7 @@
 """Pure PyTorch multi-task modules. Every model maps ``(batch, n_features)`` to
 ``(batch, sum(head_sizes))`` logits; no sigmoid or softmax happens inside."""
 
+from .base import GatedMultiTaskModule, MultiTaskModule
 from .cross_stitch import CrossStitch, stitch_matrix
 from .esmm import ESMM
 from .experts import BatchedExperts
@@ -19,7 +20,9 @@ __all__ = [
     "CrossStitch",
     "ESMM",
     "ExtractionLevel",
+    "GatedMultiTaskModule",
     "MMoE",
+    "MultiTaskModule",
     "OMoE",
     "PLE",
     "SharedBottom",

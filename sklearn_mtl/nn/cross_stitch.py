@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
+from .base import MultiTaskModule
 from .experts import BatchedExperts
 from .towers import TaskTowers
 
@@ -23,7 +24,7 @@ def stitch_matrix(n_tasks: int, self_weight: float) -> Tensor:
     return torch.full((n_tasks, n_tasks), off) + (self_weight - off) * torch.eye(n_tasks)
 
 
-class CrossStitch(nn.Module):
+class CrossStitch(MultiTaskModule):
     """One MLP column per task, mixed after every hidden layer by a learnt stitch.
 
     After layer ``l`` the column activations become
@@ -62,7 +63,7 @@ class CrossStitch(nn.Module):
         activation: str = "relu",
         dropout: float = 0.0,
     ) -> None:
-        super().__init__()
+        super().__init__(in_features, head_sizes)
         n_tasks = len(head_sizes)
         widths = [in_features, *column_units]
         self.layers = nn.ModuleList(

@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .base import MultiTaskModule
 from .layers import MLP
 from .towers import TaskTowers
 
@@ -22,7 +23,7 @@ def logit_of_product(log_p: Tensor) -> Tensor:
     return log_p - torch.log(-torch.expm1(log_p))
 
 
-class ESMM(nn.Module):
+class ESMM(MultiTaskModule):
     """pCTR and pCVR towers over a shared bottom, trained on CTR and CTCVR.
 
     The module returns the logits of pCTR and of
@@ -36,6 +37,8 @@ class ESMM(nn.Module):
     ----------
     in_features : int
         Number of input features.
+    head_sizes : sequence of int, default=(1, 1)
+        The heads of the click and conversion tasks: one logit each.
     bottom_units : sequence of int
         Hidden widths of the shared bottom (empty: the towers read ``x``).
     tower_units : sequence of int
@@ -49,12 +52,18 @@ class ESMM(nn.Module):
     def __init__(
         self,
         in_features: int,
-        bottom_units: Sequence[int],
-        tower_units: Sequence[int],
+        head_sizes: Sequence[int] = (1, 1),
+        bottom_units: Sequence[int] = (64,),
+        tower_units: Sequence[int] = (32,),
         activation: str = "relu",
         dropout: float = 0.0,
     ) -> None:
-        super().__init__()
+        if tuple(head_sizes) != (1, 1):
+            raise ValueError(
+                "ESMM models two binary tasks, click and conversion (head_sizes (1, 1)); "
+                f"got head_sizes {tuple(head_sizes)}."
+            )
+        super().__init__(in_features, head_sizes)
         self.bottom = MLP(in_features, bottom_units, activation, dropout)
         self.towers = TaskTowers(self.bottom.out_features, tower_units, (1, 1), activation, dropout)
 

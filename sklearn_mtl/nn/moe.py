@@ -6,12 +6,13 @@ from collections.abc import Sequence
 
 from torch import Tensor, nn
 
+from .base import GatedMultiTaskModule
 from .experts import BatchedExperts
 from .gates import SoftmaxGate, mix_experts
 from .towers import TaskTowers
 
 
-class MMoE(nn.Module):
+class MMoE(GatedMultiTaskModule):
     """Multi-gate Mixture-of-Experts.
 
     ``y_k = h_k(sum_i g_k(x)_i f_i(x))`` with ``g_k(x) = softmax(W_k x / T)``:
@@ -52,7 +53,7 @@ class MMoE(nn.Module):
         activation: str = "relu",
         dropout: float = 0.0,
     ) -> None:
-        super().__init__()
+        super().__init__(in_features, head_sizes)
         n_gates = len(head_sizes) if self.gate_per_task else 1
         self.experts = BatchedExperts(in_features, expert_units, n_experts, activation, dropout)
         self.gate = SoftmaxGate(in_features, n_experts, n_gates, gate_temperature)

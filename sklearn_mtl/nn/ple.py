@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
+from .base import GatedMultiTaskModule
 from .experts import BatchedExperts
 from .gates import SoftmaxGate, mix_experts
 from .towers import TaskTowers
@@ -108,7 +109,7 @@ class ExtractionLevel(nn.Module):
         return full.scatter(2, index, task_gates)  # (batch, T, E)
 
 
-class PLE(nn.Module):
+class PLE(GatedMultiTaskModule):
     """Progressive Layered Extraction: ``n_levels`` stacked CGC levels, then towers.
 
     Task-specific experts keep a private path for each task; shared experts
@@ -153,7 +154,7 @@ class PLE(nn.Module):
         activation: str = "relu",
         dropout: float = 0.0,
     ) -> None:
-        super().__init__()
+        super().__init__(in_features, head_sizes)
         if n_task_experts + n_shared_experts < 1:
             raise ValueError("PLE needs at least one expert: n_task_experts + n_shared_experts.")
         n_tasks = len(head_sizes)

@@ -6,11 +6,12 @@ from collections.abc import Sequence
 
 from torch import Tensor, nn
 
+from .base import MultiTaskModule
 from .layers import MLP
 from .towers import TaskTowers
 
 
-class SharedBottom(nn.Module):
+class SharedBottom(MultiTaskModule):
     """``y_k = h_k(f(x))``: one bottom network ``f`` shared by every task tower ``h_k``.
 
     Shape: ``(batch, in_features) -> (batch, sum(head_sizes))`` logits.
@@ -40,7 +41,7 @@ class SharedBottom(nn.Module):
         activation: str = "relu",
         dropout: float = 0.0,
     ) -> None:
-        super().__init__()
+        super().__init__(in_features, head_sizes)
         self.bottom = MLP(in_features, bottom_units, activation, dropout)
         self.towers = TaskTowers(
             self.bottom.out_features, tower_units, head_sizes, activation, dropout

@@ -1,0 +1,231 @@
+"""The training parameters every network shares, and the function that builds the skorch net.
+
+:func:`build_net` turns an estimator's parameters and a
+:class:`~sklearn_mtl._fit_state.FitState` into the skorch net that trains it:
+``fit``, ``partial_fit``, the data-parallel path and
+:func:`sklearn_mtl.load` all build it here.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from skorch.callbacks import EarlyStopping, ProgressBar
+
+from . import nn
+from ._checkpoint import CheckpointManifest
+from ._data import ShuffleSplitDataset
+from ._distributed import check_accelerator, distributed_net_options
+from ._divergence import CheckTrainedModel, StopOnNonFiniteLoss
+from ._inputs import embedding_size
+from ._net import EpochSeed, MultiTaskCriterion, RewindOnInterrupt, TaskValidationScores
+from .losses import FunnelPenalty, MaskedMultiTaskLoss
+from .nn import ACTIVATIONS
+from .utils._sklearn import HasMethods, Interval, StrOptions
+from .weighting import WEIGHTINGS, Fixed, RecordTaskWeights, TaskWeighting
+
+OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+    "sgd": torch.optim.SGD,
+    "rmsprop": torch.optim.RMSprop,
+    "adagrad": torch.optim.Adagrad,
+}
+"""Optimizer names accepted by the ``optimizer`` parameter."""
+
+TRAINING_CONSTRAINTS = {
+    "activation": [StrOptions(set(ACTIVATIONS))],
+    "dropout": [Interval(Real, 0, 1, closed="left")],
+    "max_epochs": [Interval(Integral, 1, None, closed="left")],
+    "batch_size": [Interval(Integral, 1, None, closed="left")],
+    "lr": [Interval(Real, 0, None, closed="neither")],
+    "optimizer": [StrOptions(set(OPTIMIZERS)), type],
+    "weight_decay": [Interval(Real, 0, None, closed="left")],
+    "early_stopping": ["boolean"],
+    "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+    "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+    "callbacks": [list, None],
+    "device": [str, torch.device],
+    "random_state": ["random_state"],
+    "verbose": ["verbose"],
+    "categorical_features": [StrOptions({"from_dtype"}), "array-like", None],
+    "embedding_dim": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+    "loss_weighting": [StrOptions(set(WEIGHTINGS)), TaskWeighting],
+    "task_weights": ["array-like", None],
+    "accelerator": [HasMethods(["prepare", "backward"]), None],
+    "warm_start": ["boolean"],
+    "min_frequency": [
+        Interval(Integral, 1, None, closed="left"),
+        Interval(Real, 0, 1, closed="neither"),
+        None,
+    ],
+}
+"""Constraints of the training parameters every neural estimator shares."""
+
+FUNNEL_CONSTRAINTS = {
+    "funnel": [tuple, list, None],
+    "funnel_penalty": [Interval(Real, 0, None, closed="left")],
+}
+"""Constraints of the funnel option of the architectures that take it."""
+
+
+def build_net(estimator, state, *, partial: bool = False):
+    """The skorch net that trains ``estimator`` on tasks of ``state``: ``(net, state, device)``.
+
+    The module is initialised from ``state.seed``, which seeds torch's global
+    generator (call this inside ``torch.random.fork_rng``). In data-parallel
+    training the returned state carries process 0's seed. ``partial`` builds
+    the net of ``partial_fit`` (no validation split or early stopping).
+    """
+    device = check_device(estimator)
+    weighting = make_weighting(estimator, state.task_types)
+    name = type(estimator).__name__
+    accelerator = check_accelerator(estimator.accelerator, device, weighting, name)
+    funnel = FunnelPenalty.from_parameter(
+        getattr(estimator, "funnel", None),
+        getattr(estimator, "funnel_penalty", 0.0),
+        state.tasks,
+        state.single_output,
+    )
+    net_class, options, seed, device = distributed_net_options(accelerator, state.seed, device)
+    state = dataclasses.replace(state, seed=seed)
+    torch.manual_seed(seed)
+    early_stopping = estimator.early_stopping and not partial
+    net = net_class(
+        module=build_network(estimator, state),
+        criterion=MultiTaskCriterion(
+            MaskedMultiTaskLoss([task.loss for task in state.tasks], state.head_sizes), weighting
+        ),
+        penalty=funnel,
+        optimizer=check_optimizer(estimator),
+        optimizer__weight_decay=estimator.weight_decay,
+        lr=estimator.lr,
+        max_epochs=estimator.max_epochs,
+        batch_size=estimator.batch_size,
+        iterator_train__shuffle=True,
+        train_split=(
+            ShuffleSplitDataset(estimator.validation_fraction, seed) if early_stopping else None
+        ),
+        callbacks=make_callbacks(estimator, state, seed, early_stopping),
+        # per-task lists stay in the history, out of the printed table
+        callbacks__print_log__keys_ignored=["task_weights", "train_task_losses"],
+        verbose=estimator.verbose,
+        # On a GPU, read the batch losses once per epoch rather than stalling
+        # the device after every step; the progress bar shows them per batch,
+        # so it keeps the per-batch read.
+        loss_sync="epoch" if device.type == "cuda" and estimator.verbose < 2 else "batch",
+        **options,
+    )
+    return net, state, device
+
+
+def build_network(estimator, state) -> nn.WithInputLayer:
+    """The architecture behind the input layer (and embeddings for categorical columns)."""
+    inputs = state.inputs
+    input_layer = nn.Standardize(inputs.mean, inputs.scale)
+    if inputs.encoder is not None:
+        dims = [
+            embedding_size(n) if estimator.embedding_dim == "auto" else estimator.embedding_dim
+            for n in inputs.cardinalities
+        ]
+        input_layer = nn.TabularInput(input_layer, inputs.cardinalities, dims)
+    module = estimator._architecture().build(
+        input_layer.out_features,
+        state.head_sizes,
+        activation=estimator.activation,
+        dropout=estimator.dropout,
+    )
+    return nn.WithInputLayer(input_layer, module)
+
+
+def make_callbacks(estimator, state, seed: int, early_stopping: bool) -> list:
+    """Ours around the user's: seeding and rewinding first, divergence checks last."""
+    kinds = state.task_types
+    callbacks = [
+        ("epoch_seed", EpochSeed(seed)),
+        ("rewind_on_interrupt", RewindOnInterrupt()),
+        ("stop_on_non_finite_loss", StopOnNonFiniteLoss(kinds)),
+        ("record_task_weights", RecordTaskWeights()),
+    ]
+    if early_stopping:
+        callbacks.append(("task_scores", TaskValidationScores(state.tasks)))
+        callbacks.append(
+            (
+                "early_stopping",
+                EarlyStopping(
+                    monitor="valid_loss",
+                    patience=estimator.n_iter_no_change,
+                    load_best=True,
+                    sink=print if estimator.verbose else _silent,
+                ),
+            )
+        )
+    if estimator.verbose >= 2:
+        callbacks.append(("progress_bar", ProgressBar()))
+    # After the user's callbacks: a Checkpoint's files exist, and a callback that
+    # loads the best weights at the end has done so, before these two run.
+    last = [
+        ("checkpoint_manifest", CheckpointManifest()),
+        ("check_trained_model", CheckTrainedModel(kinds)),
+    ]
+    return callbacks + copy.deepcopy(list(estimator.callbacks or [])) + last
+
+
+def check_device(estimator) -> torch.device:
+    """The estimator's ``device`` as a torch device that this machine has."""
+    try:
+        device = torch.device(estimator.device)
+    except RuntimeError:
+        raise ValueError(
+            f"The 'device' parameter of {type(estimator).__name__} must be a torch "
+            f"device such as 'cpu' or 'cuda'. Got {estimator.device!r} instead."
+        ) from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"device={estimator.device!r} was requested but CUDA is not available on "
+            "this machine; use device='cpu'."
+        )
+    if device.type == "cuda" and device.index is None:
+        device = torch.device("cuda", torch.cuda.current_device())
+    return device
+
+
+def check_optimizer(estimator) -> type[torch.optim.Optimizer]:
+    optimizer = estimator.optimizer
+    if isinstance(optimizer, str):
+        return OPTIMIZERS[optimizer]
+    if not issubclass(optimizer, torch.optim.Optimizer):
+        raise TypeError(
+            f"The 'optimizer' parameter of {type(estimator).__name__} must be one of "
+            f"{sorted(OPTIMIZERS)} or a torch.optim.Optimizer subclass. Got "
+            f"{optimizer!r} instead."
+        )
+    return optimizer
+
+
+def make_weighting(estimator, task_types) -> TaskWeighting:
+    """A fresh task weighting for this fit, set up for ``task_types``."""
+    method, weights = estimator.loss_weighting, estimator.task_weights
+    if weights is not None and method != "fixed":
+        raise ValueError(
+            "task_weights gives the weights of loss_weighting='fixed'; got "
+            f"loss_weighting={method!r}."
+        )
+    if method == "fixed":
+        if weights is None:
+            raise ValueError("loss_weighting='fixed' needs task_weights, one per task.")
+        weighting = Fixed(np.asarray(weights, dtype=float).ravel())
+    elif isinstance(method, str):
+        weighting = WEIGHTINGS[method]()
+    else:
+        weighting = copy.deepcopy(method)
+    weighting.setup(task_types)
+    return weighting
+
+
+def _silent(*args, **kwargs):
+    """A sink for skorch callbacks that prints nothing."""

@@ -1,0 +1,88 @@
+"""Architectures as parameter objects, the way scikit-learn's Gaussian processes take kernels.
+
+An :class:`Architecture` names a :class:`~sklearn_mtl.nn.MultiTaskModule`
+class and holds its hyper-parameters with their constraints; ``build`` makes
+the module for a fit. Each architecture's estimators (``MMoEClassifier``,
+...) take the same parameters flat in their signature and build through the
+same object; :class:`~sklearn_mtl.MultiTaskNet` takes one as its
+``architecture`` parameter, so that a grid search reaches
+``architecture__n_experts``.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral
+
+from sklearn.base import BaseEstimator
+
+from ..utils._sklearn import Interval
+
+UNITS_CONSTRAINT = ["array-like", Interval(Integral, 1, None, closed="left")]
+"""Layer widths: one int, or a sequence of them."""
+
+
+def check_units(name: str, units, *, allow_empty: bool) -> tuple[int, ...]:
+    """Return layer widths as a tuple of positive ints, or raise naming ``name``."""
+    if isinstance(units, Integral):
+        units = (units,)
+    units = tuple(units)
+    valid = all(isinstance(u, Integral) and not isinstance(u, bool) and u > 0 for u in units)
+    if not valid or (not units and not allow_empty):
+        expected = "a tuple of positive ints" + ("" if allow_empty else ", not empty")
+        raise ValueError(f"{name} must be {expected}; got {units!r}.")
+    return tuple(int(u) for u in units)
+
+
+class Architecture(BaseEstimator):
+    """A multi-task network's shape, as a parameter object.
+
+    Subclasses set ``module`` (a ``MultiTaskModule`` class whose keyword
+    arguments are the subclass's parameters), ``_parameter_constraints`` and,
+    for layer widths that may be ``()``, ``optional_units``.
+    """
+
+    module: type = None
+    optional_units: tuple[str, ...] = ("tower_units",)
+
+    def __eq__(self, other):
+        """Equal when of the same class with equal parameters (as scikit-learn's kernels)."""
+        if type(self) is not type(other):
+            return NotImplemented
+        return self.get_params(deep=False) == other.get_params(deep=False)
+
+    __hash__ = None
+
+    @classmethod
+    def from_estimator(cls, estimator) -> Architecture:
+        """The architecture that an estimator's flat parameters describe."""
+        return cls(**{name: getattr(estimator, name) for name in cls._get_param_names()})
+
+    @property
+    def gated(self) -> bool:
+        """Whether the module reports gate weights (``GatedMultiTaskModule``)."""
+        from ..nn import GatedMultiTaskModule
+
+        return issubclass(self.module, GatedMultiTaskModule)
+
+    def module_parameters(self) -> dict:
+        """The module's keyword arguments: the parameters, layer widths as tuples."""
+        params = self.get_params(deep=False)
+        for name, value in params.items():
+            if name.endswith("_units"):
+                params[name] = check_units(name, value, allow_empty=name in self.optional_units)
+        return params
+
+    def build(self, in_features: int, head_sizes, *, activation: str, dropout: float):
+        """The module for ``in_features`` inputs and heads of ``head_sizes`` logits."""
+        self._validate_params()
+        return self.module(
+            in_features,
+            head_sizes,
+            **self.module_parameters(),
+            activation=activation,
+            dropout=dropout,
+        )
+
+    def fitted_attributes(self, module) -> dict:
+        """Fitted attributes that the estimator reads off the trained module (none by default)."""
+        return {}
