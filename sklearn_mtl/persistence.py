@@ -40,9 +40,8 @@ import json
 import os
 import zipfile
 
-import torch
-
 from . import _file_checks as checks
+from ._file_weights import read_member, restore_net
 from ._fit_state import FILE_STATE, FitState
 from ._serialization import decode, encode
 from .utils._files import atomic_write
@@ -284,7 +283,7 @@ def _load(archive: zipfile.ZipFile, label: str, device):
             raise ValueError("the network's weights are missing")
         history = decode(metadata.get("history"), allowed)
         checks.check_history(history, estimator.n_tasks_)
-        _restore_net(estimator, archive, members[_WEIGHTS], history)
+        restore_net(estimator, archive, members[_WEIGHTS], history)
     elif _WEIGHTS in members:
         raise ValueError(f"a {name} has no weights, but the file holds some")
     checks.probe(estimator)
@@ -313,18 +312,9 @@ def _members(archive: zipfile.ZipFile, label: str) -> dict[str, zipfile.ZipInfo]
     return dict(zip(names, infos))
 
 
-def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
-    """The member's bytes, never more than its declared (and capped) size."""
-    with archive.open(info) as member:
-        data = member.read(info.file_size + 1)
-    if len(data) != info.file_size:
-        raise ValueError(f"{info.filename} does not have its declared size")
-    return data
-
-
 def _read_metadata(archive, info, label: str) -> dict:
     try:
-        metadata = json.loads(_read_member(archive, info))
+        metadata = json.loads(read_member(archive, info))
     except (ValueError, RecursionError) as error:  # JSON, UTF-8 or nesting
         raise ModelFileError(
             f"{label} is not an sklearn_mtl model file: its {_METADATA} is not valid JSON "
@@ -352,67 +342,6 @@ def _check_device(estimator, label: str) -> None:
             f"{label} holds a network for device={estimator.device!r}, which this machine "
             f"cannot use ({error}); load it with load(path, device='cpu')."
         ) from None
-
-
-def _restore_net(estimator, archive, info, history: list) -> None:
-    """Build the estimator's net as ``fit`` does and fill it with the saved tensors.
-
-    The architecture is first built on torch's ``meta`` device (no memory),
-    and the safetensors header must list exactly its tensors, shapes and
-    dtypes; only then are the tensors read and the real network built, so
-    the memory used is what the file's own bytes hold.
-    """
-    from safetensors.torch import load as load_tensors
-    from skorch.history import History
-
-    from ._training import build_net
-
-    def make_net():
-        return build_net(estimator, estimator._fit_state)
-
-    with archive.open(info) as member:
-        header, data_start = checks.read_safetensors_header(member, info.file_size)
-    with torch.random.fork_rng(devices=[]):
-        with torch.device("meta"), checks.tensor_budget(2 * len(header) + 64):
-            meta_net, _, _ = make_net()
-        expected = _tensors(meta_net.module, meta_net.criterion)
-        checks.check_tensors(header, expected, data_start, info.file_size)
-        tensors = load_tensors(_read_member(archive, info))
-        checks.check_finite_tensors(tensors)
-        net, _, device = make_net()
-        net.initialize()
-    # Buffers that the fitted state determines (the input statistics, index
-    # tables) must be the ones it builds, not whatever the file says.
-    derived = {
-        f"{part}.{key}": buffer.detach().cpu().clone()
-        for part, module in (("module", net.module_), ("criterion", net.criterion_))
-        for key, buffer in module.named_buffers()
-        if part == "module" or not buffer.is_floating_point()
-    }
-    for key, buffer in derived.items():
-        if not torch.equal(buffer, tensors[key]):
-            raise ValueError(f"the weights' {key} does not match the fitted state")
-    for part, module in (("module", net.module_), ("criterion", net.criterion_)):
-        module.load_state_dict(
-            {
-                key[len(part) + 1 :]: value
-                for key, value in tensors.items()
-                if key.startswith(part + ".")
-            }  # fmt: skip
-        )
-        module.to(device)
-    net.history = History(history)
-    net.device = device
-    estimator.net_ = net
-    estimator._read_training_state()
-
-
-def _tensors(module, criterion) -> dict:
-    return {
-        f"{part}.{key}": tensor
-        for part, part_module in (("module", module), ("criterion", criterion))
-        for key, tensor in part_module.state_dict().items()
-    }
 
 
 def _flat_architecture_parameters(params: dict) -> dict:

@@ -23,8 +23,9 @@ class TaskWeighting(nn.Module):
     """Base class: equal weights; subclasses override what they change.
 
     ``setup(task_types)`` is called once per ``fit``, before the optimizer is
-    built, with each task's type (``"binary"``, ``"multiclass"`` or
-    ``"regression"``).
+    built, with each task's type (``"binary"``, ``"multiclass"``,
+    ``"regression"`` or ``"probabilistic"``: the ``kind`` of its encoder in
+    :mod:`sklearn_mtl._tasks`).
     """
 
     #: Whether :meth:`backward` needs the task gradients (extra backward passes).

@@ -1,0 +1,83 @@
+"""Reading a model file's network: the weights checked against the architecture, then loaded.
+
+Used by :func:`sklearn_mtl.load`; every check raises ``ValueError``.
+"""
+
+from __future__ import annotations
+
+import zipfile
+
+import torch
+
+from . import _file_checks as checks
+
+
+def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    """The member's bytes, never more than its declared (and capped) size."""
+    with archive.open(info) as member:
+        data = member.read(info.file_size + 1)
+    if len(data) != info.file_size:
+        raise ValueError(f"{info.filename} does not have its declared size")
+    return data
+
+
+def restore_net(estimator, archive, info, history: list) -> None:
+    """Build the estimator's net as ``fit`` does and fill it with the saved tensors.
+
+    The architecture is first built on torch's ``meta`` device (no memory),
+    and the safetensors header must list exactly its tensors, shapes and
+    dtypes; only then are the tensors read and the real network built, so
+    the memory used is what the file's own bytes hold.
+    """
+    from safetensors.torch import load as load_tensors
+    from skorch.history import History
+
+    from ._training import build_net
+
+    def make_net():
+        return build_net(estimator, estimator._fit_state)
+
+    with archive.open(info) as member:
+        header, data_start = checks.read_safetensors_header(member, info.file_size)
+    with torch.random.fork_rng(devices=[]):
+        with torch.device("meta"), checks.tensor_budget(2 * len(header) + 64):
+            meta_net, _, _ = make_net()
+        expected = tensors_of(meta_net.module, meta_net.criterion)
+        checks.check_tensors(header, expected, data_start, info.file_size)
+        tensors = load_tensors(read_member(archive, info))
+        checks.check_finite_tensors(tensors)
+        net, _, device = make_net()
+        net.initialize()
+    # Buffers that the fitted state determines (the input statistics, index
+    # tables) must be the ones it builds, not whatever the file says.
+    derived = {
+        f"{part}.{key}": buffer.detach().cpu().clone()
+        for part, module in (("module", net.module_), ("criterion", net.criterion_))
+        for key, buffer in module.named_buffers()
+        if part == "module" or not buffer.is_floating_point()
+    }
+    for key, buffer in derived.items():
+        if not torch.equal(buffer, tensors[key]):
+            raise ValueError(f"the weights' {key} does not match the fitted state")
+    for part, module in (("module", net.module_), ("criterion", net.criterion_)):
+        module.load_state_dict(
+            {
+                key[len(part) + 1 :]: value
+                for key, value in tensors.items()
+                if key.startswith(part + ".")
+            }  # fmt: skip
+        )
+        module.to(device)
+    net.history = History(history)
+    net.device = device
+    estimator.net_ = net
+    estimator._read_training_state()
+
+
+def tensors_of(module, criterion) -> dict:
+    """Every tensor of the module and the criterion, by the name the file gives it."""
+    return {
+        f"{part}.{key}": tensor
+        for part, part_module in (("module", module), ("criterion", criterion))
+        for key, tensor in part_module.state_dict().items()
+    }
