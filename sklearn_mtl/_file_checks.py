@@ -12,7 +12,6 @@ wrong; ``load`` turns it into ``ModelFileError``.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import re
@@ -247,41 +246,6 @@ def read_safetensors_header(file, size: int) -> tuple[dict, int]:
         raise ValueError("the weights header is not a JSON object")
     header.pop("__metadata__", None)
     return header, 8 + length
-
-
-@contextlib.contextmanager
-def tensor_budget(n_tensors: int):
-    """Stop building a network once it registers more tensors than ``n_tensors``.
-
-    A file's parameters (e.g. ``n_levels=10**6``) can describe a network
-    whose mere construction, even on the ``meta`` device, takes hours; its
-    weights would have to list every tensor, so building stops, with a
-    ``ValueError``, as soon as it has more than ``n_tensors`` (the caller
-    allows a margin over the file's count, so that a file missing a few
-    tensors is told which).
-    """
-    count = 0
-
-    def hook(module, name, tensor):
-        nonlocal count
-        count += 1
-        if count > n_tensors:
-            raise ValueError(
-                f"the parameters describe a network of more than {n_tensors} tensors, "
-                "far more than its weights hold"
-            )
-
-    from torch.nn.modules import module as torch_module
-
-    handles = [
-        torch_module.register_module_parameter_registration_hook(hook),
-        torch_module.register_module_buffer_registration_hook(hook),
-    ]
-    try:
-        yield
-    finally:
-        for handle in handles:
-            handle.remove()
 
 
 def check_tensors(header: dict, expected: dict[str, torch.Tensor], data_start: int, size: int):

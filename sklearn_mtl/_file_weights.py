@@ -5,6 +5,7 @@ Used by :func:`sklearn_mtl.load`; every check raises ``ValueError``.
 
 from __future__ import annotations
 
+import contextlib
 import zipfile
 
 import torch
@@ -40,7 +41,7 @@ def restore_net(estimator, archive, info, history: list) -> None:
     with archive.open(info) as member:
         header, data_start = checks.read_safetensors_header(member, info.file_size)
     with torch.random.fork_rng(devices=[]):
-        with torch.device("meta"), checks.tensor_budget(2 * len(header) + 64):
+        with torch.device("meta"), tensor_budget(2 * len(header) + 64):
             meta_net, _, _ = make_net()
         expected = tensors_of(meta_net.module, meta_net.criterion)
         checks.check_tensors(header, expected, data_start, info.file_size)
@@ -81,3 +82,38 @@ def tensors_of(module, criterion) -> dict:
         for part, part_module in (("module", module), ("criterion", criterion))
         for key, tensor in part_module.state_dict().items()
     }
+
+
+@contextlib.contextmanager
+def tensor_budget(n_tensors: int):
+    """Stop building a network once it registers more tensors than ``n_tensors``.
+
+    A file's parameters (e.g. ``n_levels=10**6``) can describe a network
+    whose mere construction, even on the ``meta`` device, takes hours; its
+    weights would have to list every tensor, so building stops, with a
+    ``ValueError``, as soon as it has more than ``n_tensors`` (the caller
+    allows a margin over the file's count, so that a file missing a few
+    tensors is told which).
+    """
+    count = 0
+
+    def hook(module, name, tensor):
+        nonlocal count
+        count += 1
+        if count > n_tensors:
+            raise ValueError(
+                f"the parameters describe a network of more than {n_tensors} tensors, "
+                "far more than its weights hold"
+            )
+
+    from torch.nn.modules import module as torch_module
+
+    handles = [
+        torch_module.register_module_parameter_registration_hook(hook),
+        torch_module.register_module_buffer_registration_hook(hook),
+    ]
+    try:
+        yield
+    finally:
+        for handle in handles:
+            handle.remove()

@@ -75,12 +75,15 @@ class ClassificationTask(TaskEncoder):
         self.classes = classes
 
     def fit(self, labels, name):
-        labels = natural_dtype(labels)
+        """Learn the classes from ``labels``, or check ``labels`` against the given ones.
+
+        ``labels=None`` with given classes checks the classes alone.
+        """
         if self.classes is None:
-            self.classes = np.unique(labels)
+            self.classes = np.unique(natural_dtype(labels))
             # The label type depends only on the set of values: check the few uniques.
             check_classification_targets(self.classes)
-        else:
+        elif labels is not None:
             self.check(labels, name)
         if len(self.classes) < 2:
             raise ValueError(
@@ -240,27 +243,33 @@ def classification_task(labels: np.ndarray, name: str, classes=None) -> Classifi
     if classes is None:
         classes = np.unique(natural_dtype(labels))
         check_classification_targets(classes)
+        labels = None  # the classes are the labels': nothing to check them against
     task_class = BinaryTask if len(classes) == 2 else MulticlassTask
     return task_class(classes).fit(labels, name)
 
 
-def encode_targets(tasks: list, y, missing, single_output: bool, dtype=np.float32) -> np.ndarray:
+def encode_targets(
+    tasks: list, y, missing, single_output: bool, *, check: bool = True, dtype=np.float32
+) -> np.ndarray:
     """Every task's float targets, shape ``(n_samples, n_tasks)``; 0 where a label is missing.
 
-    Each task first checks its labels (a later batch may hold a class the
-    first did not declare).
+    With ``check``, each task first checks its labels (a later batch may hold
+    a class the first did not declare); ``check=False`` is for the labels the
+    tasks were just fitted on.
     """
     encoded = np.zeros(y.shape, dtype=dtype)
     for t, task in enumerate(tasks):
         labels = observed(y, missing, t)
-        task.check(labels, task_name(t, single_output))
-        encoded[~missing[:, t], t] = task.transform(labels)
+        if check:
+            task.check(labels, task_name(t, single_output))
+        rows = ~missing[:, t] if missing[:, t].any() else slice(None)
+        encoded[rows, t] = task.transform(labels)
     return encoded
 
 
 def observed(y: np.ndarray, missing: np.ndarray, t: int) -> np.ndarray:
     """Task ``t``'s observed labels, in their natural dtype."""
-    return natural_dtype(y[~missing[:, t], t])
+    return natural_dtype(y[~missing[:, t], t] if missing[:, t].any() else y[:, t])
 
 
 def new_task(kind: str, classes=None) -> TaskEncoder:

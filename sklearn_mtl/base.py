@@ -116,7 +116,7 @@ class BaseMultiTaskNet(GateInspectionMixin, MultiTaskEstimatorMixin, BaseEstimat
         if partial:
             classes = self._partial_fit_classes(classes, y.shape[1], single_output)
         tasks = self._make_tasks(y, missing, single_output, classes)
-        encoded = encode_targets(tasks, y, missing, single_output)
+        encoded = encode_targets(tasks, y, missing, single_output, check=False)
         self._check_targets(encoded, missing)
         weight = _loss_weights(sample_weight, missing)
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)

@@ -9,7 +9,7 @@ import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import sklearn_mtl
-from sklearn_mtl import ESMMClassifier, persistence
+from sklearn_mtl import ESMMClassifier, architectures, persistence
 from sklearn_mtl._training import FUNNEL_CONSTRAINTS, TRAINING_CONSTRAINTS
 from sklearn_mtl.base import BaseMultiTaskNet
 from sklearn_mtl.linear._base import BaseMultiTaskLinear
@@ -173,3 +173,20 @@ def test_the_linear_models_import_without_torch():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+ARCHITECTURE_CLASSES = [
+    getattr(architectures, name)
+    for name in architectures.__all__
+    if name not in ("ARCHITECTURES", "Architecture")
+]
+
+
+@pytest.mark.parametrize("architecture", ARCHITECTURE_CLASSES, ids=lambda c: c.__name__)
+def test_architecture_docstrings_list_exactly_their_parameters(architecture):
+    section = architecture.__doc__.split("Parameters\n    ----------\n")[1].split(
+        "\n    References"
+    )[0]
+    documented = re.findall(r"^    (\w+) :", section, flags=re.MULTILINE)
+    assert sorted(documented) == sorted(architecture().get_params())
+    assert "%(" not in architecture.__doc__

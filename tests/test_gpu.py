@@ -154,6 +154,22 @@ def test_mixed_task_types_on_cuda():
     assert model.score(X, y) == pytest.approx(expected) and expected > 0.9  # 0.999 on CPU
 
 
+def test_probabilistic_labels_and_an_interrupt_on_cuda():
+    from tests.test_resume import InterruptAt
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((400, 5)).astype(np.float32)
+    y = np.column_stack([np.where(X[:, 0] > 0, 0.9, 0.1), 3 * X[:, 1]])
+    model = MultiTaskNet(task_types=["probabilistic", "regression"], max_epochs=4, lr=1e-2,
+                         device="cuda", random_state=0,
+                         callbacks=[InterruptAt(epoch=3)])  # fmt: skip
+    with pytest.warns(UserWarning, match="the model is that of epoch 2"):
+        model.fit(X, y)
+    assert model.n_iter_ == 2 and next(model.net_.module_.parameters()).device.type == "cuda"
+    proba = model.predict_proba(X)[0]
+    assert proba.shape == (400, 2) and np.isfinite(proba).all()
+
+
 def test_cuda_model_saves_safely_and_loads_on_cpu(binary_pair, tmp_path):
     from sklearn_mtl import load, save
 

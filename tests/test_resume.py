@@ -40,6 +40,30 @@ def test_an_interrupt_keeps_the_model_of_the_last_finished_epoch(data):
     np.testing.assert_array_equal(interrupted.predict_proba(X)[0], two_epochs.predict_proba(X)[0])
 
 
+def test_an_interrupt_in_a_partial_fit_keeps_the_epochs_before_it(data):
+    """The rewind is a callback: it serves every call that trains, not fit alone."""
+    X, Y = data
+    model = MMoEClassifier(**SMALL, random_state=0, callbacks=[InterruptAt(epoch=3, batch=1)])
+    for _ in range(2):
+        model.partial_fit(X, Y, classes=[[0, 1], [0, 1]])
+    before = model.predict_proba(X)[0]
+    with pytest.warns(
+        UserWarning, match="interrupted during epoch 3; the model is that of epoch 2"
+    ):
+        model.partial_fit(X, Y)
+    assert model.n_iter_ == 2
+    np.testing.assert_array_equal(model.predict_proba(X)[0], before)
+    assert dict(model.net_.callbacks_)["rewind_on_interrupt"].last_epoch_ is None  # not kept
+
+
+def test_an_early_stop_is_not_taken_for_an_interrupt(data, recwarn):
+    X, Y = data
+    model = MMoEClassifier(**SMALL, max_epochs=60, early_stopping=True, n_iter_no_change=2,
+                           random_state=0).fit(X, Y)  # fmt: skip
+    assert model.n_iter_ < 60  # stopped early, by skorch's KeyboardInterrupt
+    assert not [w for w in recwarn if "interrupted" in str(w.message)]
+
+
 def test_an_interrupt_before_any_epoch_finished_leaves_nothing(data):
     X, Y = data
     model = MMoEClassifier(**SMALL, max_epochs=5, callbacks=[InterruptAt(epoch=1)])

@@ -134,7 +134,7 @@ class BaseMultiTaskLinear(MultiTaskEstimatorMixin, BaseEstimator):
             y, X.shape[0], estimator_name=type(self).__name__
         )
         tasks = self._make_tasks(y, missing, single_output)
-        encoded = encode_targets(tasks, y, missing, single_output, dtype=np.float64)
+        encoded = encode_targets(tasks, y, missing, single_output, check=False, dtype=np.float64)
         weight = check_multitask_sample_weight(sample_weight, *y.shape).astype(np.float64)
         weight[missing] = 0.0
         totals = weight.sum(axis=0)
