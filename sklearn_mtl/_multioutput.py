@@ -13,6 +13,7 @@ import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
+from ._fit_state import FILE_STATE, FitState
 from ._tasks import RegressionTask, classification_task, observed
 from .metrics import masked_r2_score, masked_subset_accuracy
 from .utils import task_name
@@ -27,6 +28,13 @@ class MultiTaskEstimatorMixin:
         tags.target_tags.single_output = True
         tags.target_tags.multi_output = True
         return tags
+
+    def __setstate__(self, state):
+        """Unpickle; an estimator pickled before :class:`FitState` existed is converted."""
+        if "_single_output" in state and "_fit_state" not in state:
+            private = {name: state.pop(name) for name in FILE_STATE if name in state}
+            state["_fit_state"] = FitState.from_file_state({**state, **private})
+        super().__setstate__(state)
 
     def _forget_fit(self):
         """Drop every fitted attribute, so a failed ``fit`` leaves nothing behind."""

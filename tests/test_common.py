@@ -118,6 +118,9 @@ def test_the_registry_is_the_public_api_and_the_persistence_allow_list():
     for name in sklearn_mtl.PUBLIC:
         assert getattr(sklearn_mtl, name).__name__ == name
     assert set(persistence._estimator_classes()) == set(public_estimator_classes())
+    from sklearn_mtl import estimators
+
+    assert estimators.MMoEClassifier is sklearn_mtl.MMoEClassifier  # the old import path
 
 
 def test_shared_training_defaults_are_identical_across_estimators():

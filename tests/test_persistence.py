@@ -543,3 +543,16 @@ def test_skops_carries_the_linear_estimators_with_the_trusted_types(estimator, t
     loaded = sio.load(tmp_path / "model.skops", trusted=skops_trusted_types())
     for got, expected in zip(outputs(loaded, X), outputs(model, X), strict=True):
         np.testing.assert_array_equal(got, expected)
+
+
+def test_estimators_pickled_before_the_fit_state_still_predict():
+    """A pickle of 0.1.0 before issue 15 (five private attributes instead of FitState)."""
+    with open(Path(__file__).parent / "data" / "format_v1" / "mmoe_classifier.pkl", "rb") as f:
+        saved = pickle.load(f)  # our own fixture; never unpickle a file you did not write
+    network, linear = saved["network"], saved["linear"]
+    assert not hasattr(network, "_single_output") and network._fit_state.head_sizes == [1, 1]
+    for got, expected in zip(network.predict_proba(saved["X"]), saved["proba"]):
+        np.testing.assert_allclose(got, expected, rtol=1e-6)
+    np.testing.assert_allclose(linear.predict(saved["X"]), saved["linear_pred"])
+    network.partial_fit(saved["X"], network.predict(saved["X"]))  # and train on
+    assert network.n_iter_ == 3

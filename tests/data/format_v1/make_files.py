@@ -2,7 +2,10 @@
 
 They are model files written before architectures became parameter objects
 (issue 15); ``tests/test_persistence.py`` loads them with the current code
-and compares the predictions with ``expected_predictions.npz``. Rerun only
+and compares the predictions with ``expected_predictions.npz``.
+``mmoe_classifier.pkl`` is a pickle of the same time (``make_pickle``): the
+estimators then held five private attributes where they now hold a
+``FitState``. Rerun only
 from a checkout of that commit: ``python make_files.py OUTPUT_FOLDER``.
 """
 
@@ -52,5 +55,25 @@ def main(out):
     print(sorted(expected))
 
 
+def make_pickle(out):
+    import pickle
+
+    X, Yb = make_task_pair(120, correlation=0.9, target="binary", random_state=0)
+    X = X[:, :4]
+    model = m.MMoEClassifier(2, expert_units=(4,), tower_units=(4,), max_epochs=2,
+                             batch_size=32, random_state=0).fit(X, Yb)  # fmt: skip
+    linear = m.MultiTaskL1LqRegressor(alpha=0.01).fit(X, Yb.astype(float))
+    saved = {
+        "network": model,
+        "linear": linear,
+        "X": X[:10],
+        "proba": model.predict_proba(X[:10]),
+        "linear_pred": linear.predict(X[:10]),
+    }
+    with open(f"{out}/mmoe_classifier.pkl", "wb") as f:
+        pickle.dump(saved, f)
+
+
 if __name__ == "__main__":
     main(sys.argv[1])
+    make_pickle(sys.argv[1])
