@@ -16,43 +16,41 @@ import importlib
 __version__ = "0.1.0"
 
 PUBLIC = {
-    "CrossStitchClassifier": "estimators._cross_stitch",
-    "CrossStitchRegressor": "estimators._cross_stitch",
-    "ESMMClassifier": "estimators._esmm",
-    "MMoEClassifier": "estimators._moe",
-    "MMoERegressor": "estimators._moe",
-    "MultiTaskNet": "estimators._multitask_net",
-    "OMoEClassifier": "estimators._moe",
-    "OMoERegressor": "estimators._moe",
-    "PLEClassifier": "estimators._ple",
-    "PLERegressor": "estimators._ple",
-    "SharedBottomClassifier": "estimators._shared_bottom",
-    "SharedBottomRegressor": "estimators._shared_bottom",
-    "MeanRegularizedMultiTaskClassifier": "linear",
-    "MeanRegularizedMultiTaskRegressor": "linear",
-    "MultiTaskL1LqClassifier": "linear",
-    "MultiTaskL1LqClassifierCV": "linear",
-    "MultiTaskL1LqRegressor": "linear",
-    "MultiTaskL1LqRegressorCV": "linear",
-    "load": "persistence",
-    "save": "persistence",
+    "estimators._cross_stitch": ("CrossStitchClassifier", "CrossStitchRegressor"),
+    "estimators._esmm": ("ESMMClassifier",),
+    "estimators._moe": ("MMoEClassifier", "MMoERegressor", "OMoEClassifier", "OMoERegressor"),
+    "estimators._multitask_net": ("MultiTaskNet",),
+    "estimators._ple": ("PLEClassifier", "PLERegressor"),
+    "estimators._shared_bottom": ("SharedBottomClassifier", "SharedBottomRegressor"),
+    "linear": (
+        "MeanRegularizedMultiTaskClassifier",
+        "MeanRegularizedMultiTaskRegressor",
+        "MultiTaskL1LqClassifier",
+        "MultiTaskL1LqClassifierCV",
+        "MultiTaskL1LqRegressor",
+        "MultiTaskL1LqRegressorCV",
+    ),
+    "persistence": ("load", "save"),
 }
-"""The registry of public names: each one's module, imported when the name is first used.
+"""The registry of public names: each module and the names it gives, imported on first use.
 
-A new estimator is one line here; the tests, the persistence allow-list and
-``__all__`` are built from it.
+A new architecture is one line here (its module and its estimators); the
+tests, the persistence allow-list and ``__all__`` are built from it, and a
+test fails for an estimator class of the package that is missing here.
 """
 
-__all__ = sorted(PUBLIC, key=str.lower) + ["__version__"]
+_MODULE_OF = {name: module for module, names in PUBLIC.items() for name in names}
+
+__all__ = sorted(_MODULE_OF, key=str.lower) + ["__version__"]
 
 
 def __getattr__(name):
-    if name not in PUBLIC:
+    if name not in _MODULE_OF:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{PUBLIC[name]}"), name)
+    value = getattr(importlib.import_module(f"{__name__}.{_MODULE_OF[name]}"), name)
     globals()[name] = value  # the next access is a plain lookup
     return value
 
 
 def __dir__():
-    return sorted(set(globals()) | set(PUBLIC))
+    return sorted(set(globals()) | set(_MODULE_OF))

@@ -81,7 +81,7 @@ def _estimator_classes() -> dict[str, type]:
 
     return {
         name: getattr(sklearn_mtl, name)
-        for name in sklearn_mtl.PUBLIC
+        for name in sklearn_mtl.__all__
         if isinstance(getattr(sklearn_mtl, name), type)
         and issubclass(getattr(sklearn_mtl, name), BaseEstimator)
     }

@@ -1,11 +1,14 @@
 """scikit-learn's estimator checks over every estimator, the registry, and docstring checks."""
 
+import importlib
 import inspect
+import pkgutil
 import re
 import subprocess
 import sys
 
 import pytest
+from sklearn.base import BaseEstimator
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import sklearn_mtl
@@ -114,8 +117,9 @@ def test_every_public_estimator_has_fast_settings():
 
 
 def test_the_registry_is_the_public_api_and_the_persistence_allow_list():
-    assert set(sklearn_mtl.__all__) == set(sklearn_mtl.PUBLIC) | {"__version__"}
-    for name in sklearn_mtl.PUBLIC:
+    names = {name for module_names in sklearn_mtl.PUBLIC.values() for name in module_names}
+    assert set(sklearn_mtl.__all__) == names | {"__version__"}
+    for name in names:
         assert getattr(sklearn_mtl, name).__name__ == name
     assert set(persistence._estimator_classes()) == set(public_estimator_classes())
     from sklearn_mtl import estimators
@@ -193,3 +197,46 @@ def test_architecture_docstrings_list_exactly_their_parameters(architecture):
     documented = re.findall(r"^    (\w+) :", section, flags=re.MULTILINE)
     assert sorted(documented) == sorted(architecture().get_params())
     assert "%(" not in architecture.__doc__
+
+
+def _classes_defined_in(package) -> list[type]:
+    """Every class defined in the modules of ``package``."""
+    found = []
+    for info in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
+        module = importlib.import_module(info.name)
+        found += [
+            value
+            for value in vars(module).values()
+            if isinstance(value, type) and value.__module__ == module.__name__
+        ]
+    return found
+
+
+def test_every_estimator_of_the_package_is_in_the_registry():
+    """A new estimator class that is not in sklearn_mtl.PUBLIC fails here, by name."""
+    from sklearn_mtl import estimators, linear
+
+    defined = {
+        cls.__name__
+        for package in (estimators, linear)
+        for cls in _classes_defined_in(package)
+        if issubclass(cls, BaseEstimator)
+        and not issubclass(cls, architectures.Architecture)
+        and not cls.__name__.startswith(("_", "Base", "MultiTaskLinear"))
+    }
+    assert defined, "no estimator found: the search itself is broken"
+    assert sorted(defined - set(public_estimator_classes())) == []
+
+
+def test_every_architecture_of_the_package_is_exported_and_saveable():
+    """MultiTaskNet takes, and save writes, the architectures of sklearn_mtl.architectures."""
+    from sklearn_mtl import estimators
+
+    defined = {
+        cls
+        for cls in _classes_defined_in(estimators)
+        if issubclass(cls, architectures.Architecture) and cls is not architectures.Architecture
+    }
+    assert defined == set(ARCHITECTURE_CLASSES)
+    allowed = persistence._allowed_classes()
+    assert all(allowed[cls.__name__] is cls for cls in defined)

@@ -9,6 +9,6 @@ same registry."""
 def __getattr__(name):
     import sklearn_mtl
 
-    if sklearn_mtl.PUBLIC.get(name, "").startswith("estimators."):
+    if any(name in names for module, names in sklearn_mtl.PUBLIC.items() if "estimators" in module):
         return getattr(sklearn_mtl, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
