@@ -133,7 +133,9 @@ def build_network(estimator, state) -> nn.WithInputLayer:
             for n in inputs.cardinalities
         ]
         input_layer = nn.TabularInput(input_layer, inputs.cardinalities, dims)
-    module = estimator._architecture().build(
+    architecture = estimator._architecture()
+    architecture.check_tasks(state.task_types)
+    module = architecture.build(
         input_layer.out_features,
         state.head_sizes,
         activation=estimator.activation,

@@ -179,3 +179,15 @@ def test_score_of_mixed_task_types_is_accuracy_and_r2_per_task(recwarn):
     assert model.score(X, y) == pytest.approx(expected)
     assert expected > 0.8  # the binary task was scored as an "unknown" target, wrongly
     assert not [w for w in recwarn if issubclass(w.category, UndefinedMetricWarning)]
+
+
+def test_esmm_as_an_architecture_takes_two_binary_tasks_only():
+    from sklearn_mtl.architectures import ESMM
+    from sklearn_mtl.datasets import make_click_conversion
+
+    X, Y = make_click_conversion(600, random_state=0)
+    model = MultiTaskNet(ESMM(bottom_units=(8,)), max_epochs=2, random_state=0).fit(X, Y)
+    p_click, p_conversion = model.predict_proba(X)
+    assert (p_conversion[:, 1] <= p_click[:, 1] + 1e-6).all()  # pCTCVR <= pCTR
+    with pytest.raises(ValueError, match="ESMM models two binary tasks"):
+        MultiTaskNet(ESMM(), task_types=["binary", "regression"], max_epochs=1).fit(X, Y)

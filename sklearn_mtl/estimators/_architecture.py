@@ -72,6 +72,9 @@ class Architecture(BaseEstimator):
                 params[name] = check_units(name, value, allow_empty=name in self.optional_units)
         return params
 
+    def check_tasks(self, task_types: list[str]) -> None:
+        """Raise a ``ValueError`` for tasks the architecture cannot model (any, by default)."""
+
     def build(self, in_features: int, head_sizes, *, activation: str, dropout: float):
         """The module for ``in_features`` inputs and heads of ``head_sizes`` logits."""
         self._validate_params()

@@ -51,6 +51,13 @@ class ESMM(Architecture):
     def __init__(self, bottom_units=(64,), *, tower_units=(32,)):
         set_init_parameters(self, locals())
 
+    def check_tasks(self, task_types):
+        if len(task_types) != 2 or not set(task_types) <= {"binary", "probabilistic"}:
+            raise ValueError(
+                "ESMM models two binary tasks, click then conversion; the tasks are "
+                f"{task_types}."
+            )
+
 
 @fill_doc(_DOCS)
 class ESMMClassifier(MultiTaskClassifier):
