@@ -54,8 +54,7 @@ class ESMM(Architecture):
     def check_tasks(self, task_types):
         if len(task_types) != 2 or not set(task_types) <= {"binary", "probabilistic"}:
             raise ValueError(
-                "ESMM models two binary tasks, click then conversion; the tasks are "
-                f"{task_types}."
+                f"ESMM models two binary tasks, click then conversion; the tasks are {task_types}."
             )
 
 
