@@ -211,3 +211,16 @@ def test_categorical_fits_ignore_sklearns_transform_output_setting(estimator):
             model = clone(estimator).set_params(max_epochs=2, random_state=0).fit(X, Y)
             outputs[setting] = model.predict(X)
     np.testing.assert_array_equal(outputs["pandas"], outputs["default"])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_rows", [1, 5, 8192, 20001])
+def test_column_statistics_match_numpy_in_one_blocked_pass(dtype, n_rows):
+    from sklearn_mtl._inputs import column_mean_std
+
+    rng = np.random.default_rng(n_rows)
+    X = (rng.standard_normal((n_rows, 4)) * [1, 1e3, 1e-3, 0] + [0, 5e4, -2, 7]).astype(dtype)
+    mean, std = column_mean_std(X, rows=4096)
+    np.testing.assert_allclose(mean, X.mean(axis=0, dtype=np.float64), rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(std, X.std(axis=0, dtype=np.float64), rtol=1e-7, atol=1e-12)
+    assert std[3] == 0.0  # a constant column: the encoder then scales by 1
