@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._tasks import RegressionTask, TaskEncoder, task_from_fitted
+from ._tasks import TaskEncoder, task_from_fitted
 
 FILE_STATE = ("_head_sizes", "_task_types", "_single_output", "_input_encoder", "_seed")
 """The private attributes of a model file that hold the fit state."""
@@ -71,15 +71,13 @@ class FitState:
         classes = state.get("classes_")
         classes = [None] * n_tasks if classes is None else [classes] if single else classes
         kinds = state.get("_task_types")
-        if kinds is None:  # a linear model: binary classifier or plain regressor
+        network = kinds is not None  # a linear model: binary classifier or plain regressor
+        if not network:
             kinds = ["regression" if c is None else "binary" for c in classes]
         mean = state.get("target_mean_", np.zeros(n_tasks))
         scale = state.get("target_scale_", np.ones(n_tasks))
         tasks = [
-            task_from_fitted(kind, c, m, s) for kind, c, m, s in zip(kinds, classes, mean, scale)
+            task_from_fitted(kind, c, m, s, standardize=network)
+            for kind, c, m, s in zip(kinds, classes, mean, scale)
         ]
-        if "_task_types" not in state:
-            for task in tasks:
-                if isinstance(task, RegressionTask):
-                    task.standardize = False
         return cls(tasks, single, state.get("_input_encoder"), state.get("_seed"))

@@ -280,10 +280,10 @@ def new_task(kind: str, classes=None) -> TaskEncoder:
     return task_class()
 
 
-def task_from_fitted(kind: str, classes, mean: float, scale: float) -> TaskEncoder:
+def task_from_fitted(kind: str, classes, mean: float, scale: float, standardize: bool = True):
     """The fitted encoder that a task's saved type, classes and statistics describe."""
     if kind == "regression":
-        return RegressionTask(mean=float(mean), scale=float(scale))
+        return RegressionTask(standardize, mean=float(mean), scale=float(scale))
     return new_task(kind, classes)
 
 

@@ -9,6 +9,6 @@ same registry."""
 def __getattr__(name):
     import sklearn_mtl
 
-    if any(name in names for module, names in sklearn_mtl.PUBLIC.items() if "estimators" in module):
+    if sklearn_mtl._MODULE_OF.get(name, "").startswith("estimators."):
         return getattr(sklearn_mtl, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
