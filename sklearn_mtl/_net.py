@@ -83,6 +83,42 @@ class MultiTaskNeuralNet(NeuralNet):
         self.history.record(prefix + "_batch_count", len(losses))
         return None
 
+    def notify(self, method_name, **cb_kwargs):
+        # skorch calls every callback's method at every hook, three hooks a
+        # step; most are Callback's no-op. Call those that implement it.
+        getattr(self, method_name)(self, **cb_kwargs)
+        for callback in self._listeners(method_name):
+            getattr(callback, method_name)(self, **cb_kwargs)
+
+    def _listeners(self, method_name: str) -> list:
+        """The callbacks in ``callbacks_`` whose ``method_name`` is not skorch's no-op."""
+        callbacks = self.callbacks_
+        cache = self.__dict__.get("_listener_cache")
+        if cache is None or cache[0] is not callbacks or cache[1] != len(callbacks):
+            cache = self._listener_cache = (callbacks, len(callbacks), {})
+        listeners = cache[2].get(method_name)
+        if listeners is None:
+            listeners = cache[2][method_name] = [
+                callback for _, callback in callbacks if _implements(callback, method_name)
+            ]
+        return listeners
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_listener_cache", None)
+        return state
+
+    def _step_optimizer(self, step_fn):
+        # skorch passes the step as a closure to optimizer.step; the optimizers
+        # that never call it twice step after it, as skorch's AccelerateMixin does.
+        optimizers = [getattr(self, name + "_") for name in self._optimizers]
+        if step_fn is None or not all(type(o) in CLOSURE_FREE_OPTIMIZERS for o in optimizers):
+            return super()._step_optimizer(step_fn)
+        step_fn()
+        for optimizer in optimizers:
+            optimizer.step()
+        return None
+
     def initialize_module(self):
         super().initialize_module()
         # ``module`` is the very instance that becomes ``module_`` (and so for the
@@ -165,6 +201,23 @@ class MultiTaskNeuralNet(NeuralNet):
         parameters = list(self.module_.parameters())
         objective = objective.detach() + weighting.backward(task_losses, representation, parameters)
         return {"loss": objective, "y_pred": y_pred}
+
+
+CLOSURE_FREE_OPTIMIZERS = (
+    torch.optim.Adam,
+    torch.optim.AdamW,
+    torch.optim.SGD,
+    torch.optim.RMSprop,
+    torch.optim.Adagrad,
+)
+"""Optimizers that evaluate a step's closure once, if at all (unlike ``LBFGS``)."""
+
+
+def _implements(callback, method_name: str) -> bool:
+    """Whether ``callback.method_name`` does something: not the base ``Callback``'s no-op."""
+    if not isinstance(callback, Callback) or method_name in vars(callback):
+        return True
+    return getattr(type(callback), method_name, None) is not getattr(Callback, method_name, None)
 
 
 class EpochSeed(Callback):

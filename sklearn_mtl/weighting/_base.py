@@ -34,9 +34,19 @@ class TaskWeighting(nn.Module):
     def setup(self, task_types: Sequence[str]) -> None:
         self.task_types = list(task_types)
         self.n_tasks = len(task_types)
+        # Zero: the losses were once summed into it in place; model files and
+        # checkpoints list it, and a checkpoint's criterion stays the same
+        # from epoch to epoch under a weighting that learns nothing.
         self.register_buffer("loss_sum", torch.zeros(self.n_tasks))
         self.register_buffer("ones", torch.ones(self.n_tasks))
-        self.n_batches = 0
+        self.observed: list[Tensor] = []
+
+    def __setstate__(self, state) -> None:
+        # a weighting pickled by an earlier version counted n_batches
+        if "n_batches" in state:
+            state = {k: v for k, v in state.items() if k != "n_batches"}
+            state["observed"] = []
+        super().__setstate__(state)
 
     def weights(self) -> Tensor:
         """The weights of the task losses in use now, shape ``(n_tasks,)``."""
@@ -53,16 +63,23 @@ class TaskWeighting(nn.Module):
         return objective
 
     def observe(self, task_losses: Tensor) -> None:
-        """Accumulate a training batch's task losses (no device synchronisation)."""
-        self.loss_sum += task_losses.detach()
-        self.n_batches += 1
+        """Keep a training batch's task losses, detached, until the epoch ends.
+
+        A list append (about 1 us): no device synchronisation, and no
+        in-place sum per step, which cost 40 us of a 3.5 ms step here.
+        """
+        self.observed.append(task_losses.detach())
+
+    def start_epoch(self) -> None:
+        """Forget the losses of an epoch that did not finish (an interrupted one)."""
+        self.observed = []
 
     def end_epoch(self) -> Tensor:
-        """Mean training task losses of the epoch that ended; resets the sums."""
-        mean = self.loss_sum / max(self.n_batches, 1)
-        self.loss_sum.zero_()
-        self.n_batches = 0
-        return mean
+        """Mean training task losses of the epoch that ended; starts the next one."""
+        observed, self.observed = self.observed, []
+        if not observed:
+            return self.ones.new_zeros(self.n_tasks)
+        return torch.stack(observed).mean(dim=0)
 
 
 class RecordTaskWeights(Callback):
@@ -71,6 +88,9 @@ class RecordTaskWeights(Callback):
     Keys: ``task_weights`` and ``train_task_losses`` (lists of floats), read
     before the weighting's end-of-epoch update (DWA's) takes effect.
     """
+
+    def on_epoch_begin(self, net, **kwargs):
+        net.criterion_.weighting.start_epoch()
 
     def on_epoch_end(self, net, **kwargs):
         weighting = net.criterion_.weighting
