@@ -114,7 +114,26 @@ default="from_dtype"
     warm_start : bool, default=False
         When True, ``fit`` on a fitted estimator trains ``max_epochs`` more
         epochs from the fitted state (its input and label encodings kept)
-        instead of starting again; ``partial_fit`` always continues."""
+        instead of starting again; ``partial_fit`` always continues.
+
+    compile : bool or {"default", "reduce-overhead", "max-autotune", \
+"max-autotune-no-cudagraphs"}, default=False
+        Run the training steps through ``torch.compile`` (TorchInductor):
+        ``True`` is its ``"default"`` mode; a string is its ``mode``
+        (``"reduce-overhead"`` adds CUDA graphs on a GPU). Only the training
+        forward and backward run compiled: validation and prediction run the
+        eager network, which holds the same weights, so the fitted model
+        predicts, pickles, saves and loads as it would without compiling, and
+        nothing compiled is pickled. The first fit compiles for the shape of a
+        full batch (seconds to a minute, on a CPU much more than the fit of a
+        small dataset takes) and, when the rows are not a multiple of
+        ``batch_size``, once more, with a dynamic batch size, for the shorter
+        last batch; nothing else recompiles. A later fit (``partial_fit``,
+        ``warm_start``, a refit of the same shapes in the same process) reuses
+        the compiled code. The results equal eager training's up to
+        floating-point rounding, except that dropout draws other random
+        numbers. Worth it for long fits on a GPU (the README's speed table);
+        not with a gradient-based ``loss_weighting`` or an ``accelerator``."""
 
 _FUNNEL = """\
     funnel : tuple (upper_task, lower_task) or None, default=None

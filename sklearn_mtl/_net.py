@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
+import types
 import warnings
 from collections.abc import Mapping
 
@@ -12,6 +13,7 @@ import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping
 from skorch.dataset import get_len, unpack_data
+from skorch.utils import to_tensor
 from torch import nn
 
 from ._data import BatchLoader
@@ -42,7 +44,9 @@ class MultiTaskNeuralNet(NeuralNet):
     returns one loss per task; the training loss is their sum.
     """
 
-    def __init__(self, module, criterion, *, loss_sync="batch", penalty=None, **kwargs):
+    def __init__(
+        self, module, criterion, *, loss_sync="batch", penalty=None, compile_mode=None, **kwargs
+    ):
         kwargs.setdefault("iterator_train", BatchLoader)
         kwargs.setdefault("iterator_valid", BatchLoader)
         if kwargs.get("verbose", 1):  # skorch's PrintLog ignores verbose for other sinks
@@ -52,6 +56,7 @@ class MultiTaskNeuralNet(NeuralNet):
             raise ValueError(f"loss_sync must be 'batch' or 'epoch'; got {loss_sync!r}.")
         self.loss_sync = loss_sync
         self.penalty = penalty
+        self.compile_mode = compile_mode
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         """skorch's epoch loop, with ``loss_sync="epoch"`` reading losses once per epoch.
@@ -106,7 +111,12 @@ class MultiTaskNeuralNet(NeuralNet):
     def __getstate__(self):
         state = super().__getstate__()
         state.pop("_listener_cache", None)
+        state.pop("_compiled", None)  # never pickle compiled code: it is rebuilt on demand
         return state
+
+    def __setstate__(self, state):
+        state.setdefault("compile_mode", None)  # a net pickled before compiling existed
+        super().__setstate__(state)
 
     def _step_optimizer(self, step_fn):
         # skorch passes the step as a closure to optimizer.step; the optimizers
@@ -143,7 +153,32 @@ class MultiTaskNeuralNet(NeuralNet):
     def infer(self, x, **fit_params):
         if isinstance(x, Mapping):
             x = x["X"]
+        if self.compile_mode is not None and self.module_.training and torch.is_grad_enabled():
+            return self.compiled_module()(to_tensor(x, device=self.device), **fit_params)
         return super().infer(x, **fit_params)
+
+    def compiled_module(self):
+        """``torch.compile`` of ``module_``'s forward in ``compile_mode``, for training steps.
+
+        Made once per module and kept out of pickles. It shares ``module_``'s
+        parameters; evaluation and prediction use ``module_`` itself, so that
+        switching to eval mode or to ``no_grad`` recompiles nothing. A full
+        graph (``fullgraph=True``): every architecture compiles without a
+        graph break. torch keeps its compiled variants on the code object of
+        the compiled function, at most ``torch._dynamo.config.recompile_limit``
+        (8) of them, shared by every network of the process; each module
+        therefore gets its own copy of ``forward``'s code, so that a search
+        over many architectures never reaches that limit.
+        """
+        cached = self.__dict__.get("_compiled")
+        if cached is None or cached[0] is not self.module_:
+            mode = None if self.compile_mode == "default" else self.compile_mode
+            forward = _own_code(type(self.module_).forward)
+            compiled = torch.compile(
+                types.MethodType(forward, self.module_), mode=mode, fullgraph=True
+            )
+            cached = self._compiled = (self.module_, compiled)
+        return cached[1]
 
     def get_task_losses(self, y_pred, y_true, X):
         """Per-task losses of a batch, shape ``(n_tasks,)``."""
@@ -201,6 +236,17 @@ class MultiTaskNeuralNet(NeuralNet):
         parameters = list(self.module_.parameters())
         objective = objective.detach() + weighting.backward(task_losses, representation, parameters)
         return {"loss": objective, "y_pred": y_pred}
+
+
+def _own_code(function: types.FunctionType) -> types.FunctionType:
+    """``function`` with a copy of its code object, which torch's compile cache is keyed on."""
+    return types.FunctionType(
+        function.__code__.replace(),
+        function.__globals__,
+        function.__name__,
+        function.__defaults__,
+        function.__closure__,
+    )
 
 
 CLOSURE_FREE_OPTIMIZERS = (

@@ -38,6 +38,9 @@ OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
 }
 """Optimizer names accepted by the ``optimizer`` parameter."""
 
+COMPILE_MODES = ("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
+"""``torch.compile``'s modes, accepted by the ``compile`` parameter besides True and False."""
+
 FUSED_OPTIMIZERS = ("adam", "adamw", "sgd", "adagrad")
 """Named optimizers that run fused (one kernel updates every parameter) where torch can.
 
@@ -67,6 +70,7 @@ TRAINING_CONSTRAINTS = {
     "task_weights": ["array-like", None],
     "accelerator": [HasMethods(["prepare", "backward"]), None],
     "warm_start": ["boolean"],
+    "compile": ["boolean", StrOptions(set(COMPILE_MODES))],
     "min_frequency": [
         Interval(Integral, 1, None, closed="left"),
         Interval(Real, 0, 1, closed="neither"),
@@ -101,6 +105,7 @@ def build_net(estimator, state, *, partial: bool = False):
         state.tasks,
         state.single_output,
     )
+    compile_mode = check_compile(estimator, weighting, accelerator)
     net_class, options, seed, device = distributed_net_options(accelerator, state.seed, device)
     state = dataclasses.replace(state, seed=seed)
     torch.manual_seed(seed)
@@ -129,6 +134,7 @@ def build_net(estimator, state, *, partial: bool = False):
         # the device after every step; the progress bar shows them per batch,
         # so it keeps the per-batch read.
         loss_sync="epoch" if device.type == "cuda" and estimator.verbose < 2 else "batch",
+        compile_mode=compile_mode,
         **options,
     )
     return net, state, device
@@ -218,6 +224,26 @@ def check_optimizer(estimator) -> type[torch.optim.Optimizer]:
             f"{optimizer!r} instead."
         )
     return optimizer
+
+
+def check_compile(estimator, weighting, accelerator) -> str | None:
+    """``torch.compile``'s mode for the ``compile`` parameter, or None to train eagerly."""
+    if estimator.compile is False:
+        return None
+    name = type(estimator).__name__
+    if weighting.gradient_based:
+        raise ValueError(
+            f"{name}(compile={estimator.compile!r}) cannot train with "
+            f"loss_weighting={estimator.loss_weighting!r}: a gradient-based weighting "
+            "hooks the shared layer inside the network. Use compile=False, or a "
+            "loss-level weighting (equal, fixed, uncertainty, dwa)."
+        )
+    if accelerator is not None:
+        raise ValueError(
+            f"{name}(compile={estimator.compile!r}) does not train data-parallel; set "
+            "compile=False with an accelerator."
+        )
+    return "default" if estimator.compile is True else estimator.compile
 
 
 def optimizer_options(estimator, device: torch.device) -> dict:

@@ -33,6 +33,7 @@ from ._multioutput import (
 from ._tasks import classes_per_task, encode_targets
 from ._training import build_net, check_device
 from .inspection import GateInspectionMixin
+from .persistence import with_parameters_added_later
 from .utils import check_multitask_sample_weight, check_multitask_y
 from .utils._sklearn import _fit_context
 
@@ -71,6 +72,10 @@ class BaseMultiTaskNet(GateInspectionMixin, MultiTaskEstimatorMixin, BaseEstimat
         tags = super().__sklearn_tags__()
         tags.non_deterministic = str(self.device).startswith("cuda")
         return tags
+
+    def __setstate__(self, state):
+        """Unpickle; an estimator pickled before a parameter existed gets its default."""
+        super().__setstate__(with_parameters_added_later(type(self), state))
 
     @fill_doc(DOCS)
     @_fit_context(prefer_skip_nested_validation=True)

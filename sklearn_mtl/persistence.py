@@ -265,6 +265,7 @@ def _load(archive: zipfile.ZipFile, label: str, device):
         raise ValueError("its params and state must be JSON objects")
     if name == "MultiTaskNet":
         params = _flat_architecture_parameters(params)
+    params = with_parameters_added_later(allowed[name], params)
     checks.check_param_names(allowed[name], params)
     estimator = allowed[name](**{key: decode(value, allowed) for key, value in params.items()})
     checks.check_params(estimator)
@@ -342,6 +343,17 @@ def _check_device(estimator, label: str) -> None:
             f"{label} holds a network for device={estimator.device!r}, which this machine "
             f"cannot use ({error}); load it with load(path, device='cpu')."
         ) from None
+
+
+PARAMETERS_ADDED_LATER = {"compile": False}
+"""Parameters of the neural estimators newer than format 1, with the value an older file means."""
+
+
+def with_parameters_added_later(estimator_class: type, params: dict) -> dict:
+    """``params`` of a file, or a pickle, with the defaults of parameters added since."""
+    known = estimator_class._get_param_names()
+    added = {k: v for k, v in PARAMETERS_ADDED_LATER.items() if k in known and k not in params}
+    return {**params, **added}
 
 
 def _flat_architecture_parameters(params: dict) -> dict:

@@ -113,8 +113,8 @@ def test_the_net_overrides_no_other_skorch_loop_method():
         for name, value in vars(MultiTaskNeuralNet).items()
         if callable(value) and name in vars(NeuralNet)
     }
-    public_hooks = {"__init__", "__getstate__", "infer", "get_loss", "train_step_single"}
-    public_hooks |= {"initialize_module"}
+    public_hooks = {"__init__", "__getstate__", "__setstate__", "infer", "get_loss"}
+    public_hooks |= {"train_step_single", "initialize_module"}
     assert overridden - public_hooks == set(SKORCH_METHOD_SHAPES)
 
 

@@ -270,6 +270,8 @@ def test_files_written_before_the_architecture_objects_still_load(name):
     model = load(folder / f"{name}.mtl")
     predicted = np.asarray(model.predict(expected["X"]), dtype=float)
     np.testing.assert_allclose(predicted, expected[name], rtol=1e-6, atol=1e-6)
+    if "compile" in type(model)._get_param_names():  # a parameter newer than the files
+        assert model.compile is False
     if name == "multitask_net_ple":  # flat parameters, now in the architecture object
         assert model.architecture == PLE(1, n_shared_experts=1, expert_units=(4,), tower_units=(4,))
         assert "n_experts" not in model.get_params()
@@ -551,6 +553,7 @@ def test_estimators_pickled_before_the_fit_state_still_predict():
         saved = pickle.load(f)  # our own fixture; never unpickle a file you did not write
     network, linear = saved["network"], saved["linear"]
     assert not hasattr(network, "_single_output") and network._fit_state.head_sizes == [1, 1]
+    assert network.get_params()["compile"] is False and network.net_.compile_mode is None
     for got, expected in zip(network.predict_proba(saved["X"]), saved["proba"]):
         np.testing.assert_allclose(got, expected, rtol=1e-6)
     np.testing.assert_allclose(linear.predict(saved["X"]), saved["linear_pred"])

@@ -104,6 +104,7 @@ class _CrossStitchParameters:
         task_weights=None,
         accelerator=None,
         warm_start=False,
+        compile=False,
         funnel=None,
         funnel_penalty=1.0,
     ):

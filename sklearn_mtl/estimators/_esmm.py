@@ -132,6 +132,7 @@ class ESMMClassifier(MultiTaskClassifier):
         task_weights=None,
         accelerator=None,
         warm_start=False,
+        compile=False,
     ):
         set_init_parameters(self, locals())
 

@@ -128,6 +128,7 @@ class _MixtureOfExperts:
         task_weights=None,
         accelerator=None,
         warm_start=False,
+        compile=False,
         funnel=None,
         funnel_penalty=1.0,
     ):

@@ -178,6 +178,7 @@ default=None
         task_weights=None,
         accelerator=None,
         warm_start=False,
+        compile=False,
         funnel=None,
         funnel_penalty=1.0,
     ):

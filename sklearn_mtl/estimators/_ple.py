@@ -136,6 +136,7 @@ class _PLEParameters:
         task_weights=None,
         accelerator=None,
         warm_start=False,
+        compile=False,
         funnel=None,
         funnel_penalty=1.0,
     ):

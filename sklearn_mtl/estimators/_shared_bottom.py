@@ -90,6 +90,7 @@ class _SharedBottomParameters:
         task_weights=None,
         accelerator=None,
         warm_start=False,
+        compile=False,
         funnel=None,
         funnel_penalty=1.0,
     ):
