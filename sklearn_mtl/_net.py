@@ -166,14 +166,16 @@ class MultiTaskNeuralNet(NeuralNet):
         graph (``fullgraph=True``): every architecture compiles without a
         graph break. torch keeps its compiled variants on the code object of
         the compiled function, at most ``torch._dynamo.config.recompile_limit``
-        (8) of them, shared by every network of the process; each module
-        therefore gets its own copy of ``forward``'s code, so that a search
-        over many architectures never reaches that limit.
+        (8) of them, which every network would share; each network structure
+        therefore compiles its own copy of ``forward``'s code
+        (:func:`forward_code_for`): a refit of the same structure (a search's
+        folds, a clone) reuses the compiled code, and a search over many
+        architectures never reaches that limit.
         """
         cached = self.__dict__.get("_compiled")
         if cached is None or cached[0] is not self.module_:
             mode = None if self.compile_mode == "default" else self.compile_mode
-            forward = _own_code(type(self.module_).forward)
+            forward = forward_code_for(self.module_)
             compiled = torch.compile(
                 types.MethodType(forward, self.module_), mode=mode, fullgraph=True
             )
@@ -238,15 +240,31 @@ class MultiTaskNeuralNet(NeuralNet):
         return {"loss": objective, "y_pred": y_pred}
 
 
-def _own_code(function: types.FunctionType) -> types.FunctionType:
-    """``function`` with a copy of its code object, which torch's compile cache is keyed on."""
-    return types.FunctionType(
-        function.__code__.replace(),
-        function.__globals__,
-        function.__name__,
-        function.__defaults__,
-        function.__closure__,
-    )
+_FORWARD_COPIES: dict[tuple, types.FunctionType] = {}
+FORWARD_COPIES_KEPT = 256
+"""Network structures whose copy of ``forward`` (and compiled code) a process keeps."""
+
+
+def forward_code_for(module: nn.Module) -> types.FunctionType:
+    """``type(module).forward`` with a code object of its own per structure of ``module``.
+
+    torch.compile's cache lives on the code object; the structure is the
+    module's repr (its layers, sizes, activations, dropout).
+    """
+    key = (type(module), repr(module))
+    forward = _FORWARD_COPIES.get(key)
+    if forward is None:
+        if len(_FORWARD_COPIES) >= FORWARD_COPIES_KEPT:
+            del _FORWARD_COPIES[next(iter(_FORWARD_COPIES))]  # the oldest
+        function = type(module).forward
+        forward = _FORWARD_COPIES[key] = types.FunctionType(
+            function.__code__.replace(),
+            function.__globals__,
+            function.__name__,
+            function.__defaults__,
+            function.__closure__,
+        )
+    return forward
 
 
 CLOSURE_FREE_OPTIMIZERS = (
