@@ -66,6 +66,12 @@ BENCHMARKS = {
     "throughput": (
         "every architecture's fit and predict_proba vs hand-written loops (and DeepCTR-Torch)",
         ["--n-samples", "20000", "--repeats", "1"],
+        ["--compile", "default"],
+        True,
+    ),
+    "gpu_check": (
+        "tests/test_gpu.py, then MMoE and PLE fit/predict rows/s, eager and compiled, 1M rows",
+        ["--n-samples", "100000", "--batch-size", "1024", "--repeats", "1"],
         [],
         True,
     ),
@@ -104,6 +110,9 @@ SMOKE = {
                   "1", "--adult-rows", "400"],
     "throughput": ["--n-samples", "2000", "--n-experts", "2", "--expert-units", "8",
                    "--repeats", "1", "--epochs", "1", "--batch-size", "512", "--no-peer"],
+    "gpu_check": ["--device", "cpu", "--n-samples", "2000", "--n-experts", "2", "--expert-units",
+                  "8", "--repeats", "1", "--batch-size", "512", "--architectures", "MMoE",
+                  "--compile", "default"],
     "out_of_core": ["--rows", "20000", "--row-group", "5000", "--batch-rows", "4096",
                     "--n-features", "10"],
     "scaling": ["--processes", "2", "--workers", "1", "--n-samples", "4096", "--expert-units",
@@ -145,8 +154,9 @@ def smoke(folder: Path, names) -> int:
 
 def output_path(name: str, quick: bool, device: str) -> Path:
     folder = RESULTS / "quick" if quick else RESULTS
-    suffix = f"-{device.split(':')[0]}" if name == "throughput" else ""
-    stem = {"synthetic": "synthetic-quick" if quick else "synthetic-full"}.get(name, name)
+    suffix = f"-{device.split(':')[0]}" if name in ("throughput", "gpu_check") else ""
+    stem = {"synthetic": "synthetic-quick" if quick else "synthetic-full",
+            "gpu_check": "gpu-check"}.get(name, name)  # fmt: skip
     return folder / f"{stem}{suffix}.json"
 
 

@@ -10,10 +10,20 @@ in batches of the training batch size. Where DeepCTR-Torch is installed (the
 ``benchmark`` extra), its ``MMOE`` with the same experts, gates and towers is
 timed too: its ``fit`` and ``predict`` on the same data.
 
+The estimator runs its named optimizer fused (one kernel for every
+parameter), the hand-written loop torch's default ``Adam``; the row
+``hand-written loop, fused Adam`` shows what the fused optimizer alone gives.
+``--compile default reduce-overhead`` adds the estimator with ``compile=`` each
+mode (``torch.compile``); its first fit, which compiles, is timed on its own
+(``first_fit_seconds``: the warm-up fit on ``4.5 * batch_size`` rows, whose
+short last batch compiles the dynamic-batch graph too).
+
 Repeats are interleaved and medians reported, since this machine's timings vary
 by 10-25 %. Run ``python benchmarks/throughput.py`` (CPU, 200k x 100 rows) or
 ``python benchmarks/throughput.py --device cuda --n-samples 2000000
---batch-size 1024 8192``.
+--batch-size 1024 8192 --compile default reduce-overhead``. ``--time-limit S``
+starts no new (architecture, batch size) block after ``S`` seconds; the
+blocks left out are listed in the JSON under ``skipped``.
 """
 
 from __future__ import annotations
@@ -30,6 +40,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from sklearn.base import clone
 
 from sklearn_mtl import (
     CrossStitchClassifier,
@@ -39,6 +50,7 @@ from sklearn_mtl import (
     PLEClassifier,
     SharedBottomClassifier,
 )
+from sklearn_mtl._training import COMPILE_MODES
 from sklearn_mtl.datasets import make_task_pair
 
 try:
@@ -48,6 +60,7 @@ except ImportError:  # run as a script: python benchmarks/throughput.py
 
 RESULTS = Path(__file__).resolve().parent / "results"
 HAND_WRITTEN = "hand-written loop"
+HAND_WRITTEN_FUSED = "hand-written loop, fused Adam"
 PEER = "DeepCTR-Torch MMOE"
 
 
@@ -84,11 +97,12 @@ class Estimator:
     """The package's estimator: ``fit`` then ``predict_proba``."""
 
     name = "estimator"
+    compile = False
 
     def __init__(self, estimator, args, batch_size):
-        self.model = estimator.set_params(
+        self.model = clone(estimator).set_params(
             max_epochs=args.epochs, batch_size=batch_size, lr=1e-3, device=args.device,
-            random_state=0,
+            random_state=0, compile=self.compile,
         )  # fmt: skip
 
     def fit(self, X, Y):
@@ -98,10 +112,17 @@ class Estimator:
         return self.model.predict_proba(X)
 
 
+def compiled(mode: str) -> type:
+    """The estimator variant with ``compile=mode``."""
+    return type(f"Compiled_{mode}", (Estimator,), {"name": f"estimator, compile={mode}",
+                                                   "compile": mode})  # fmt: skip
+
+
 class HandWritten:
     """The floor: the estimator's own module trained and applied by a minimal loop."""
 
     name = HAND_WRITTEN
+    optimizer_options: dict = {}
 
     def __init__(self, estimator, args, batch_size):
         self.estimator, self.args, self.batch_size = estimator, args, batch_size
@@ -110,7 +131,7 @@ class HandWritten:
         torch.manual_seed(0)
         device = torch.device(self.args.device)
         module = build_module(self.estimator, X.shape[1], Y.shape[1]).to(device)
-        optimizer = torch.optim.Adam(module.parameters(), lr=1e-3)
+        optimizer = torch.optim.Adam(module.parameters(), lr=1e-3, **self.optimizer_options)
         inputs = torch.as_tensor(X, device=device)
         targets = torch.as_tensor(Y, dtype=torch.float32, device=device)
         module.train()
@@ -134,6 +155,13 @@ class HandWritten:
                     for first in range(0, len(inputs), self.batch_size)
                 ]
             ).cpu()
+
+
+class HandWrittenFused(HandWritten):
+    """The minimal loop with the fused Adam that the estimator uses."""
+
+    name = HAND_WRITTEN_FUSED
+    optimizer_options = {"fused": True}
 
 
 class DeepCTRTorch:
@@ -203,17 +231,28 @@ def n_parameters(estimator, X, Y) -> int:
 
 def run(args) -> dict:
     X, Y, funnel = task_data(args)
-    variants = [HandWritten, Estimator]
-    results = []
+    variants = [HandWritten, HandWrittenFused, Estimator, *map(compiled, args.compile)]
+    results, skipped, started = [], [], time.perf_counter()
     for name, estimator in architectures(args).items():
         if name not in args.architectures:
             continue
         targets = funnel if name == "ESMM" else Y
         runners = variants + ([DeepCTRTorch] if name == "MMoE" and args.peer else [])
         for batch_size in args.batch_size:
-            for runner in runners:  # warm-up: allocator, kernels, thread pools
+            if args.time_limit is not None and time.perf_counter() - started > args.time_limit:
+                skipped.append({"architecture": name, "batch_size": batch_size})
+                print(f"  {name}, batch {batch_size}: skipped (past --time-limit)",
+                      file=sys.stderr, flush=True)  # fmt: skip
+                continue
+            # warm-up: allocator, kernels, thread pools, and compilation: a short last
+            # batch, so that a compiled variant compiles its dynamic-batch graph here too
+            first_fit = {}
+            warm_rows = 4 * batch_size + batch_size // 2
+            for runner in runners:
                 warm = runner(estimator, args, batch_size)
-                warm.fit(X[: 4 * batch_size], targets[: 4 * batch_size])
+                first_fit[warm.name] = _timed(
+                    warm.fit, X[:warm_rows], targets[:warm_rows], device=args.device
+                )
                 warm.predict_proba(X[: 4 * batch_size])
             times = {(r.name, phase): [] for r in runners for phase in ("fit", "predict_proba")}
             for repeat in range(args.repeats):
@@ -243,6 +282,7 @@ def run(args) -> dict:
                         "rows_per_second": rows / median,
                         "time_vs_hand_written": median / medians[HAND_WRITTEN, phase],
                         "seconds": times[variant, phase],
+                        **({"first_fit_seconds": first_fit[variant]} if phase == "fit" else {}),
                     }
                 )
     return {
@@ -257,20 +297,26 @@ def run(args) -> dict:
             ),
         },
         "results": results,
+        "skipped": skipped,
+        "seconds": time.perf_counter() - started,
     }
 
 
 def format_table(report: dict) -> str:
     lines = [
-        "| architecture | parameters | batch | phase | variant | rows/s | time vs hand-written |",
-        "|---|---:|---:|---|---|---:|---:|",
+        "| architecture | parameters | batch | phase | variant | rows/s | time vs hand-written "
+        "| first fit (s) |",
+        "|---|---:|---:|---|---|---:|---:|---:|",
     ]
     for row in report["results"]:
+        first = row.get("first_fit_seconds")
         lines.append(
             f"| {row['architecture']} | {row['parameters']:,} | {row['batch_size']} "
             f"| {row['phase']} | {row['variant']} | {row['rows_per_second']:,.0f} "
-            f"| {row['time_vs_hand_written']:.3f} |"
+            f"| {row['time_vs_hand_written']:.3f} | {'' if first is None else f'{first:.1f}'} |"
         )
+    lines += [f"| {s['architecture']} | | {s['batch_size']} | skipped (time limit) | | | | |"
+              for s in report.get("skipped", [])]  # fmt: skip
     return "\n".join(lines)
 
 
@@ -285,6 +331,14 @@ def parse_args(argv=None):
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument(
+        "--compile", nargs="*", default=[], choices=list(COMPILE_MODES),
+        help="add the estimator with compile=MODE for each mode",
+    )  # fmt: skip
+    parser.add_argument(
+        "--time-limit", type=float, default=None,
+        help="seconds after which no new (architecture, batch size) block starts",
+    )  # fmt: skip
     names = list(architectures(parser.parse_args([])))
     parser.add_argument("--architectures", nargs="+", choices=names, default=names)
     parser.add_argument(

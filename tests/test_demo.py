@@ -58,7 +58,7 @@ def check_every_listed_benchmark_has_a_smoke_run(smoke):
     listed = {line.split()[0] for line in result.stdout.splitlines()}
     assert listed == {
         "synthetic", "adult", "esmm", "linear", "linear_cv", "default_alpha", "weighting",
-        "throughput", "out_of_core", "scaling", "serving",
+        "throughput", "out_of_core", "scaling", "serving", "gpu_check",
     }  # fmt: skip
     assert set(smoke[1]) == listed
 
@@ -72,7 +72,7 @@ def check_throughput_benchmark_runs_end_to_end(smoke):
     }  # fmt: skip
     assert {(row["variant"], row["phase"]) for row in results} == {
         (variant, phase)
-        for variant in ("hand-written loop", "estimator")
+        for variant in ("hand-written loop", "hand-written loop, fused Adam", "estimator")
         for phase in ("fit", "predict_proba")
     }
     assert all(row["rows_per_second"] > 0 for row in results)
@@ -161,6 +161,44 @@ def check_scaling_benchmark_runs_both_parts(smoke):
     assert (smoke[0] / "scaling.png").stat().st_size > 0
 
 
+def check_gpu_check_runs_its_cpu_path(smoke):
+    """The GPU check's path on a CPU: the CUDA tests all skip, compiled rows are timed."""
+    report, stdout = _report(smoke, "gpu_check")
+    tests = report["tests"]
+    assert tests["returncode"] == 0 and tests["counts"]["skipped"] >= 10
+    assert set(tests["counts"]) == {"skipped"}  # no CUDA here: nothing ran, nothing failed
+    rows = report["throughput"]["results"]
+    assert {row["variant"] for row in rows} == {
+        "hand-written loop", "hand-written loop, fused Adam", "estimator",
+        "estimator, compile=default",
+    }  # fmt: skip
+    assert {row["architecture"] for row in rows} == {"MMoE"} and not report["throughput"]["skipped"]
+    compiled = next(r for r in rows if r["variant"] == "estimator, compile=default")
+    eager = next(r for r in rows if r["variant"] == "estimator" and r["phase"] == "fit")
+    assert compiled["first_fit_seconds"] > eager["first_fit_seconds"]  # it compiled
+    assert all(row["rows_per_second"] > 0 for row in rows)
+    markdown = (smoke[0] / "gpu_check.md").read_text()
+    assert markdown.startswith("# GPU check on cpu") and "| MMoE | 3,302 | 512 | fit |" in markdown
+    assert "tests/test_gpu.py`: passed" in stdout
+
+
+def test_the_gpu_check_stops_starting_blocks_at_its_time_limit(tmp_path):
+    from benchmarks import gpu_check
+
+    report = gpu_check.main(
+        ["--device", "cpu", "--skip-tests", "--n-samples", "600", "--n-experts", "2",
+         "--expert-units", "4", "--repeats", "1", "--batch-size", "256", "512", "--compile",
+         "--time-limit", "0", "--output", str(tmp_path / "check.json")]
+    )  # fmt: skip
+    assert report["throughput"]["results"] == []
+    assert report["throughput"]["skipped"] == [
+        {"architecture": name, "batch_size": size}
+        for name in ("MMoE", "PLE")
+        for size in (256, 512)
+    ]
+    assert "skipped (time limit)" in (tmp_path / "check.md").read_text()
+
+
 def check_a_benchmark_writes_its_json_and_table(smoke, name):
     report, _ = _report(smoke, name)
     assert report["benchmark"] == name and report["results"]
@@ -185,7 +223,7 @@ def test_every_benchmark_runs_at_tiny_sizes(tmp_path):
         check_linear_cv_benchmark_compares_with_logistic_regression_cv,
         check_adult_benchmark_runs_end_to_end, check_weighting_benchmark_runs_end_to_end,
         check_out_of_core_benchmark_trains_under_a_memory_limit,
-        check_scaling_benchmark_runs_both_parts,
+        check_scaling_benchmark_runs_both_parts, check_gpu_check_runs_its_cpu_path,
         *[partial(check_a_benchmark_writes_its_json_and_table, name=name)
           for name in ("synthetic", "esmm", "serving", "default_alpha", "weighting")],
     ]  # fmt: skip
