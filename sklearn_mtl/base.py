@@ -227,10 +227,13 @@ class BaseMultiTaskNet(GateInspectionMixin, MultiTaskEstimatorMixin, BaseEstimat
 
     def _predict_outputs(self, X) -> np.ndarray:
         """Raw network outputs, shape ``(n_samples, sum(head_sizes))``."""
-        outputs = [
-            self.net_.forward(TensorBatchDataset(encoded, device=self.net_.device))
-            for encoded in self._encoded_chunks(X)
-        ]
+        outputs = []
+        for encoded in self._encoded_chunks(X):
+            dataset = TensorBatchDataset(encoded, device=self.net_.device)  # one transfer
+            # the batches' outputs stay on the device, then come back in one copy
+            # (skorch's forward copies each batch's outputs to the host on its own)
+            batches = self.net_.forward_iter(dataset, device=None)
+            outputs.append(torch.cat(list(batches)).cpu())
         return torch.cat(outputs).numpy().astype(np.float64)
 
     def _encoded_chunks(self, X):
