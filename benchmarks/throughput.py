@@ -357,7 +357,7 @@ def main(argv=None) -> dict:
     args = parse_args(argv)
     report = run(args)
     output = args.output or RESULTS / f"throughput-{args.device.split(':')[0]}.json"
-    write_report(report, output, format_table(report), markdown=False)
+    write_report(report, output, format_table(report))
     return report
 
 
