@@ -124,16 +124,18 @@ default="from_dtype"
         forward and backward run compiled: validation and prediction run the
         eager network, which holds the same weights, so the fitted model
         predicts, pickles, saves and loads as it would without compiling, and
-        nothing compiled is pickled. The first fit compiles for the shape of a
-        full batch (seconds to a minute, on a CPU much more than the fit of a
-        small dataset takes) and, when the rows are not a multiple of
-        ``batch_size``, once more, with a dynamic batch size, for the shorter
-        last batch; nothing else recompiles. A later fit (``partial_fit``,
-        ``warm_start``, a refit of the same shapes in the same process) reuses
-        the compiled code. The results equal eager training's up to
-        floating-point rounding, except that dropout draws other random
-        numbers. Worth it for long fits on a GPU (the README's speed table);
-        not with a gradient-based ``loss_weighting`` or an ``accelerator``."""
+        nothing compiled is pickled. The first fit of a network compiles for
+        the shape of a full batch (3.6 to 28 s for the benchmark's networks on
+        a 2-core CPU) and, when the rows are not a multiple of ``batch_size``,
+        once more, with a dynamic batch size, for the shorter last batch: at
+        most two compilations per fit. A later fit of the same network in the
+        same process (``partial_fit``, ``warm_start``, a refit of a clone)
+        reuses the compiled code (a last batch of a new size may compile
+        once). The results equal eager training's up to floating-point
+        rounding, except that dropout draws other random numbers. On a CPU it
+        does not pay (1.4-1.7x slower on the benchmark's expert networks); it
+        is meant for long fits on a GPU (the README's speed section). Not with
+        a gradient-based ``loss_weighting`` or an ``accelerator``."""
 
 _FUNNEL = """\
     funnel : tuple (upper_task, lower_task) or None, default=None

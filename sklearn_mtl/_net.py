@@ -154,6 +154,9 @@ class MultiTaskNeuralNet(NeuralNet):
         if isinstance(x, Mapping):
             x = x["X"]
         if self.compile_mode is not None and self.module_.training and torch.is_grad_enabled():
+            if self.compile_mode in CUDA_GRAPH_MODES:
+                # a new training step: the previous step's graph outputs may be reused
+                torch.compiler.cudagraph_mark_step_begin()
             return self.compiled_module()(to_tensor(x, device=self.device), **fit_params)
         return super().infer(x, **fit_params)
 
@@ -239,6 +242,9 @@ class MultiTaskNeuralNet(NeuralNet):
         objective = objective.detach() + weighting.backward(task_losses, representation, parameters)
         return {"loss": objective, "y_pred": y_pred}
 
+
+CUDA_GRAPH_MODES = ("reduce-overhead", "max-autotune")
+"""``torch.compile`` modes that capture CUDA graphs (on a GPU)."""
 
 _FORWARD_COPIES: dict[tuple, types.FunctionType] = {}
 FORWARD_COPIES_KEPT = 256

@@ -221,3 +221,25 @@ def test_cuda_refits_agree_within_tolerance_and_exactly_when_deterministic(tmp_p
         differences[mode] = float(result.stdout.strip().splitlines()[-1])
     assert differences["default"] < 1e-4
     assert differences["deterministic"] == 0.0
+
+
+@pytest.mark.parametrize("mode", ["default", "reduce-overhead"])
+def test_compiled_training_on_cuda_equals_eager_and_pickles_to_cpu(mode, binary_pair):
+    """compile= on a GPU, with and without CUDA graphs: eager's results, nothing compiled kept."""
+    X, Y = binary_pair  # 600 rows in batches of 128: a short last batch
+    params = dict(n_experts=3, expert_units=(32,), max_epochs=4, batch_size=128, lr=1e-2,
+                  device="cuda", random_state=0)  # fmt: skip
+    eager = MMoEClassifier(**params).fit(X, Y)
+    compiled = MMoEClassifier(**params, compile=mode).fit(X, Y)
+    compiled.partial_fit(X, Y)
+    eager.partial_fit(X, Y)
+    np.testing.assert_allclose(
+        compiled.net_.history[:, "train_loss"], eager.net_.history[:, "train_loss"], rtol=1e-3
+    )
+    for got, expected in zip(compiled.predict_proba(X), eager.predict_proba(X)):
+        np.testing.assert_allclose(got, expected, atol=1e-3)
+    data = pickle.dumps(compiled)
+    assert b"OptimizedModule" not in data
+    loaded = pickle.loads(data)
+    for got, expected in zip(loaded.predict_proba(X), compiled.predict_proba(X)):
+        np.testing.assert_allclose(got, expected, atol=1e-6)
