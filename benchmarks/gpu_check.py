@@ -3,8 +3,8 @@
 ``bash benchmarks/gpu_check.sh`` (or ``python -m benchmarks.gpu_check``) runs
 
 1. ``pytest tests/test_gpu.py`` (every test skips where CUDA is absent);
-2. ``benchmarks/throughput.py`` for MMoE and PLE at batch sizes 1024 and 8192
-   on 1M rows: the hand-written loop, the estimator, and the estimator with
+2. ``benchmarks/throughput.py`` for MMoE and PLE at batch sizes 8192 and 1024
+   (in this order) on 1M rows: the hand-written loop, the estimator, and the estimator with
    ``compile="default"`` and ``compile="reduce-overhead"`` (CUDA graphs);
 
 and writes ``gpu-check-<device>.json`` (the test outcome and the throughput
@@ -84,7 +84,8 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--n-samples", type=int, default=1_000_000)
-    parser.add_argument("--batch-size", type=int, nargs="+", default=[1024, 8192])
+    # batch 8192 first: the compiled goal is measured there, should the time limit cut the run
+    parser.add_argument("--batch-size", type=int, nargs="+", default=[8192, 1024])
     parser.add_argument("--architectures", nargs="+", default=["MMoE", "PLE"])
     parser.add_argument("--compile", nargs="*", default=["default", "reduce-overhead"])
     parser.add_argument("--epochs", type=int, default=1)

@@ -235,60 +235,63 @@ def run(args) -> dict:
     variants = [HandWritten, HandWrittenFused, Estimator, *map(compiled, args.compile)]
     results, skipped, started = [], [], time.perf_counter()
     longest_block = 0.0  # seconds of the longest (architecture, batch size) block so far
-    for name, estimator in architectures(args).items():
-        if name not in args.architectures:
-            continue
+    blocks = [  # in the order of --batch-size, then of the architectures
+        (batch_size, name, estimator)
+        for batch_size in args.batch_size
+        for name, estimator in architectures(args).items()
+        if name in args.architectures
+    ]
+    for batch_size, name, estimator in blocks:
         targets = funnel if name == "ESMM" else Y
         runners = variants + ([DeepCTRTorch] if name == "MMoE" and args.peer else [])
-        for batch_size in args.batch_size:
-            elapsed = time.perf_counter() - started
-            if args.time_limit is not None and elapsed + longest_block > args.time_limit:
-                skipped.append({"architecture": name, "batch_size": batch_size})
-                print(f"  {name}, batch {batch_size}: skipped (past --time-limit)",
-                      file=sys.stderr, flush=True)  # fmt: skip
-                continue
-            # warm-up: allocator, kernels, thread pools, and compilation: a short last
-            # batch, so that a compiled variant compiles its dynamic-batch graph here too
-            first_fit = {}
-            warm_rows = 4 * batch_size + batch_size // 2
-            for runner in runners:
-                warm = runner(estimator, args, batch_size)
-                first_fit[warm.name] = _timed(
-                    warm.fit, X[:warm_rows], targets[:warm_rows], device=args.device
-                )
-                warm.predict_proba(X[: 4 * batch_size])
-            times = {(r.name, phase): [] for r in runners for phase in ("fit", "predict_proba")}
-            for repeat in range(args.repeats):
-                for runner_class in runners:
-                    runner = runner_class(estimator, args, batch_size)
-                    seconds = _timed(runner.fit, X, targets, device=args.device)
-                    times[runner.name, "fit"].append(seconds)
-                    seconds = _timed(runner.predict_proba, X, device=args.device)
-                    times[runner.name, "predict_proba"].append(seconds)
-                print(
-                    f"  {name}, batch {batch_size}, repeat {repeat + 1}/{args.repeats}: "
-                    + ", ".join(f"{v} {p} {t[-1]:.2f} s" for (v, p), t in times.items()),
-                    file=sys.stderr,
-                    flush=True,
-                )
-            longest_block = max(longest_block, time.perf_counter() - started - elapsed)
-            medians = {key: statistics.median(t) for key, t in times.items()}
-            for (variant, phase), median in medians.items():
-                rows = args.n_samples * (args.epochs if phase == "fit" else 1)
-                results.append(
-                    {
-                        "architecture": name,
-                        "parameters": n_parameters(estimator, X, targets),
-                        "batch_size": batch_size,
-                        "variant": variant,
-                        "phase": phase,
-                        "median_seconds": median,
-                        "rows_per_second": rows / median,
-                        "time_vs_hand_written": median / medians[HAND_WRITTEN, phase],
-                        "seconds": times[variant, phase],
-                        **({"first_fit_seconds": first_fit[variant]} if phase == "fit" else {}),
-                    }
-                )
+        elapsed = time.perf_counter() - started
+        if args.time_limit is not None and elapsed + longest_block > args.time_limit:
+            skipped.append({"architecture": name, "batch_size": batch_size})
+            print(f"  {name}, batch {batch_size}: skipped (past --time-limit)",
+                  file=sys.stderr, flush=True)  # fmt: skip
+            continue
+        # warm-up: allocator, kernels, thread pools, and compilation: a short last
+        # batch, so that a compiled variant compiles its dynamic-batch graph here too
+        first_fit = {}
+        warm_rows = 4 * batch_size + batch_size // 2
+        for runner in runners:
+            warm = runner(estimator, args, batch_size)
+            first_fit[warm.name] = _timed(
+                warm.fit, X[:warm_rows], targets[:warm_rows], device=args.device
+            )
+            warm.predict_proba(X[: 4 * batch_size])
+        times = {(r.name, phase): [] for r in runners for phase in ("fit", "predict_proba")}
+        for repeat in range(args.repeats):
+            for runner_class in runners:
+                runner = runner_class(estimator, args, batch_size)
+                seconds = _timed(runner.fit, X, targets, device=args.device)
+                times[runner.name, "fit"].append(seconds)
+                seconds = _timed(runner.predict_proba, X, device=args.device)
+                times[runner.name, "predict_proba"].append(seconds)
+            print(
+                f"  {name}, batch {batch_size}, repeat {repeat + 1}/{args.repeats}: "
+                + ", ".join(f"{v} {p} {t[-1]:.2f} s" for (v, p), t in times.items()),
+                file=sys.stderr,
+                flush=True,
+            )
+        longest_block = max(longest_block, time.perf_counter() - started - elapsed)
+        medians = {key: statistics.median(t) for key, t in times.items()}
+        for (variant, phase), median in medians.items():
+            rows = args.n_samples * (args.epochs if phase == "fit" else 1)
+            results.append(
+                {
+                    "architecture": name,
+                    "parameters": n_parameters(estimator, X, targets),
+                    "batch_size": batch_size,
+                    "variant": variant,
+                    "phase": phase,
+                    "median_seconds": median,
+                    "rows_per_second": rows / median,
+                    "time_vs_hand_written": median / medians[HAND_WRITTEN, phase],
+                    "seconds": times[variant, phase],
+                    **({"first_fit_seconds": first_fit[variant]} if phase == "fit" else {}),
+                }
+            )
     return {
         "benchmark": "throughput",
         "config": {
