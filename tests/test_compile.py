@@ -160,3 +160,19 @@ def test_compile_refuses_what_it_cannot_do():
     assert not hasattr(model, "net_")
     with pytest.raises(InvalidParameterError, match="'compile' parameter"):
         clone(model).set_params(compile="fastest").fit(X, y)
+
+    class StandInAccelerator:  # what the accelerator parameter checks, without accelerate
+        device = "cpu"
+
+        def prepare(self, *objects):
+            raise AssertionError("compile must be refused before the accelerator is used")
+
+        def backward(self, loss):
+            raise AssertionError("compile must be refused before the accelerator is used")
+
+    data_parallel = clone(model).set_params(
+        loss_weighting="equal", accelerator=StandInAccelerator()
+    )
+    with pytest.raises(ValueError, match=r"compile=True\) does not train data-parallel"):
+        data_parallel.fit(X, y)
+    assert not hasattr(data_parallel, "net_")
