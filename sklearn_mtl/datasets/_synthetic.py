@@ -20,6 +20,7 @@ from ..utils._sklearn import Interval, StrOptions, validate_params
         "noise": [Interval(Real, 0, None, closed="left")],
         "target": [StrOptions({"regression", "binary"})],
         "return_weights": ["boolean"],
+        "function_seed": ["random_state"],
         "random_state": ["random_state"],
     },
     prefer_skip_nested_validation=True,
@@ -34,6 +35,7 @@ def make_task_pair(
     noise=0.1,
     target="regression",
     return_weights=False,
+    function_seed=None,
     random_state=None,
 ):
     """Generate two regression (or binary) tasks whose correlation is controlled.
@@ -47,7 +49,13 @@ def make_task_pair(
 
     where ``alpha_i, beta_i ~ N(0, 1)`` are shared by both tasks and
     ``eps_k ~ N(0, noise^2)``. The Pearson correlation of ``y1`` and ``y2``
-    rises with ``p`` (about 0.3 at ``p = 0.5`` and near 1 at ``p = 1``).
+    rises with ``p`` (about 0.35 at ``p = 0.5`` and near 1 at ``p = 1``).
+
+    The *function* (``u1, u2, alpha, beta``) and the *sample* (``x`` and
+    ``eps``) have separate seeds. Repeated runs of one experiment, as in the
+    paper's section 5.2, keep ``function_seed`` and change ``random_state``:
+    every run then learns the same function from a new sample. With the same
+    seeds, only ``p`` differs between correlations: ``X`` is the same array.
 
     Parameters
     ----------
@@ -68,8 +76,13 @@ def make_task_pair(
         labels for classifiers.
     return_weights : bool, default=False
         Also return the task weight vectors.
+    function_seed : int, RandomState instance or None, default=None
+        Seed of the function: the directions ``u1, u2`` and the sine
+        parameters ``alpha, beta``. ``None`` draws them from ``random_state``
+        before the sample, so that every ``random_state`` gives a new function.
     random_state : int, RandomState instance or None, default=None
-        Seed of every random draw.
+        Seed of the sample ``x`` and the noise (and of the function when
+        ``function_seed`` is ``None``).
 
     Returns
     -------
@@ -92,13 +105,21 @@ def make_task_pair(
     >>> X, Y = make_task_pair(1000, correlation=0.9, random_state=0)
     >>> X.shape, Y.shape
     ((1000, 100), (1000, 2))
+
+    Two samples of one function (the same weights, new rows):
+
+    >>> _, _, w1 = make_task_pair(10, function_seed=7, random_state=1, return_weights=True)
+    >>> _, _, w2 = make_task_pair(10, function_seed=7, random_state=2, return_weights=True)
+    >>> bool((w1 == w2).all())
+    True
     """
     rng = check_random_state(random_state)
-    basis, _ = np.linalg.qr(rng.standard_normal((n_features, 2)))  # orthonormal u1, u2
+    function_rng = rng if function_seed is None else check_random_state(function_seed)
+    basis, _ = np.linalg.qr(function_rng.standard_normal((n_features, 2)))  # orthonormal u1, u2
     u1, u2 = basis.T
     weights = scale * np.stack([u1, correlation * u1 + np.sqrt(1 - correlation**2) * u2])
-    alpha = rng.standard_normal(n_sinusoids)
-    beta = rng.standard_normal(n_sinusoids)
+    alpha = function_rng.standard_normal(n_sinusoids)
+    beta = function_rng.standard_normal(n_sinusoids)
     X = rng.standard_normal((n_samples, n_features))
     linear = X @ weights.T  # (n_samples, 2)
     waves = np.sin(alpha * linear[:, :, None] + beta).sum(axis=2)  # (n_samples, 2)
