@@ -30,9 +30,9 @@ curve (what comparing the paper's plotted curves reads):
 (c) both mixture-of-experts models beat Shared-Bottom;
 (d) Shared-Bottom's final losses spread more across runs.
 
-``python -m benchmarks run synthetic --quick`` (a minute), ``--full`` (50 runs
-per cell on a CPU: ``-- --jobs 2``), ``--full -- --runs 200`` (the paper's
-count; with ``--device cuda`` one GPU). Every finished stack is appended to
+``python -m benchmarks run synthetic --quick`` (half a minute), ``--full`` (50
+runs per cell, in one process per core), ``--full --device cuda -- --runs 200``
+(the paper's count, on one GPU). Every finished stack is appended to
 ``<output>.partial.jsonl``: an interrupted run resumes where it stopped.
 ``--verify N`` reruns the first N stacks of a finished JSON and compares.
 """
@@ -685,6 +685,25 @@ def plot(report: dict, stem: Path) -> None:
     fig.tight_layout()
     fig.savefig(f"{stem}-curves.png", dpi=90)
     plt.close(fig)
+    # the same curves by model, one line per correlation: claims (a) and (b) at a glance
+    fig, axes = plt.subplots(2, len(main), figsize=(3.6 * len(main), 6.5), squeeze=False,
+                             sharey="row")  # fmt: skip
+    for col, model in enumerate(main):
+        for r in sorted((r for r in results if r["model"] == model and r["correlation"] in
+                         correlations), key=lambda r: -r["correlation"]):  # fmt: skip
+            steps = np.arange(1, len(r["mean_train_curve"]) + 1) * r["steps_per_epoch"]
+            for row, key in enumerate(("mean_train_curve", "mean_valid_curve")):
+                axes[row, col].plot(steps, r[key], label=f"correlation {r['correlation']}")
+        for row, what in enumerate(("training", "held-out")):
+            axes[row, col].set_title(f"{model}: {what}", fontsize=9)
+            axes[row, col].set_xlabel("training steps")
+            axes[row, col].set_yscale("log")
+        axes[0, col].legend(fontsize=7)
+    axes[0, 0].set_ylabel("mean loss over runs")
+    axes[1, 0].set_ylabel("mean loss over runs")
+    fig.tight_layout()
+    fig.savefig(f"{stem}-curves-by-model.png", dpi=90)
+    plt.close(fig)
     # Figure 5: histograms of the final losses, runs that differ only in their seeds
     paper = [m for m in (SHARED_BOTTOM, "OMoE", "MMoE") if m in main]
     fig, axes = plt.subplots(
@@ -778,7 +797,12 @@ def parse_args(argv=None):
         help="runs trained together (default: 50 on a CPU, all of a model's "
         "runs on a GPU); results repeat exactly for the same value",
     )
-    parser.add_argument("--jobs", type=int, default=1, help="stacks in parallel processes")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        help="stacks in parallel processes (default: one per core on a CPU, one on a GPU); "
+        "the numbers do not depend on it",
+    )
     parser.add_argument("--threads", type=int, default=1, help="torch threads per process")
     parser.add_argument(
         "--data-jobs",
@@ -808,6 +832,8 @@ def parse_args(argv=None):
     gpu = not args.device.startswith("cpu")
     if args.stack_size is None:
         args.stack_size = 0 if gpu else 50
+    if args.jobs is None:
+        args.jobs = 1 if gpu else (os.cpu_count() or 1)
     if args.data_jobs is None:
         args.data_jobs = (os.cpu_count() or 1) if gpu else 1
     for name in ("runs", "n_samples", "epochs", "batch_size", "threads", "jobs"):

@@ -207,12 +207,15 @@ def check_a_benchmark_writes_its_json_and_table(smoke, name):
     assert table.startswith("| ") or name == "weighting"
     if name in ("esmm", "weighting"):  # one seed: no spread to print
         assert "± 0.0000" not in table
-    if name == "synthetic":
-        assert set(report["claims"]) == {
-            "a_better_at_higher_correlation", "b_mmoe_changes_least",
-            "c_moe_beat_shared_bottom", "d_shared_bottom_spreads_more",
-        }  # fmt: skip
-        assert (smoke[0] / "synthetic-curves.png").stat().st_size > 0
+    if name == "synthetic":  # every claim under every reading, each with a verdict
+        assert set(report["claims"]) == {"final_train", "final_valid", "curve_train",
+                                          "curve_valid"}  # fmt: skip
+        for by_claim in report["claims"].values():
+            assert set(by_claim) == {"a", "b", "c", "d"}
+            assert {c["verdict"] for c in by_claim.values()} <= {
+                "holds", "partly", "does not hold", "too few runs"}  # fmt: skip
+        for figure in ("curves", "trainability", "sweep"):
+            assert (smoke[0] / f"synthetic-{figure}.png").stat().st_size > 0
 
 
 def test_every_benchmark_runs_at_tiny_sizes(tmp_path):

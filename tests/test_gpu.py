@@ -243,3 +243,27 @@ def test_compiled_training_on_cuda_equals_eager_and_pickles_to_cpu(mode, binary_
     loaded = pickle.loads(data)
     for got, expected in zip(loaded.predict_proba(X), compiled.predict_proba(X)):
         np.testing.assert_allclose(got, expected, atol=1e-6)
+
+
+def test_stacked_synthetic_runs_on_cuda_match_the_cpu(tmp_path):
+    """The synthetic benchmark's --device cuda path: stacked runs on the GPU train as on the CPU,
+    and the whole benchmark runs there with one stack per model."""
+    from benchmarks import synthetic
+    from benchmarks._stacked import train_stacked
+    from sklearn_mtl.architectures import MMoE
+
+    pairs = [make_task_pair(300, 0.5, n_features=8, function_seed=0, random_state=s)
+             for s in range(4)]  # fmt: skip
+    X = np.stack([x for x, _ in pairs]).astype(np.float32)
+    Y = np.stack([y for _, y in pairs])
+    common = dict(n_train=250, init_seeds=range(4), shuffle_seeds=range(4),
+                  learning_rates=[1e-2, 1e-3, 1e-2, 1e-3], epochs=3, batch_size=64)  # fmt: skip
+    architecture = MMoE(4, expert_units=(8,), tower_units=(4,))
+    cpu = train_stacked(architecture, X, Y, device="cpu", **common)
+    cuda = train_stacked(architecture, X, Y, device="cuda", **common)
+    np.testing.assert_allclose(cuda.train, cpu.train, rtol=2e-3)
+    np.testing.assert_allclose(cuda.valid, cpu.valid, rtol=2e-3)
+    report = synthetic.main(["--runs", "6", "--n-samples", "330", "--epochs", "2",
+                             "--device", "cuda", "--output", str(tmp_path / "s.json")])  # fmt: skip
+    assert report["environment"]["cuda_device"] and report["settings"]["stack_size"] == 0
+    assert all(r["runs"] == 6 for r in report["results"])

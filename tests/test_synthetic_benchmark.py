@@ -141,7 +141,7 @@ def _results(report):
 
 
 def test_benchmark_repeats_exactly_across_processes_and_resumes_after_a_kill(tmp_path):
-    first = synthetic.main([*TINY_RUN, "--output", str(tmp_path / "a.json")])
+    first = synthetic.main([*TINY_RUN, "--jobs", "1", "--output", str(tmp_path / "a.json")])
     assert not (tmp_path / "a.partial.jsonl").exists()  # removed once the report is written
     assert {r["steps_per_epoch"] for r in first["results"]} == {5}  # 300 rows / 64: no valid
     assert first["environment"]["torch_threads_per_process"] == 1
@@ -173,7 +173,7 @@ def test_benchmark_repeats_exactly_across_processes_and_resumes_after_a_kill(tmp
     verified = synthetic.main([*TINY_RUN, "--output", str(tmp_path / "a.json"), "--verify", "2"])
     assert verified["largest_relative_difference"] < 1e-6
     # the figures and the table are written; --rereport redoes them from the JSON alone
-    for suffix in ("-curves.png", "-trainability.png", "-sweep.png"):
+    for suffix in ("-curves.png", "-curves-by-model.png", "-trainability.png", "-sweep.png"):
         assert (tmp_path / f"a{suffix}").stat().st_size > 0
     table = (tmp_path / "a.md").read_text()
     assert "| (a) every model does better at higher correlation |" in table
