@@ -657,6 +657,27 @@ def format_table(report: dict) -> str:
     return "\n".join(lines)
 
 
+def _curve_panels(plt, panels: dict, path: str) -> None:
+    """Training (top) and held-out (bottom) mean curves; ``panels``: title -> (label, result)."""
+    fig, axes = plt.subplots(2, len(panels), figsize=(3.8 * len(panels), 6.5), squeeze=False,
+                             sharey="row")  # fmt: skip
+    for col, (title, lines) in enumerate(panels.items()):
+        for label, r in lines:
+            steps = np.arange(1, len(r["mean_train_curve"]) + 1) * r["steps_per_epoch"]
+            for row, key in enumerate(("mean_train_curve", "mean_valid_curve")):
+                axes[row, col].plot(steps, r[key], label=label)
+        for row, what in enumerate(("training", "held-out")):
+            axes[row, col].set_title(f"{title}: {what} loss", fontsize=9)
+            axes[row, col].set_xlabel("training steps")
+            axes[row, col].set_yscale("log")
+        axes[0, col].legend(fontsize=7)
+    for row in range(2):
+        axes[row, 0].set_ylabel("mean loss over runs")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
 def plot(report: dict, stem: Path) -> None:
     import matplotlib
 
@@ -666,44 +687,17 @@ def plot(report: dict, stem: Path) -> None:
     results = report["results"]
     correlations = sorted(report["settings"]["correlations"], reverse=True)
     main = report["settings"]["models"]
-    # Figure 4: mean training and held-out loss against training steps, per correlation
-    fig, axes = plt.subplots(
-        2, len(correlations), figsize=(4.5 * len(correlations), 7), squeeze=False, sharey="row"
-    )
-    for col, c in enumerate(correlations):
-        for r in (r for r in results if r["correlation"] == c and r["model"] in main):
-            steps = np.arange(1, len(r["mean_train_curve"]) + 1) * r["steps_per_epoch"]
-            for row, key in enumerate(("mean_train_curve", "mean_valid_curve")):
-                axes[row, col].plot(steps, r[key], label=r["model"])
-        for row, what in enumerate(("training", "held-out")):
-            axes[row, col].set_title(f"{what} loss, correlation {c}")
-            axes[row, col].set_xlabel("training steps")
-            axes[row, col].set_yscale("log")
-        axes[0, col].legend(fontsize=7)
-    axes[0, 0].set_ylabel("mean loss over runs")
-    axes[1, 0].set_ylabel("mean loss over runs")
-    fig.tight_layout()
-    fig.savefig(f"{stem}-curves.png", dpi=90)
-    plt.close(fig)
-    # the same curves by model, one line per correlation: claims (a) and (b) at a glance
-    fig, axes = plt.subplots(2, len(main), figsize=(3.6 * len(main), 6.5), squeeze=False,
-                             sharey="row")  # fmt: skip
-    for col, model in enumerate(main):
-        for r in sorted((r for r in results if r["model"] == model and r["correlation"] in
-                         correlations), key=lambda r: -r["correlation"]):  # fmt: skip
-            steps = np.arange(1, len(r["mean_train_curve"]) + 1) * r["steps_per_epoch"]
-            for row, key in enumerate(("mean_train_curve", "mean_valid_curve")):
-                axes[row, col].plot(steps, r[key], label=f"correlation {r['correlation']}")
-        for row, what in enumerate(("training", "held-out")):
-            axes[row, col].set_title(f"{model}: {what}", fontsize=9)
-            axes[row, col].set_xlabel("training steps")
-            axes[row, col].set_yscale("log")
-        axes[0, col].legend(fontsize=7)
-    axes[0, 0].set_ylabel("mean loss over runs")
-    axes[1, 0].set_ylabel("mean loss over runs")
-    fig.tight_layout()
-    fig.savefig(f"{stem}-curves-by-model.png", dpi=90)
-    plt.close(fig)
+    # Figure 4: mean training and held-out loss against training steps, a panel per
+    # correlation; then the same curves a panel per model, a line per correlation
+    by_correlation = {f"correlation {c}": [(r["model"], r) for r in results
+                                          if r["correlation"] == c and r["model"] in main]
+                      for c in correlations}  # fmt: skip
+    by_model = {model: [(f"correlation {r['correlation']}", r) for r in sorted(
+                    (r for r in results if r["model"] == model and r["correlation"] in
+                     correlations), key=lambda r: -r["correlation"])]
+                for model in main}  # fmt: skip
+    _curve_panels(plt, by_correlation, f"{stem}-curves.png")
+    _curve_panels(plt, by_model, f"{stem}-curves-by-model.png")
     # Figure 5: histograms of the final losses, runs that differ only in their seeds
     paper = [m for m in (SHARED_BOTTOM, "OMoE", "MMoE") if m in main]
     fig, axes = plt.subplots(
