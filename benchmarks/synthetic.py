@@ -281,7 +281,11 @@ def run(args, checkpoint: Path | None = None) -> dict:
     settings = {**settings_of(args), "code_revision": code_revision()}
     done = {}
     if checkpoint is not None and checkpoint.exists():
-        for line in checkpoint.read_text().splitlines():
+        text = checkpoint.read_text()
+        if text and not text.endswith("\n"):  # cut short mid-line: the next record starts anew
+            with checkpoint.open("a") as file:
+                file.write("\n")
+        for line in text.splitlines():
             try:
                 record = json.loads(line)
             except json.JSONDecodeError:  # a line cut short by a kill: that stack reruns
@@ -291,9 +295,22 @@ def run(args, checkpoint: Path | None = None) -> dict:
             if record.get("settings") == settings:
                 done[record["phase"], record["model"], record["index"]] = record
 
+    def resumable(stack):
+        """A stored stack counts only if it holds these runs, each with a full curve."""
+        record = done.get((stack["phase"], stack["model"], stack["index"]))
+        if record is None or json.loads(json.dumps(stack["runs"])) != record.get("runs"):
+            return False
+        curves = [record.get("train"), record.get("valid")]
+        return all(
+            isinstance(curve, list)
+            and len(curve) == len(stack["runs"])
+            and all(isinstance(run, list) and len(run) == args.epochs for run in curve)
+            for curve in curves
+        )
+
     def phase(name, lrs=None):
         planned = stacks(args, name, lrs)
-        todo = [s for s in planned if (s["phase"], s["model"], s["index"]) not in done]
+        todo = [s for s in planned if not resumable(s)]
         if len(todo) < len(planned):
             print(f"  {name}: {len(planned) - len(todo)} stacks resumed", file=sys.stderr)
         for result in train_all(todo, args, checkpoint, settings):

@@ -159,9 +159,26 @@ def test_benchmark_repeats_exactly_across_processes_and_resumes_after_a_kill(tmp
     lines = [
         json.dumps({**synthetic.train_stack(s, args), "settings": settings}) for s in lr_stacks[:2]
     ]
-    checkpoint.write_text("\n".join(lines) + "\n" + lines[-1][:40])
-    resumed = synthetic.main([*TINY_RUN, "--output", str(tmp_path / "c.json")])
+    cut = lines[-1][:40]
+    checkpoint.write_text("\n".join(lines) + "\n" + cut)
+    resumed = synthetic.run(args, checkpoint)
     assert _results(resumed) == _results(first)
+    # every stack's record is readable afterwards: the cut line did not swallow the next one
+    records = [json.loads(line) for line in checkpoint.read_text().splitlines() if line != cut]
+    planned = lr_stacks + synthetic.stacks(
+        args,
+        "main",
+        {(e["model"], e["correlation"]): e["lr"] for e in first["learning_rates_chosen"]},
+    )
+    assert {(r["phase"], r["model"], r["index"]) for r in records} == {
+        (s["phase"], s["model"], s["index"]) for s in planned
+    }
+    # a stored stack whose curves are short (or whose runs differ) is trained again
+    broken = json.loads(lines[0])
+    broken["valid"] = [run[:1] for run in broken["valid"]]
+    checkpoint.write_text(json.dumps(broken) + "\n")
+    again = synthetic.run(args, checkpoint)
+    assert _results(again) == _results(first)
     # a checkpoint from other settings is not resumed
     stale = json.loads(lines[0])
     stale["settings"] = {**settings, "epochs": 3}
