@@ -180,10 +180,14 @@ def test_benchmark_repeats_exactly_across_processes_and_resumes_after_a_kill(tmp
     again = synthetic.run(args, checkpoint)
     assert _results(again) == _results(first)
     # a checkpoint from other settings is not resumed
-    stale = json.loads(lines[0])
-    stale["settings"] = {**settings, "epochs": 3}
-    stale["valid"] = [[9.0] * 2 for _ in stale["valid"]]
-    (tmp_path / "d.partial.jsonl").write_text(json.dumps(stale) + "\n")
+    # (another epoch count, or another code revision), though its curves look complete
+    stale = []
+    for changed in ({"epochs": 3}, {"code_revision": "0123456789ab"}):
+        record = json.loads(lines[0])
+        record["settings"] = {**settings, **changed}
+        record["valid"] = [[9.0] * 2 for _ in record["valid"]]
+        stale.append(json.dumps(record))
+    (tmp_path / "d.partial.jsonl").write_text("\n".join(stale) + "\n")
     # (and rows drawn in two processes, kept for the next model, are the same rows)
     fresh = synthetic.main(
         [*TINY_RUN, "--jobs", "1", "--data-jobs", "2", "--output", str(tmp_path / "d.json")]
