@@ -120,10 +120,144 @@ def make_task_pair(
     weights = scale * np.stack([u1, correlation * u1 + np.sqrt(1 - correlation**2) * u2])
     alpha = function_rng.standard_normal(n_sinusoids)
     beta = function_rng.standard_normal(n_sinusoids)
+    X, Y = _sample_targets(weights, alpha, beta, n_samples, noise, target, rng)
+    return (X, Y, weights) if return_weights else (X, Y)
+
+
+def _sample_targets(weights, alpha, beta, n_samples, noise, target, rng):
+    """Rows ``x ~ N(0, I)`` and ``y_k = w_k^T x + sum_i sin(alpha_i w_k^T x + beta_i) + eps_k``."""
+    n_tasks, n_features = weights.shape
     X = rng.standard_normal((n_samples, n_features))
-    linear = X @ weights.T  # (n_samples, 2)
-    waves = np.sin(alpha * linear[:, :, None] + beta).sum(axis=2)  # (n_samples, 2)
-    Y = linear + waves + noise * rng.standard_normal((n_samples, 2))
+    linear = X @ weights.T  # (n_samples, n_tasks)
+    waves = np.sin(alpha * linear[:, :, None] + beta).sum(axis=2)  # (n_samples, n_tasks)
+    Y = linear + waves + noise * rng.standard_normal((n_samples, n_tasks))
     if target == "binary":
         Y = (Y > np.median(Y, axis=0)).astype(np.int64)
+    return X, Y
+
+
+@validate_params(
+    {
+        "n_samples": [Interval(Integral, 1, None, closed="left")],
+        "n_groups": [Interval(Integral, 1, None, closed="left")],
+        "tasks_per_group": [Interval(Integral, 1, None, closed="left")],
+        "within_correlation": [Interval(Real, -1, 1, closed="both")],
+        "between_correlation": [Interval(Real, -1, 1, closed="both")],
+        "n_features": [Interval(Integral, 1, None, closed="left")],
+        "scale": [Interval(Real, 0, None, closed="neither")],
+        "n_sinusoids": [Interval(Integral, 0, None, closed="left")],
+        "noise": [Interval(Real, 0, None, closed="left")],
+        "target": [StrOptions({"regression", "binary"})],
+        "return_weights": ["boolean"],
+        "function_seed": ["random_state"],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def make_task_groups(
+    n_samples=10000,
+    n_groups=3,
+    tasks_per_group=3,
+    within_correlation=0.9,
+    between_correlation=0.0,
+    *,
+    n_features=100,
+    scale=1.0,
+    n_sinusoids=10,
+    noise=0.1,
+    target="regression",
+    return_weights=False,
+    function_seed=None,
+    random_state=None,
+):
+    """Generate tasks in planted groups: related within a group, less so across groups.
+
+    The construction of :func:`make_task_pair` for ``T = n_groups * tasks_per_group``
+    tasks. The task weight vectors ``w_t = c (L Q^T)_t`` have the cosine matrix
+    ``C = L L^T`` with 1 on the diagonal, ``within_correlation`` between two
+    tasks of one group and ``between_correlation`` across groups (``Q``: ``T``
+    orthonormal directions, ``L``: the Cholesky factor of ``C``; for two tasks
+    this is exactly ``make_task_pair``'s ``w1, w2``). Each task is then
+    ``y_t = w_t^T x + sum_i sin(alpha_i w_t^T x + beta_i) + eps_t`` with the
+    sine parameters shared by all tasks.
+
+    Task ``t`` belongs to group ``t // tasks_per_group``.
+
+    Parameters
+    ----------
+    n_samples : int, default=10000
+        Number of rows.
+    n_groups : int, default=3
+        Number of planted groups.
+    tasks_per_group : int, default=3
+        Tasks in each group.
+    within_correlation : float, default=0.9
+        Cosine between the weight vectors of two tasks of one group.
+    between_correlation : float, default=0.0
+        Cosine between the weight vectors of tasks of different groups.
+    n_features : int, default=100
+        Input dimension; at least the number of tasks.
+    scale : float, default=1.0
+        Norm ``c`` of every weight vector.
+    n_sinusoids : int, default=10
+        Number of sine terms.
+    noise : float, default=0.1
+        Standard deviation of each task's Gaussian noise.
+    target : {"regression", "binary"}, default="regression"
+        ``"binary"`` thresholds each task at its median.
+    return_weights : bool, default=False
+        Also return the weight vectors.
+    function_seed : int, RandomState instance or None, default=None
+        Seed of the directions and the sine parameters; ``None`` draws them
+        from ``random_state`` (see :func:`make_task_pair`).
+    random_state : int, RandomState instance or None, default=None
+        Seed of the rows and the noise.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+    Y : ndarray of shape (n_samples, n_groups * tasks_per_group)
+    weights : ndarray of shape (n_groups * tasks_per_group, n_features)
+        Only with ``return_weights=True``.
+
+    Raises
+    ------
+    ValueError
+        If the cosine matrix is not positive semi-definite (e.g. a
+        ``between_correlation`` above ``within_correlation``), or if
+        ``n_features`` is below the number of tasks.
+
+    Examples
+    --------
+    >>> from sklearn_mtl.datasets import make_task_groups
+    >>> X, Y = make_task_groups(500, n_groups=2, tasks_per_group=3, random_state=0)
+    >>> X.shape, Y.shape
+    ((500, 100), (500, 6))
+    """
+    n_tasks = n_groups * tasks_per_group
+    if n_features < n_tasks:
+        raise ValueError(
+            f"n_features={n_features} must be at least the number of tasks ({n_tasks}): "
+            "each task needs its own direction."
+        )
+    group = np.arange(n_tasks) // tasks_per_group
+    cosines = np.where(group[:, None] == group[None, :], within_correlation, between_correlation)
+    np.fill_diagonal(cosines, 1.0)
+    if np.linalg.eigvalsh(cosines).min() < -1e-10:
+        raise ValueError(
+            f"within_correlation={within_correlation} and between_correlation="
+            f"{between_correlation} give no valid set of directions for {n_groups} groups of "
+            f"{tasks_per_group} (their cosine matrix is not positive semi-definite); "
+            "lower between_correlation."
+        )
+    # Cholesky of a PSD matrix that may be singular (within_correlation = 1): a small ridge
+    factor = np.linalg.cholesky(cosines + 1e-12 * np.eye(n_tasks))
+    rng = check_random_state(random_state)
+    function_rng = rng if function_seed is None else check_random_state(function_seed)
+    directions, _ = np.linalg.qr(function_rng.standard_normal((n_features, n_tasks)))
+    weights = scale * factor @ directions.T  # (n_tasks, n_features)
+    weights /= np.linalg.norm(weights, axis=1, keepdims=True) / scale  # the ridge's trace
+    alpha = function_rng.standard_normal(n_sinusoids)
+    beta = function_rng.standard_normal(n_sinusoids)
+    X, Y = _sample_targets(weights, alpha, beta, n_samples, noise, target, rng)
     return (X, Y, weights) if return_weights else (X, Y)

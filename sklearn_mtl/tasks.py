@@ -1,0 +1,443 @@
+"""Which tasks should be trained together: task affinity and task grouping.
+
+Two published measures of how much tasks help each other, each an
+``(n_tasks, n_tasks)`` matrix:
+
+- ``"lookahead"`` (Fifty et al., "Efficiently Identifying Task Groupings for
+  Multi-Task Learning", NeurIPS 2021): during one joint training run, after
+  each step, take a lookahead gradient step on task ``i``'s loss alone (on the
+  shared layers) and see how task ``j``'s loss on the same batch changes:
+  ``Z[i, j] = 1 - L_j(after the step on i) / L_j(before)``, averaged over the
+  steps. Positive: training on ``i`` helps ``j``. It is not symmetric.
+- ``"error_margin"`` (Lu et al., "Fully-adaptive Feature Sharing in Multi-Task
+  Networks", CVPR 2017): from a trained model, a row is *difficult* for task
+  ``i`` when its error margin is at least task ``i``'s mean margin;
+  ``A[i, j] = P(e_i = e_j)``, the share of rows that tasks ``i`` and ``j``
+  find equally easy or difficult.
+
+:func:`group_tasks` turns either matrix into groups of tasks, with Lu et al.'s
+cost: ``group_cost * (n_groups - 1)`` plus the size-weighted separation cost
+``sum_g |g| / T * (1 - branch affinity of g)``, where a group's branch
+affinity is the mean over its tasks of their least affinity to another task
+of the group ("mean of min"). :func:`plot_task_affinity` draws the matrix as a
+heatmap with the tasks ordered by group.
+"""
+
+from __future__ import annotations
+
+import itertools
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import clone, is_classifier, is_regressor
+from sklearn.utils.validation import check_is_fitted
+from skorch.callbacks import Callback
+from skorch.dataset import unpack_data
+from skorch.utils import to_tensor
+
+from .utils._sklearn import Interval, StrOptions, validate_params
+
+__all__ = ["LookaheadAffinity", "group_tasks", "plot_task_affinity", "task_affinity"]
+
+EXHAUSTIVE_MAX_TASKS = 10
+"""Up to this many tasks, :func:`group_tasks` tries every partition (115,975 for 10)."""
+
+
+class LookaheadAffinity(Callback):
+    """A skorch callback recording the lookahead inter-task affinity during training.
+
+    After every ``every``-th training step it takes, for each task ``i``, one
+    gradient step of size ``lr`` on task ``i``'s loss alone on the parameters of
+    the architecture's ``shared_representation()``, evaluates every task's loss
+    on the same batch, and puts the shared parameters back exactly. The module
+    is in evaluation mode meanwhile (no dropout), so the training run itself is
+    the one it would be without the callback.
+
+    Parameters
+    ----------
+    lr : float or None, default=None
+        Size of the lookahead step; ``None`` takes the network's learning rate.
+    every : int, default=1
+        Record every ``every``-th training step.
+
+    Attributes
+    ----------
+    affinity_ : ndarray of shape (n_tasks, n_tasks)
+        ``Z[i, j]`` averaged over the recorded steps where task ``j`` had
+        labels in the batch (``nan`` where it never had).
+    n_steps_ : int
+        Steps recorded.
+    """
+
+    def __init__(self, lr=None, every=1):
+        self.lr = lr
+        self.every = every
+
+    def initialize(self):
+        self.total_ = None
+        self.counts_ = None
+        self.seen_ = 0
+        self.n_steps_ = 0
+        return self
+
+    def on_batch_end(self, net, batch=None, training=False, **kwargs):
+        if not training:
+            return
+        self.seen_ += 1
+        if (self.seen_ - 1) % self.every:
+            return
+        module = net.module_
+        shared = [p for p in module.model.shared_representation().parameters() if p.requires_grad]
+        if not shared:
+            raise ValueError(
+                "LookaheadAffinity needs a shared layer with parameters; this architecture's "
+                "shared representation has none."
+            )
+        Xi, yi = unpack_data(batch)
+        yi = to_tensor(yi, device=net.device)
+        lr = net.lr if self.lr is None else self.lr
+        was_training = module.training
+        module.eval()
+        try:
+            with torch.enable_grad():
+                before = net.get_task_losses(net.infer(Xi), yi, Xi)
+            saved = [p.detach().clone() for p in shared]
+            rows = []
+            for i in range(before.shape[0]):
+                grads = torch.autograd.grad(before[i], shared, retain_graph=True, allow_unused=True)
+                with torch.no_grad():
+                    for p, g in zip(shared, grads):
+                        if g is not None:
+                            p.sub_(lr * g)
+                    after = net.get_task_losses(net.infer(Xi), yi, Xi)
+                    for p, value in zip(shared, saved):
+                        p.copy_(value)
+                rows.append(1.0 - after / before.detach())
+        finally:
+            module.train(was_training)
+        z = torch.stack(rows).double().cpu().numpy()  # (n_tasks, n_tasks)
+        observed = np.isfinite(z) & (before.detach().cpu().numpy() > 0)[None, :]
+        if self.total_ is None:
+            self.total_ = np.zeros_like(z)
+            self.counts_ = np.zeros_like(z)
+        self.total_ += np.where(observed, z, 0.0)
+        self.counts_ += observed
+        self.n_steps_ += 1
+
+    @property
+    def affinity_(self) -> np.ndarray:
+        if self.total_ is None:
+            raise AttributeError("no training step was recorded")
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return self.total_ / self.counts_
+
+
+@validate_params(
+    {
+        "X": ["array-like"],
+        "y": ["array-like"],
+        "method": [StrOptions({"lookahead", "error_margin"})],
+        "lookahead_lr": [Interval(Real, 0, None, closed="neither"), None],
+        "every": [Interval(Integral, 1, None, closed="left")],
+    },
+    prefer_skip_nested_validation=True,
+)
+def task_affinity(estimator, X, y, *, method="lookahead", lookahead_lr=None, every=1):
+    """How much the tasks of a multi-task problem help each other.
+
+    Parameters
+    ----------
+    estimator : network estimator of this package
+        ``"lookahead"``: an unfitted (or fitted) network; a clone of it is
+        trained on ``X, y`` once, with :class:`LookaheadAffinity` recording.
+        ``"error_margin"``: a classifier or regressor; a fitted one is used as
+        it is, an unfitted one is cloned and fitted on ``X, y`` first.
+    X : array-like of shape (n_samples, n_features)
+        Inputs.
+    y : array-like of shape (n_samples, n_tasks)
+        Targets; NaN marks a missing label, which no affinity counts.
+    method : {"lookahead", "error_margin"}, default="lookahead"
+        See the module's description.
+    lookahead_lr : float or None, default=None
+        Lookahead step size; ``None``: the estimator's ``lr``.
+    every : int, default=1
+        Record the lookahead every ``every``-th training step.
+
+    Returns
+    -------
+    affinity : ndarray of shape (n_tasks, n_tasks)
+        ``"lookahead"``: ``Z[i, j]``, the relative drop of task ``j``'s loss
+        after a step on task ``i`` alone (row ``i`` helps column ``j``),
+        diagonal included. ``"error_margin"``: ``P(e_i = e_j)``, symmetric, in
+        [0, 1], ones on the diagonal.
+
+    Examples
+    --------
+    >>> from sklearn_mtl import SharedBottomRegressor
+    >>> from sklearn_mtl.datasets import make_task_groups
+    >>> from sklearn_mtl.tasks import group_tasks, task_affinity
+    >>> X, Y = make_task_groups(600, n_groups=2, tasks_per_group=2, n_features=10,
+    ...                         random_state=0)
+    >>> model = SharedBottomRegressor(bottom_units=(16,), max_epochs=3, random_state=0)
+    >>> task_affinity(model, X, Y).shape
+    (4, 4)
+    """
+    if method == "lookahead":
+        recorder = LookaheadAffinity(lr=lookahead_lr, every=every)
+        model = clone(estimator)
+        callbacks = list(model.get_params().get("callbacks") or [])
+        model.set_params(callbacks=[*callbacks, ("lookahead_affinity", recorder)])
+        model.fit(X, y)
+        return _recorder(model).affinity_
+    return _error_margin_affinity(estimator, X, y)
+
+
+def _recorder(model) -> LookaheadAffinity:
+    for name, callback in model.net_.callbacks_:
+        if name == "lookahead_affinity":
+            return callback
+    raise RuntimeError("the lookahead recorder was not among the fitted net's callbacks")
+
+
+def _error_margins(estimator, X, y: np.ndarray) -> np.ndarray:
+    """Each row's error margin on each task: 1 - p(true class), or |y - prediction|."""
+    if is_classifier(estimator):
+        probas = estimator.predict_proba(X)
+        classes = estimator.classes_
+        if not isinstance(probas, list):  # one task
+            probas, classes = [probas], [classes]
+        margins = np.full(y.shape, np.nan)
+        for t, (proba, labels) in enumerate(zip(probas, classes)):
+            observed = ~_missing(y[:, t])
+            index = np.searchsorted(labels, y[observed, t].astype(labels.dtype))
+            margins[observed, t] = 1.0 - proba[observed, index]
+        return margins
+    if is_regressor(estimator):
+        prediction = np.asarray(estimator.predict(X), dtype=float).reshape(y.shape)
+        return np.abs(y.astype(float) - prediction)
+    raise TypeError(
+        f"task_affinity(method='error_margin') needs a classifier or a regressor; got "
+        f"{type(estimator).__name__}."
+    )
+
+
+def _missing(column: np.ndarray) -> np.ndarray:
+    if column.dtype.kind == "f":
+        return np.isnan(column)
+    if column.dtype.kind == "O":
+        return np.array([v is None or (isinstance(v, float) and np.isnan(v)) for v in column])
+    return np.zeros(column.shape, dtype=bool)
+
+
+def _error_margin_affinity(estimator, X, y) -> np.ndarray:
+    y = np.asarray(y)
+    if y.ndim != 2:
+        raise ValueError(f"y must have shape (n_samples, n_tasks); got {y.shape}.")
+    try:
+        check_is_fitted(estimator)
+        model = estimator
+    except Exception:  # NotFittedError, or an estimator sklearn cannot check: fit a clone
+        model = clone(estimator).fit(X, y)
+    margins = _error_margins(model, X, y)
+    observed = np.isfinite(margins)
+    means = np.array([margins[observed[:, t], t].mean() for t in range(y.shape[1])])
+    difficult = margins >= means
+    n_tasks = y.shape[1]
+    affinity = np.ones((n_tasks, n_tasks))
+    for i, j in itertools.combinations(range(n_tasks), 2):
+        both = observed[:, i] & observed[:, j]
+        value = np.mean(difficult[both, i] == difficult[both, j]) if both.any() else np.nan
+        affinity[i, j] = affinity[j, i] = value
+    return affinity
+
+
+# ---------------------------------------------------------------- grouping
+
+
+def _scaled_symmetric(affinity: np.ndarray) -> np.ndarray:
+    """``(A + A^T) / 2`` min-max scaled to [0, 1] over the off-diagonal entries."""
+    symmetric = (affinity + affinity.T) / 2
+    off = ~np.eye(len(affinity), dtype=bool)
+    values = symmetric[off]
+    low, high = np.nanmin(values), np.nanmax(values)
+    scaled = (symmetric - low) / (high - low) if high > low else np.ones_like(symmetric)
+    return np.where(np.isnan(scaled), 0.0, scaled)
+
+
+def branch_affinity(affinity: np.ndarray, group, linkage: str = "mean") -> float:
+    """How well a group of tasks goes together; 0 for a task alone, which no task helps.
+
+    ``"min"``: the mean over the group's tasks of their least affinity to
+    another task of the group (Lu et al.'s branch affinity). ``"mean"``: the
+    mean affinity between two tasks of the group (as Fifty et al. score a group).
+    """
+    group = list(group)
+    if len(group) == 1:
+        return 0.0
+    block = affinity[np.ix_(group, group)].astype(float)
+    if linkage == "mean":
+        return float((block.sum() - np.trace(block)) / (len(group) * (len(group) - 1)))
+    np.fill_diagonal(block, np.inf)
+    return float(block.min(axis=1).mean())
+
+
+class _BranchAffinities(dict):
+    """``branch_affinity`` of each group, computed once (a search meets each group often)."""
+
+    def __init__(self, affinity, linkage):
+        super().__init__()
+        self.affinity, self.linkage = affinity, linkage
+
+    def __missing__(self, group):
+        value = self[group] = branch_affinity(self.affinity, group, self.linkage)
+        return value
+
+
+def _partitions(items):
+    """Every partition of ``items`` into non-empty groups (Bell-number many)."""
+    if not items:
+        yield []
+        return
+    first, rest = items[0], items[1:]
+    for partition in _partitions(rest):
+        yield [[first], *partition]
+        for k in range(len(partition)):
+            yield [*partition[:k], [first, *partition[k]], *partition[k + 1 :]]
+
+
+@validate_params(
+    {
+        "affinity": ["array-like"],
+        "n_groups": [Interval(Integral, 1, None, closed="left"), None],
+        "group_cost": [Interval(Real, 0, None, closed="left")],
+        "linkage": [StrOptions({"mean", "min"})],
+        "search": [StrOptions({"auto", "exhaustive", "greedy"})],
+    },
+    prefer_skip_nested_validation=True,
+)
+def group_tasks(affinity, n_groups=None, *, group_cost=0.1, linkage="mean", search="auto"):
+    """Group tasks by affinity, with Lu et al.'s cost of groups against separation.
+
+    The affinity is made symmetric and scaled to [0, 1] over its off-diagonal
+    entries. A partition ``P`` of the ``T`` tasks costs
+    ``group_cost * (|P| - 1) + sum_{g in P} |g| / T * (1 - b(g))``, where
+    ``b(g)`` is the group's branch affinity (:func:`branch_affinity`): more
+    groups cost more, and grouping tasks that do not go together costs more.
+    This is Lu et al.'s branching cost; ``linkage="min"`` is their branch
+    affinity, and the default ``"mean"`` recovered planted groups more often
+    from noisy lookahead affinities (see the ``task_groups`` benchmark).
+
+    Parameters
+    ----------
+    affinity : array-like of shape (n_tasks, n_tasks)
+        From :func:`task_affinity` (either method).
+    n_groups : int or None, default=None
+        Exactly this many groups (the least separation cost among them);
+        ``None`` lets the cost choose.
+    group_cost : float, default=0.1
+        Cost of each group beyond the first, on the scale of the separation
+        cost (which is at most 1).
+    linkage : {"mean", "min"}, default="mean"
+        The branch affinity of a group (:func:`branch_affinity`).
+    search : {"auto", "exhaustive", "greedy"}, default="auto"
+        ``"exhaustive"`` tries every partition; ``"greedy"`` starts from one
+        group per task and merges the two groups whose merge lowers the cost
+        most. ``"auto"``: exhaustive up to ``EXHAUSTIVE_MAX_TASKS`` tasks.
+
+    Returns
+    -------
+    labels : ndarray of shape (n_tasks,)
+        The group of each task, numbered in order of first appearance.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_mtl.tasks import group_tasks
+    >>> A = np.array([[1, .9, .1, .2], [.9, 1, .2, .1], [.1, .2, 1, .8], [.2, .1, .8, 1]])
+    >>> group_tasks(A)
+    array([0, 0, 1, 1])
+    """
+    affinity = np.asarray(affinity, dtype=float)
+    if affinity.ndim != 2 or affinity.shape[0] != affinity.shape[1]:
+        raise ValueError(f"affinity must be a square matrix; got shape {affinity.shape}.")
+    n_tasks = affinity.shape[0]
+    if n_groups is not None and n_groups > n_tasks:
+        raise ValueError(f"n_groups={n_groups} is more than the {n_tasks} tasks.")
+    if np.isinf(affinity).any():
+        raise ValueError("affinity must be finite (NaN marks an unknown pair).")
+    scaled = _scaled_symmetric(affinity)
+    branch = _BranchAffinities(scaled, linkage)
+
+    def cost(partition):
+        separation = sum(len(g) * (1 - branch[tuple(g)]) for g in partition) / n_tasks
+        return group_cost * (len(partition) - 1) + separation
+
+    if search == "exhaustive" or (search == "auto" and n_tasks <= EXHAUSTIVE_MAX_TASKS):
+        candidates = _partitions(list(range(n_tasks)))
+        if n_groups is not None:
+            candidates = (p for p in candidates if len(p) == n_groups)
+        best = min(candidates, key=cost)
+    else:
+        best = [[t] for t in range(n_tasks)]
+        while len(best) > 1:
+            merges = [
+                [*best[:a], best[a] + best[b], *best[a + 1 : b], *best[b + 1 :]]
+                for a, b in itertools.combinations(range(len(best)), 2)
+            ]
+            merged = min(merges, key=cost)
+            must_merge = n_groups is not None and len(best) > n_groups
+            if not must_merge and (n_groups is not None or cost(merged) >= cost(best)):
+                break
+            best = merged
+    labels = np.empty(n_tasks, dtype=int)
+    for index, group in enumerate(sorted((sorted(g) for g in best), key=min)):
+        labels[group] = index
+    return labels
+
+
+def plot_task_affinity(affinity, task_names=None, *, groups=None, ax=None):
+    """Draw an affinity matrix as a heatmap, tasks ordered (and outlined) by group.
+
+    Parameters
+    ----------
+    affinity : array-like of shape (n_tasks, n_tasks)
+        From :func:`task_affinity`.
+    task_names : list of str, default=None
+        Tick labels; ``task 0, task 1, ...`` by default.
+    groups : array-like of shape (n_tasks,), default=None
+        Group labels; ``None`` runs :func:`group_tasks` on ``affinity``.
+    ax : matplotlib Axes, default=None
+        Where to draw; a new figure by default.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    affinity = np.asarray(affinity, dtype=float)
+    n_tasks = len(affinity)
+    names = list(task_names) if task_names is not None else [f"task {t}" for t in range(n_tasks)]
+    if len(names) != n_tasks:
+        raise ValueError(f"task_names has {len(names)} names for {n_tasks} tasks.")
+    groups = group_tasks(affinity) if groups is None else np.asarray(groups)
+    order = np.argsort(groups, kind="stable")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1 + 0.55 * n_tasks, 0.8 + 0.5 * n_tasks))
+    shown = affinity[np.ix_(order, order)].copy()
+    np.fill_diagonal(shown, np.nan)  # the diagonal says nothing about pairs
+    image = ax.imshow(shown, cmap="viridis")
+    ax.figure.colorbar(image, ax=ax, fraction=0.046)
+    ax.set_xticks(range(n_tasks), [names[t] for t in order], rotation=45, ha="right")
+    ax.set_yticks(range(n_tasks), [names[t] for t in order])
+    start = 0
+    for label in dict.fromkeys(groups[order]):
+        size = int(np.sum(groups == label))
+        ax.add_patch(Rectangle((start - 0.5, start - 0.5), size, size, fill=False, lw=2,
+                               edgecolor="white"))  # fmt: skip
+        start += size
+    ax.set_xlabel("task helped (j)")
+    ax.set_ylabel("task trained (i)")
+    return ax
