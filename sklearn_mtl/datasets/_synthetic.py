@@ -9,19 +9,24 @@ from sklearn.utils import check_random_state
 
 from ..utils._sklearn import Interval, StrOptions, validate_params
 
+_GENERATOR_PARAMETERS = {
+    "scale": [Interval(Real, 0, None, closed="neither")],
+    "n_sinusoids": [Interval(Integral, 0, None, closed="left")],
+    "noise": [Interval(Real, 0, None, closed="left")],
+    "target": [StrOptions({"regression", "binary"})],
+    "return_weights": ["boolean"],
+    "function_seed": ["random_state"],
+    "random_state": ["random_state"],
+}
+"""The constraints of the parameters both generators share."""
+
 
 @validate_params(
     {
         "n_samples": [Interval(Integral, 1, None, closed="left")],
         "correlation": [Interval(Real, -1, 1, closed="both")],
         "n_features": [Interval(Integral, 2, None, closed="left")],
-        "scale": [Interval(Real, 0, None, closed="neither")],
-        "n_sinusoids": [Interval(Integral, 0, None, closed="left")],
-        "noise": [Interval(Real, 0, None, closed="left")],
-        "target": [StrOptions({"regression", "binary"})],
-        "return_weights": ["boolean"],
-        "function_seed": ["random_state"],
-        "random_state": ["random_state"],
+        **_GENERATOR_PARAMETERS,
     },
     prefer_skip_nested_validation=True,
 )
@@ -144,13 +149,7 @@ def _sample_targets(weights, alpha, beta, n_samples, noise, target, rng):
         "within_correlation": [Interval(Real, -1, 1, closed="both")],
         "between_correlation": [Interval(Real, -1, 1, closed="both")],
         "n_features": [Interval(Integral, 1, None, closed="left")],
-        "scale": [Interval(Real, 0, None, closed="neither")],
-        "n_sinusoids": [Interval(Integral, 0, None, closed="left")],
-        "noise": [Interval(Real, 0, None, closed="left")],
-        "target": [StrOptions({"regression", "binary"})],
-        "return_weights": ["boolean"],
-        "function_seed": ["random_state"],
-        "random_state": ["random_state"],
+        **_GENERATOR_PARAMETERS,
     },
     prefer_skip_nested_validation=True,
 )
