@@ -224,3 +224,13 @@ def test_column_statistics_match_numpy_in_one_blocked_pass(dtype, n_rows):
     np.testing.assert_allclose(mean, X.mean(axis=0, dtype=np.float64), rtol=1e-12, atol=1e-9)
     np.testing.assert_allclose(std, X.std(axis=0, dtype=np.float64), rtol=1e-7, atol=1e-12)
     assert std[3] == 0.0  # a constant column: the encoder then scales by 1
+
+
+def test_adult_five_tasks_remove_every_source_column():
+    X, Y = load_adult(task_group="five", return_X_y=True)
+    assert list(Y.columns) == ["income_over_50k", "never_married", "bachelors_or_more",
+                               "over_40_hours", "self_employed"]  # fmt: skip
+    removed = {"income", "marital-status", "education", "educational-num", "hours-per-week",
+               "workclass"}  # fmt: skip
+    assert removed.isdisjoint(X.columns) and X.shape == (32561, 9)
+    assert Y.mean().round(3).tolist() == [0.241, 0.328, 0.248, 0.294, 0.112]

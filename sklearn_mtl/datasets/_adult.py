@@ -21,12 +21,17 @@ _CATEGORICAL = [
     "income",
 ]
 _BACHELORS_OR_MORE = {"Bachelors", "Masters", "Prof-school", "Doctorate"}
+_SELF_EMPLOYED = {"Self-emp-inc", "Self-emp-not-inc"}
 TASK_GROUPS = {
     "income": (["income_over_50k", "never_married"], ["income", "marital-status"]),
     "education": (
         ["bachelors_or_more", "never_married"],
         ["education", "educational-num", "marital-status"],
     ),
+    "five": (
+        ["income_over_50k", "never_married", "bachelors_or_more", "over_40_hours", "self_employed"],
+        ["income", "marital-status", "education", "educational-num", "hours-per-week", "workclass"],
+    ),  # fmt: skip
 }
 """Targets of each task group and the source columns they remove from the inputs."""
 
@@ -59,9 +64,11 @@ def load_adult(*, task_group="income", subset="train", return_X_y=False, as_fram
 
     Parameters
     ----------
-    task_group : {"income", "education"}, default="income"
+    task_group : {"income", "education", "five"}, default="income"
         ``"income"``: targets ``income_over_50k`` and ``never_married``.
         ``"education"``: targets ``bachelors_or_more`` and ``never_married``.
+        ``"five"``: those three, ``over_40_hours`` (more than 40 hours a week)
+        and ``self_employed`` (either self-employed work class).
         The columns a target is made from are removed from the inputs.
     subset : {"train", "test", "all"}, default="train"
         UCI's canonical training file (32,561 rows), test file (16,281 rows),
@@ -76,7 +83,8 @@ def load_adult(*, task_group="income", subset="train", return_X_y=False, as_fram
     Returns
     -------
     data : :class:`~sklearn.utils.Bunch`
-        ``data`` (n_samples, 13 inputs for ``"income"``, 12 for ``"education"``),
+        ``data`` (n_samples, 13 inputs for ``"income"``, 12 for ``"education"``, 9 for
+        ``"five"``),
         ``target`` (n_samples, 2),
         ``feature_names``, ``target_names``, ``frame`` (data and target
         together, when ``as_frame``) and ``DESCR``.
@@ -100,6 +108,8 @@ def load_adult(*, task_group="income", subset="train", return_X_y=False, as_fram
             "income_over_50k": (frame["income"] == ">50K").astype(int),
             "bachelors_or_more": frame["education"].isin(_BACHELORS_OR_MORE).astype(int),
             "never_married": (frame["marital-status"] == "Never-married").astype(int),
+            "over_40_hours": (frame["hours-per-week"] > 40).astype(int),
+            "self_employed": frame["workclass"].isin(_SELF_EMPLOYED).astype(int),
         }
     )
     target_names, removed = TASK_GROUPS[task_group]
