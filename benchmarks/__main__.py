@@ -27,6 +27,12 @@ BENCHMARKS = {
         ["--preset", "full"],
         True,
     ),
+    "task_groups": (
+        "which tasks to train together: affinity-chosen groups against one network for all",
+        "--seeds 1 --planted-rows 3000 --adult-rows 6000 --epochs 10".split(),
+        [],
+        False,
+    ),
     "adult": (
         "Adult census task groups: every multi-task, single-task and linear model, same split",
         "--seeds 1 --task-groups income --max-epochs 4 --alphas 4 --verbose".split(),
@@ -99,6 +105,8 @@ BENCHMARKS = {
 SMOKE = {
     "synthetic": ["--preset", "quick", "--runs", "1", "--n-samples", "1200", "--epochs", "2",
                   "--correlations", "0.9", "--jobs", "1"],
+    "task_groups": ["--seeds", "1", "--planted-rows", "600", "--adult-rows", "800",
+                    "--epochs", "2", "--jobs", "1"],
     "adult": ["--task-groups", "income", "--seeds", "1", "--n-train", "1500", "--models",
               "MMoE", "l1/l2 logistic (CV)", "LogisticRegression (one-hot, C by CV)"],
     "esmm": ["--seeds", "1", "--epochs", "2", "--rows", "1500"],

@@ -102,10 +102,16 @@ class LookaheadAffinity(Callback):
         try:
             with torch.enable_grad():
                 before = net.get_task_losses(net.infer(Xi), yi, Xi)
+            n_tasks = before.shape[0]
+            # every task's gradient before any parameter moves (the graph holds the weights)
+            task_grads = [
+                torch.autograd.grad(before[i], shared, retain_graph=i < n_tasks - 1,
+                                    allow_unused=True)
+                for i in range(n_tasks)
+            ]  # fmt: skip
             saved = [p.detach().clone() for p in shared]
             rows = []
-            for i in range(before.shape[0]):
-                grads = torch.autograd.grad(before[i], shared, retain_graph=True, allow_unused=True)
+            for grads in task_grads:
                 with torch.no_grad():
                     for p, g in zip(shared, grads):
                         if g is not None:
