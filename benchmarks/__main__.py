@@ -29,7 +29,7 @@ BENCHMARKS = {
     ),
     "task_groups": (
         "which tasks to train together: affinity-chosen groups against one network for all",
-        "--seeds 1 --planted-rows 3000 --adult-rows 6000 --epochs 10".split(),
+        "--seeds 1 --planted-seeds 1 --planted-rows 3000 --adult-rows 6000 --epochs 10".split(),
         [],
         False,
     ),
@@ -105,7 +105,8 @@ BENCHMARKS = {
 SMOKE = {
     "synthetic": ["--preset", "quick", "--runs", "1", "--n-samples", "1200", "--epochs", "2",
                   "--correlations", "0.9", "--jobs", "1"],
-    "task_groups": ["--seeds", "1", "--planted-rows", "600", "--adult-rows", "800",
+    "task_groups": ["--seeds", "1", "--planted-seeds", "1", "--planted-rows", "600",
+                    "--adult-rows", "800",
                     "--epochs", "2", "--jobs", "1"],
     "adult": ["--task-groups", "income", "--seeds", "1", "--n-train", "1500", "--models",
               "MMoE", "l1/l2 logistic (CV)", "LogisticRegression (one-hot, C by CV)"],

@@ -58,7 +58,7 @@ def check_every_listed_benchmark_has_a_smoke_run(smoke):
     listed = {line.split()[0] for line in result.stdout.splitlines()}
     assert listed == {
         "synthetic", "adult", "esmm", "linear", "linear_cv", "default_alpha", "weighting",
-        "throughput", "out_of_core", "scaling", "serving", "gpu_check",
+        "throughput", "out_of_core", "scaling", "serving", "gpu_check", "task_groups",
     }  # fmt: skip
     assert set(smoke[1]) == listed
 
@@ -138,6 +138,21 @@ def check_weighting_benchmark_runs_end_to_end(smoke):
     assert methods == {"equal", "uncertainty", "dwa", "mgda", "gradnorm", "pcgrad"}
     assert all(row["epoch_time_vs_equal"] > 0 for row in report["results"])
     assert (smoke[0] / "weighting.png").stat().st_size > 0
+
+
+def check_task_groups_benchmark_runs_end_to_end(smoke):
+    report, stdout = _report(smoke, "task_groups")
+    assert "| groups by lookahead affinity |" in stdout
+    for data in ("planted", "adult"):
+        rows = [r for r in report["results"] if r["data"] == data]
+        assert {r["model"] for r in rows} == {
+            "single-task Shared-Bottom", "Shared-Bottom, all tasks", "MMoE, all tasks",
+            "groups by lookahead affinity", "groups by error_margin affinity"}  # fmt: skip
+        assert all(len(r["per_task_mean"]) == len(r["tasks"]) and r["parameters"] > 0
+                   for r in rows)  # fmt: skip
+    planted = next(r for r in report["runs"] if r["data"] == "planted")
+    assert all(-1 <= g["ari_to_planted"] <= 1 for g in planted["groups"].values())
+    assert (smoke[0] / "task_groups-affinity.png").stat().st_size > 0
 
 
 def check_out_of_core_benchmark_trains_under_a_memory_limit(smoke):
@@ -225,6 +240,7 @@ def test_every_benchmark_runs_at_tiny_sizes(tmp_path):
         check_linear_benchmark_runs_end_to_end,
         check_linear_cv_benchmark_compares_with_logistic_regression_cv,
         check_adult_benchmark_runs_end_to_end, check_weighting_benchmark_runs_end_to_end,
+        check_task_groups_benchmark_runs_end_to_end,
         check_out_of_core_benchmark_trains_under_a_memory_limit,
         check_scaling_benchmark_runs_both_parts, check_gpu_check_runs_its_cpu_path,
         *[partial(check_a_benchmark_writes_its_json_and_table, name=name)
