@@ -165,7 +165,7 @@ def run(args) -> dict:
             })  # fmt: skip
     return {
         "benchmark": "task_groups",
-        "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        "config": {k: (v.name if isinstance(v, Path) else v) for k, v in vars(args).items()},
         "environment": {"python": platform.python_version(), "torch_threads": args.threads,
                         "processes": args.jobs, "sklearn_mtl": sklearn_mtl.__version__},
         "results": results,

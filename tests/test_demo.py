@@ -153,6 +153,7 @@ def check_task_groups_benchmark_runs_end_to_end(smoke):
     planted = next(r for r in report["runs"] if r["data"] == "planted")
     assert all(-1 <= g["ari_to_planted"] <= 1 for g in planted["groups"].values())
     assert (smoke[0] / "task_groups-affinity.png").stat().st_size > 0
+    assert report["config"]["output"] == "task_groups.json"  # a name, not this machine's path
 
 
 def check_out_of_core_benchmark_trains_under_a_memory_limit(smoke):
