@@ -331,8 +331,9 @@ def group_tasks(affinity, n_groups=None, *, group_cost=0.1, linkage="mean", sear
     ``b(g)`` is the group's branch affinity (:func:`branch_affinity`): more
     groups cost more, and grouping tasks that do not go together costs more.
     This is Lu et al.'s branching cost; ``linkage="min"`` is their branch
-    affinity, and the default ``"mean"`` recovered planted groups more often
-    from noisy lookahead affinities (see the ``task_groups`` benchmark).
+    affinity; the default ``"mean"`` recovered planted groups more often from
+    noisy lookahead affinities (on the 5 seeds of the recovery test in
+    ``tests/test_task_affinity.py``: 5 of 5, against 3 of 5 with ``"min"``).
 
     Parameters
     ----------
