@@ -137,9 +137,7 @@ def train_stacked(
     def forward_one(params, buffers, x):
         return functional_call(template, (params, buffers), (x,))
 
-    forward_all = vmap(forward_one, in_dims=(0, None, 0))
-    if buffers:  # the architectures here have none; one with buffers gets them per run
-        forward_all = vmap(forward_one, in_dims=(0, 0, 0))
+    forward_all = vmap(forward_one)  # every run its own parameters, buffers and rows
 
     def params_in_run_order():
         if len(group_params) == 1:

@@ -783,8 +783,8 @@ def verify(report_path: Path, n_stacks: int, args) -> float:
     """Rerun the first ``n_stacks`` main stacks of a finished report; the largest relative
     difference of any run's reading from the stored one."""
     stored = json.loads(report_path.read_text())
-    for key, value in stored["settings"].items():
-        setattr(args, key, value)
+    for key in settings_of(args):  # only the settings; the file names nothing else to set
+        setattr(args, key, stored["settings"][key])
     lrs = {(e["model"], e["correlation"]): e["lr"] for e in stored["learning_rates_chosen"]}
     table = {(r["model"], r["correlation"]): r["readings"] for r in stored["results"]}
     worst = 0.0
@@ -867,9 +867,12 @@ def parse_args(argv=None):
         args.jobs = 1 if gpu else (os.cpu_count() or 1)
     if args.data_jobs is None:
         args.data_jobs = (os.cpu_count() or 1) if gpu else 1
-    for name in ("runs", "n_samples", "epochs", "batch_size", "threads", "jobs"):
+    for name in ("runs", "n_samples", "epochs", "batch_size", "threads", "jobs", "data_jobs"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    for name in ("lr_runs", "stack_size"):
+        if getattr(args, name) < 0:
+            parser.error(f"--{name.replace('_', '-')} must be at least 0")
     if not 0 < args.n_valid < args.n_samples:
         parser.error("--n-valid must be between 1 and --n-samples - 1")
     return args

@@ -190,6 +190,11 @@ def task_affinity(estimator, X, y, *, method="lookahead", lookahead_lr=None, eve
     (4, 4)
     """
     if method == "lookahead":
+        if "callbacks" not in estimator.get_params() or not hasattr(estimator, "_architecture"):
+            raise TypeError(
+                "task_affinity(method='lookahead') trains one of this package's networks; got "
+                f"{type(estimator).__name__}. Use method='error_margin' for other estimators."
+            )
         recorder = LookaheadAffinity(lr=lookahead_lr, every=every)
         model = clone(estimator)
         callbacks = list(model.get_params().get("callbacks") or [])

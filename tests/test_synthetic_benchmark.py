@@ -206,6 +206,12 @@ def test_benchmark_repeats_exactly_across_processes_and_resumes_after_a_kill(tmp
     assert (tmp_path / "a.md").read_text() == table and again["results"] == first["results"]
 
 
+def test_bad_sizes_are_refused_by_name():
+    for option, value in [("--stack-size", "-1"), ("--lr-runs", "-2"), ("--runs", "0")]:
+        with pytest.raises(SystemExit):
+            synthetic.parse_args([option, value])
+
+
 def test_runs_pair_across_models_and_correlations():
     args = synthetic.parse_args(TINY_RUN)
     lrs = synthetic.choose_learning_rates([], argparse_namespace(args, learning_rates=[1e-2]))

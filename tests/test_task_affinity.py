@@ -146,6 +146,8 @@ def test_task_affinity_rejects_what_it_cannot_use():
     X, Y = make_task_groups(50, 1, 2, n_features=4, random_state=0)
     with pytest.raises(ValueError, match="'method' parameter"):
         task_affinity(SharedBottomRegressor(), X, Y, method="gradient")
+    with pytest.raises(TypeError, match="trains one of this package's networks"):
+        task_affinity(MultiOutputRegressor(None), X, Y, method="lookahead")
     with pytest.raises(TypeError, match="needs a classifier or a regressor"):
         from sklearn.cluster import KMeans
 
