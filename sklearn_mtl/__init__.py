@@ -16,6 +16,7 @@ import importlib
 __version__ = "0.1.0"
 
 PUBLIC = {
+    "estimators._adaptive": ("AdaptiveSharingClassifier", "AdaptiveSharingRegressor"),
     "estimators._cross_stitch": ("CrossStitchClassifier", "CrossStitchRegressor"),
     "estimators._esmm": ("ESMMClassifier",),
     "estimators._moe": ("MMoEClassifier", "MMoERegressor", "OMoEClassifier", "OMoERegressor"),

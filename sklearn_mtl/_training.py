@@ -99,6 +99,7 @@ def build_net(estimator, state, *, partial: bool = False):
     weighting = make_weighting(estimator, state.task_types)
     name = type(estimator).__name__
     accelerator = check_accelerator(estimator.accelerator, device, weighting, name)
+    estimator._architecture().check_training(estimator, weighting, accelerator)
     funnel = FunnelPenalty.from_parameter(
         getattr(estimator, "funnel", None),
         getattr(estimator, "funnel_penalty", 0.0),
@@ -128,7 +129,13 @@ def build_net(estimator, state, *, partial: bool = False):
         ),
         callbacks=make_callbacks(estimator, state, seed, early_stopping),
         # per-task lists stay in the history, out of the printed table
-        callbacks__print_log__keys_ignored=["task_weights", "train_task_losses"],
+        callbacks__print_log__keys_ignored=[
+            "task_weights",
+            "train_task_losses",
+            "branches",
+            "task_affinity",
+            "split_affinity",
+        ],
         verbose=estimator.verbose,
         # On a GPU, read the batch losses once per epoch rather than stalling
         # the device after every step; the progress bar shows them per batch,
@@ -157,6 +164,7 @@ def build_network(estimator, state) -> nn.WithInputLayer:
         state.head_sizes,
         activation=estimator.activation,
         dropout=estimator.dropout,
+        **architecture.fitted_build_arguments(estimator),
     )
     return nn.WithInputLayer(input_layer, module)
 
@@ -169,6 +177,8 @@ def make_callbacks(estimator, state, seed: int, early_stopping: bool) -> list:
         ("rewind_on_interrupt", RewindOnInterrupt()),
         ("stop_on_non_finite_loss", StopOnNonFiniteLoss(kinds)),
         ("record_task_weights", RecordTaskWeights()),
+        # before early stopping, which may end the fit at the end of an epoch
+        *estimator._architecture().training_callbacks(state),
     ]
     if early_stopping:
         callbacks.append(("task_scores", TaskValidationScores(state.tasks)))

@@ -8,6 +8,7 @@ architecture's own estimators (``MMoEClassifier``, ...) take the same
 parameters in their signature and build through the same object.
 """
 
+from .estimators._adaptive import AdaptiveSharing
 from .estimators._architecture import Architecture
 from .estimators._cross_stitch import CrossStitch
 from .estimators._esmm import ESMM
@@ -18,6 +19,7 @@ from .estimators._shared_bottom import SharedBottom
 
 __all__ = [
     "ARCHITECTURES",
+    "AdaptiveSharing",
     "Architecture",
     "CrossStitch",
     "ESMM",

@@ -18,6 +18,7 @@ import torch
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
+from skorch.history import History
 from torch.nn.parallel import DistributedDataParallel
 
 from ._checkpoint import verified_checkpoint
@@ -112,6 +113,7 @@ class BaseMultiTaskNet(GateInspectionMixin, MultiTaskEstimatorMixin, BaseEstimat
 
     def _fit(self, X, y, sample_weight, partial=False, classes=None, resume_from=None):
         """Build and train the net: ``max_epochs`` epochs, or one for ``partial_fit``."""
+        self._forget_fit()  # a new fit: nothing of an earlier one may shape this one
         X = self._check_inputs(X, reset=True)
         inputs = InputEncoder(self.categorical_features, self.min_frequency, type(self).__name__)
         X = inputs.fit_transform(X)
@@ -134,7 +136,9 @@ class BaseMultiTaskNet(GateInspectionMixin, MultiTaskEstimatorMixin, BaseEstimat
                 net.partial_fit(dataset, y=None, epochs=1)
             elif resume_from is not None:
                 net.initialize()
-                net.load_params(checkpoint=verified_checkpoint(resume_from))
+                checkpoint = verified_checkpoint(resume_from)
+                self._architecture().prepare_resume(net, History.from_file(checkpoint.f_history_))
+                net.load_params(checkpoint=checkpoint)
                 remaining = self.max_epochs - len(net.history)
                 if remaining > 0:
                     net.partial_fit(dataset, y=None, epochs=remaining)

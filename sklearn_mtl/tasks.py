@@ -38,7 +38,16 @@ from skorch.utils import to_tensor
 
 from .utils._sklearn import Interval, StrOptions, validate_params
 
-__all__ = ["LookaheadAffinity", "group_tasks", "plot_task_affinity", "task_affinity"]
+__all__ = [
+    "LookaheadAffinity",
+    "best_partition",
+    "branch_affinity",
+    "group_tasks",
+    "margin_affinity",
+    "plot_branches",
+    "plot_task_affinity",
+    "task_affinity",
+]
 
 EXHAUSTIVE_MAX_TASKS = 10
 """Up to this many tasks, :func:`group_tasks` tries every partition (115,975 for 10)."""
@@ -250,11 +259,22 @@ def _error_margin_affinity(estimator, X, y) -> np.ndarray:
         model = estimator
     except Exception:  # NotFittedError, or an estimator sklearn cannot check: fit a clone
         model = clone(estimator).fit(X, y)
-    margins = _error_margins(model, X, y)
+    return margin_affinity(_error_margins(model, X, y))
+
+
+def margin_affinity(margins: np.ndarray) -> np.ndarray:
+    """Lu et al.'s ``A[i, j] = P(e_i = e_j)`` from error margins (NaN: no label).
+
+    Row ``n`` is difficult for task ``i`` (``e_i = 1``) when its margin is at
+    least task ``i``'s mean margin; a pair counts the rows labelled for both.
+    """
     observed = np.isfinite(margins)
-    means = np.array([margins[observed[:, t], t].mean() for t in range(y.shape[1])])
+    n_tasks = margins.shape[1]
+    means = np.array(
+        [margins[observed[:, t], t].mean() if observed[:, t].any() else np.nan
+         for t in range(n_tasks)]
+    )  # fmt: skip
     difficult = margins >= means
-    n_tasks = y.shape[1]
     affinity = np.ones((n_tasks, n_tasks))
     for i, j in itertools.combinations(range(n_tasks), 2):
         both = observed[:, i] & observed[:, j]
@@ -315,6 +335,33 @@ def _partitions(items):
         yield [[first], *partition]
         for k in range(len(partition)):
             yield [*partition[:k], [first, *partition[k]], *partition[k + 1 :]]
+
+
+def best_partition(n_items: int, cost, *, n_groups=None, search="auto") -> list[list[int]]:
+    """The partition of ``range(n_items)`` of least ``cost(partition)``.
+
+    ``"exhaustive"`` tries every partition (of ``n_groups`` groups, when
+    given); ``"greedy"`` starts from singletons and merges the two groups
+    whose merge lowers the cost most, until none does (or until
+    ``n_groups`` remain). ``"auto"``: exhaustive up to ``EXHAUSTIVE_MAX_TASKS``.
+    """
+    if search == "exhaustive" or (search == "auto" and n_items <= EXHAUSTIVE_MAX_TASKS):
+        candidates = _partitions(list(range(n_items)))
+        if n_groups is not None:
+            candidates = (p for p in candidates if len(p) == n_groups)
+        return min(candidates, key=cost)
+    best = [[t] for t in range(n_items)]
+    while len(best) > 1:
+        merges = [
+            [*best[:a], best[a] + best[b], *best[a + 1 : b], *best[b + 1 :]]
+            for a, b in itertools.combinations(range(len(best)), 2)
+        ]
+        merged = min(merges, key=cost)
+        must_merge = n_groups is not None and len(best) > n_groups
+        if not must_merge and (n_groups is not None or cost(merged) >= cost(best)):
+            break
+        best = merged
+    return best
 
 
 @validate_params(
@@ -385,23 +432,7 @@ def group_tasks(affinity, n_groups=None, *, group_cost=0.1, linkage="mean", sear
         separation = sum(len(g) * (1 - branch[tuple(g)]) for g in partition) / n_tasks
         return group_cost * (len(partition) - 1) + separation
 
-    if search == "exhaustive" or (search == "auto" and n_tasks <= EXHAUSTIVE_MAX_TASKS):
-        candidates = _partitions(list(range(n_tasks)))
-        if n_groups is not None:
-            candidates = (p for p in candidates if len(p) == n_groups)
-        best = min(candidates, key=cost)
-    else:
-        best = [[t] for t in range(n_tasks)]
-        while len(best) > 1:
-            merges = [
-                [*best[:a], best[a] + best[b], *best[a + 1 : b], *best[b + 1 :]]
-                for a, b in itertools.combinations(range(len(best)), 2)
-            ]
-            merged = min(merges, key=cost)
-            must_merge = n_groups is not None and len(best) > n_groups
-            if not must_merge and (n_groups is not None or cost(merged) >= cost(best)):
-                break
-            best = merged
+    best = best_partition(n_tasks, cost, n_groups=n_groups, search=search)
     labels = np.empty(n_tasks, dtype=int)
     for index, group in enumerate(sorted((sorted(g) for g in best), key=min)):
         labels[group] = index
@@ -452,4 +483,70 @@ def plot_task_affinity(affinity, task_names=None, *, groups=None, ax=None):
         start += size
     ax.set_xlabel("task helped (j)")
     ax.set_ylabel("task trained (i)")
+    return ax
+
+
+def plot_branches(branches, task_names=None, *, ax=None):
+    """Draw a branching network's tree: which tasks share which trunk layers.
+
+    The input is on the left; each trunk layer is a column of branches, each
+    branch joined to the branch of the layer below that it reads; the tasks
+    sit on the right, each joined to the top branch that holds it.
+
+    Parameters
+    ----------
+    branches : sequence of partitions, or a fitted AdaptiveSharing estimator
+        Per trunk layer, bottom first, its branches as groups of task
+        indices (an estimator's ``branches_``).
+    task_names : list of str, default=None
+        Labels of the tasks; ``task 0, task 1, ...`` by default.
+    ax : matplotlib Axes, default=None
+        Where to draw; a new figure by default.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    import matplotlib.pyplot as plt
+
+    from .nn.adaptive import check_branches, parent_index
+
+    branches = getattr(branches, "branches_", branches)
+    n_tasks = 1 + max(t for layer in branches for group in layer for t in group)
+    branches = check_branches(branches, n_tasks, len(branches))
+    names = list(task_names) if task_names is not None else [f"task {t}" for t in range(n_tasks)]
+    if len(names) != n_tasks:
+        raise ValueError(f"task_names has {len(names)} names for {n_tasks} tasks.")
+    order = [t for group in branches[-1] for t in group]  # tasks of a branch side by side
+    row = {t: i for i, t in enumerate(order)}
+    if ax is None:
+        _, ax = plt.subplots(figsize=(2.2 + 1.3 * len(branches), 0.8 + 0.45 * n_tasks))
+    n_layers = len(branches)
+
+    def height(group):
+        return np.mean([row[t] for t in group])
+
+    everything = tuple(range(n_tasks))
+    for depth, layer in enumerate(branches):
+        for group in layer:
+            below = (
+                (0, height(everything))
+                if depth == 0
+                else (depth, height(branches[depth - 1][parent_index(branches, depth, group)]))
+            )
+            ax.plot([below[0], depth + 1], [below[1], height(group)], color="0.4", lw=1.5)
+            ax.scatter([depth + 1], [height(group)], s=40 + 25 * len(group), color="C0", zorder=3)
+    for group in branches[-1]:
+        for t in group:
+            ax.plot([n_layers, n_layers + 1], [height(group), row[t]], color="0.7", lw=1)
+            ax.text(n_layers + 1.08, row[t], names[t], va="center")
+    ax.scatter([0], [height(everything)], marker="s", color="0.2", zorder=3)
+    ax.set_xticks(range(n_layers + 2), ["input", *[f"layer {d + 1}" for d in range(n_layers)],
+                                        "tasks"])  # fmt: skip
+    ax.set_yticks([])
+    ax.set_xlim(-0.3, n_layers + 2.2)
+    ax.invert_yaxis()
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    ax.set_title("branches: which tasks share which layers")
     return ax

@@ -19,8 +19,11 @@ MOE_FAST = {**FAST, "n_experts": 3, "expert_units": (16,)}
 SHARED_BOTTOM_FAST = {**FAST, "bottom_units": (16,)}
 PLE_FAST = {**FAST, "n_task_experts": 1, "n_shared_experts": 1, "expert_units": (8,)}
 CROSS_STITCH_FAST = {**FAST, "column_units": (16,)}
+ADAPTIVE_FAST = {**FAST, "units": (16, 16), "split_every": 3}
 
 FAST_SETTINGS = {
+    "AdaptiveSharingClassifier": [ADAPTIVE_FAST],
+    "AdaptiveSharingRegressor": [ADAPTIVE_FAST],
     "CrossStitchClassifier": [CROSS_STITCH_FAST],
     "CrossStitchRegressor": [CROSS_STITCH_FAST],
     "ESMMClassifier": [SHARED_BOTTOM_FAST],

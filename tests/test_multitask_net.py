@@ -7,7 +7,15 @@ from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.metrics import accuracy_score, r2_score, roc_auc_score
 
 from sklearn_mtl import MultiTaskNet
-from sklearn_mtl.architectures import ARCHITECTURES, PLE, CrossStitch, MMoE, OMoE, SharedBottom
+from sklearn_mtl.architectures import (
+    ARCHITECTURES,
+    PLE,
+    AdaptiveSharing,
+    CrossStitch,
+    MMoE,
+    OMoE,
+    SharedBottom,
+)
 
 FAST = {"max_epochs": 20, "lr": 1e-2, "random_state": 0}
 SMALL_ARCHITECTURES = {
@@ -16,6 +24,7 @@ SMALL_ARCHITECTURES = {
     "mmoe": MMoE(2, expert_units=(8,), tower_units=(8,)),
     "ple": PLE(1, n_shared_experts=1, expert_units=(8,), tower_units=(8,)),
     "cross_stitch": CrossStitch(column_units=(16,), tower_units=(8,)),
+    "adaptive": AdaptiveSharing(units=(16, 8), tower_units=(8,), split_every=1),
 }
 
 

@@ -89,3 +89,21 @@ class Architecture(BaseEstimator):
     def fitted_attributes(self, module) -> dict:
         """Fitted attributes that the estimator reads off the trained module (none by default)."""
         return {}
+
+    def fitted_build_arguments(self, estimator) -> dict:
+        """Arguments of ``build`` that a fitted estimator's attributes give (a loaded file).
+
+        None by default; a network that changes its shape while it trains
+        (``AdaptiveSharing``) is rebuilt in its fitted shape.
+        """
+        return {}
+
+    def training_callbacks(self, state) -> list:
+        """``(name, callback)`` pairs that train the architecture, beside the usual ones (none)."""
+        return []
+
+    def check_training(self, estimator, weighting, accelerator) -> None:
+        """Raise a ``ValueError`` for a training option the architecture cannot train with."""
+
+    def prepare_resume(self, net, history) -> None:
+        """Make ``net``'s module match a checkpoint's ``history`` before its weights load."""

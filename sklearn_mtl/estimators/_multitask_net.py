@@ -15,6 +15,7 @@ from ..base import BaseMultiTaskNet, set_init_parameters
 from ..metrics import per_task_scores
 from ..utils import task_name
 from ..utils._sklearn import StrOptions, _fit_context
+from ._adaptive import AdaptiveSharing
 from ._architecture import Architecture
 from ._cross_stitch import CrossStitch
 from ._moe import MMoE, OMoE
@@ -27,6 +28,7 @@ ARCHITECTURES: dict[str, type[Architecture]] = {
     "mmoe": MMoE,
     "ple": PLE,
     "cross_stitch": CrossStitch,
+    "adaptive": AdaptiveSharing,
 }
 """The architectures ``MultiTaskNet(architecture=...)`` accepts by name (with their defaults)."""
 
@@ -63,7 +65,7 @@ class MultiTaskNet(BaseMultiTaskNet):
     Parameters
     ----------
     architecture : Architecture or {"shared_bottom", "omoe", "mmoe", "ple", \
-"cross_stitch"}, default="mmoe"
+"cross_stitch", "adaptive"}, default="mmoe"
         The network: an instance of :mod:`sklearn_mtl.architectures` (cloned
         at ``fit``), or the name of one with its default parameters.
 

@@ -1,6 +1,7 @@
 """Pure PyTorch multi-task modules. Every model maps ``(batch, n_features)`` to
 ``(batch, sum(head_sizes))`` logits; no sigmoid or softmax happens inside."""
 
+from .adaptive import AdaptiveSharing
 from .base import GatedMultiTaskModule, MultiTaskModule
 from .cross_stitch import CrossStitch, stitch_matrix
 from .esmm import ESMM
@@ -16,6 +17,7 @@ from .towers import TaskTowers
 __all__ = [
     "ACTIVATIONS",
     "MLP",
+    "AdaptiveSharing",
     "BatchedExperts",
     "CrossStitch",
     "ESMM",

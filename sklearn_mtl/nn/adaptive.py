@@ -10,6 +10,7 @@ changes nothing until training moves the copies apart.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 
 import torch
@@ -31,7 +32,17 @@ def check_branches(branches, n_tasks: int, n_layers: int) -> Branches:
     """
     if branches is None:
         return tuple((tuple(range(n_tasks)),) for _ in range(n_layers))
-    branches = tuple(tuple(tuple(int(t) for t in group) for group in layer) for layer in branches)
+    try:
+        if isinstance(branches, str) or any(isinstance(layer, str) for layer in branches):
+            raise TypeError
+        branches = tuple(
+            tuple(tuple(operator.index(t) for t in group) for group in layer) for layer in branches
+        )
+    except TypeError:
+        raise ValueError(
+            "branches must be a sequence, per layer, of groups of task indices (ints); got "
+            f"{str(branches)[:80]!r}."
+        ) from None
     if len(branches) != n_layers:
         raise ValueError(f"branches has {len(branches)} layers; the trunk has {n_layers}.")
     for depth, layer in enumerate(branches):
@@ -116,7 +127,6 @@ class AdaptiveSharing(MultiTaskModule):
             torch.tensor(
                 [next(i for i, g in enumerate(top) if t in g) for t in range(len(head_sizes))]
             ),
-            persistent=False,
         )
         self._parents = [
             [parent_index(self.branches, depth, group) if depth else 0 for group in layer]
@@ -167,3 +177,22 @@ class AdaptiveSharing(MultiTaskModule):
                     )
             child.towers.load_state_dict(self.towers.state_dict())
         return child
+
+    def parameter_sources(self, parent: AdaptiveSharing) -> dict[str, str]:
+        """For a network grown from ``parent``: each parameter's name -> the one it copies.
+
+        A branch's weights come from the branch of ``parent``'s same layer
+        that holds its tasks; the towers from the same towers.
+        """
+        sources = {}
+        for name, _ in self.named_parameters():
+            parts = name.split(".")
+            if parts[0] == "layers":
+                depth, index = int(parts[1]), int(parts[2])
+                group = self.branches[depth][index]
+                source = next(
+                    i for i, g in enumerate(parent.branches[depth]) if set(group) <= set(g)
+                )
+                parts[2] = str(source)
+            sources[name] = ".".join(parts)
+        return sources
