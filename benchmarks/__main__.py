@@ -107,7 +107,7 @@ SMOKE = {
                   "--correlations", "0.9", "--jobs", "1"],
     "task_groups": ["--seeds", "1", "--planted-seeds", "1", "--planted-rows", "600",
                     "--adult-rows", "800",
-                    "--epochs", "2", "--jobs", "1"],
+                    "--epochs", "2", "--split-every", "1", "--jobs", "1"],
     "adult": ["--task-groups", "income", "--seeds", "1", "--n-train", "1500", "--models",
               "MMoE", "l1/l2 logistic (CV)", "LogisticRegression (one-hot, C by CV)"],
     "esmm": ["--seeds", "1", "--epochs", "2", "--rows", "1500"],

@@ -15,11 +15,15 @@ Models, each on the same split: one Shared-Bottom network per task
 affinity measure of :mod:`sklearn_mtl.tasks` (lookahead, error margin), the
 groups that :func:`~sklearn_mtl.tasks.group_tasks` chooses from the affinity
 measured on the training rows, each group trained as its own Shared-Bottom.
-The grouped models' fit time includes the run that measures the affinity. On
-the planted data the groups are scored against the truth (adjusted Rand
-index). Writes the table, JSON and the affinity heatmaps under
-``benchmarks/results/``. ``python -m benchmarks run task_groups`` (``--quick``:
-one seed, fewer rows).
+The grouped models' fit time includes the run that measures the affinity.
+The adaptive network (``AdaptiveSharing*``, Lu et al.) grows its own tree from
+a trunk of Shared-Bottom's shape (bottom layer, then a layer as wide as
+Shared-Bottom's towers, linear heads), once from torch's initialisation and
+once from Lu et al.'s SOMP thin-model initialisation. On the planted data the
+groups, and each layer of the adaptive network's tree, are scored against the
+truth (adjusted Rand index). Writes the table, JSON, the affinity heatmaps and
+the learnt trees under ``benchmarks/results/``.
+``python -m benchmarks run task_groups`` (``--quick``: one seed, fewer rows).
 """
 
 from __future__ import annotations
@@ -34,9 +38,16 @@ import numpy as np
 from sklearn.metrics import adjusted_rand_score, r2_score, roc_auc_score
 
 import sklearn_mtl
-from sklearn_mtl import MMoEClassifier, MMoERegressor, SharedBottomClassifier, SharedBottomRegressor
+from sklearn_mtl import (
+    AdaptiveSharingClassifier,
+    AdaptiveSharingRegressor,
+    MMoEClassifier,
+    MMoERegressor,
+    SharedBottomClassifier,
+    SharedBottomRegressor,
+)
 from sklearn_mtl.datasets import load_adult, make_task_groups
-from sklearn_mtl.tasks import group_tasks, plot_task_affinity, task_affinity
+from sklearn_mtl.tasks import group_tasks, plot_branches, plot_task_affinity, task_affinity
 
 try:
     from ._report import mean_spread, write_report
@@ -66,9 +77,12 @@ def adult(seed, args):
 
 
 DATA = {
-    "planted": (planted, SharedBottomRegressor, MMoERegressor, "R^2"),
-    "adult": (adult, SharedBottomClassifier, MMoEClassifier, "ROC AUC"),
-}
+    "planted": (planted, SharedBottomRegressor, MMoERegressor, AdaptiveSharingRegressor, "R^2"),
+    "adult": (adult, SharedBottomClassifier, MMoEClassifier, AdaptiveSharingClassifier,
+              "ROC AUC"),
+}  # fmt: skip
+SPLIT_EVERY = 5
+"""Epochs between two splits of the adaptive network (its two layers split at 5 and 10)."""
 
 
 def network_kwargs(data_name, seed, args):
@@ -97,12 +111,12 @@ def one_seed(data_name, seed, args) -> dict:
     import torch
 
     torch.set_num_threads(args.threads)
-    load, bottom_cls, mmoe_cls, metric = DATA[data_name]
+    load, bottom_cls, mmoe_cls, adaptive_cls, metric = DATA[data_name]
     X, Y, X_test, Y_test, names, truth = load(seed, args)
     Y_array = np.asarray(Y)
     n_tasks = Y_array.shape[1]
     kwargs, bottom = network_kwargs(data_name, seed, args)
-    out = {"seed": seed, "models": {}, "affinity": {}, "groups": {}}
+    out = {"seed": seed, "models": {}, "affinity": {}, "groups": {}, "trees": {}}
 
     def record(name, fits, start):
         per_task = np.full(n_tasks, np.nan)
@@ -136,8 +150,35 @@ def one_seed(data_name, seed, args) -> dict:
             "ari_to_planted": None if truth is None else adjusted_rand_score(truth, labels),
         }
         record(f"groups by {method} affinity", [fit_group(g) for g in groups], start)
+    for thin_init in ("random", "somp"):
+        start = time.perf_counter()
+        network = adaptive_cls(
+            (bottom[0], kwargs["tower_units"][0]),
+            **{**kwargs, "tower_units": ()},
+            split_every=args.split_every,
+            thin_init=thin_init,
+        ).fit(X, Y_array)
+        name = "adaptive network" + (", SOMP init" if thin_init == "somp" else "")
+        out["trees"][name] = {
+            "branches": [[list(g) for g in layer] for layer in network.branches_],
+            "ari_to_planted": None
+            if truth is None
+            else [
+                adjusted_rand_score(truth, _labels(layer, n_tasks)) for layer in network.branches_
+            ],
+            "epochs": network.n_iter_,
+        }
+        record(name, [(network, list(range(n_tasks)))], start)
     out["task_names"] = names
     return out
+
+
+def _labels(layer, n_tasks: int) -> np.ndarray:
+    """Each task's branch in one layer of a tree."""
+    labels = np.empty(n_tasks, dtype=int)
+    for index, group in enumerate(layer):
+        labels[list(group)] = index
+    return labels
 
 
 def run(args) -> dict:
@@ -151,7 +192,7 @@ def run(args) -> dict:
     results = []
     for data_name in args.data:
         runs = [r for (d, _), r in zip(jobs, done) if d == data_name]
-        metric = DATA[data_name][3]
+        metric = DATA[data_name][-1]
         for name in runs[0]["models"]:
             per_seed = np.array([r["models"][name]["scores"] for r in runs])  # (seeds, tasks)
             results.append({
@@ -194,6 +235,16 @@ def format_table(report: dict) -> str:
                 score = "" if ari is None else f" (adjusted Rand index to the planted {ari:.2f})"
                 groups = " | ".join(", ".join(g) for g in found["groups"])
                 lines.append(f"- seed {run['seed']}, {method}: {groups}{score}")
+            names = run["task_names"]
+            for model, tree in run["trees"].items():
+                layers = " / ".join(" | ".join(", ".join(names[t] for t in g) for g in layer)
+                                    for layer in tree["branches"])  # fmt: skip
+                ari = tree["ari_to_planted"]
+                score = "" if ari is None else (
+                    " (adjusted Rand index to the planted, per layer: "
+                    + ", ".join(f"{a:.2f}" for a in ari) + ")")  # fmt: skip
+                lines.append(f"- seed {run['seed']}, {model} tree, bottom layer first: "
+                             f"{layers}{score}; {tree['epochs']} epochs")  # fmt: skip
         lines.append("")
     return "\n".join(lines)
 
@@ -217,6 +268,13 @@ def plot(report: dict, stem: Path) -> None:
     fig.tight_layout()
     fig.savefig(f"{stem}-affinity.png", dpi=90)
     plt.close(fig)
+    fig, axes = plt.subplots(1, len(first), figsize=(6 * len(first), 4.5), squeeze=False)
+    for ax, (data_name, run) in zip(axes[0], first.items()):
+        plot_branches(run["trees"]["adaptive network"]["branches"], run["task_names"], ax=ax)
+        ax.set_title(f"{data_name}: the adaptive network's tree (seed {run['seed']})")
+    fig.tight_layout()
+    fig.savefig(f"{stem}-tree.png", dpi=90)
+    plt.close(fig)
 
 
 def parse_args(argv=None):
@@ -227,6 +285,12 @@ def parse_args(argv=None):
     parser.add_argument("--planted-rows", type=int, default=10000, help="training rows")
     parser.add_argument("--adult-rows", type=int, default=0, help="0: the whole training file")
     parser.add_argument("--epochs", type=int, default=TRAINING["max_epochs"])
+    parser.add_argument(
+        "--split-every",
+        type=int,
+        default=SPLIT_EVERY,
+        help="epochs between two splits of the adaptive network",
+    )
     parser.add_argument("--jobs", type=int, default=2, help="seeds in parallel processes")
     parser.add_argument("--threads", type=int, default=1, help="torch threads per process")
     parser.add_argument("--output", type=Path, default=RESULTS / "task_groups.json")

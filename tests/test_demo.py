@@ -147,12 +147,18 @@ def check_task_groups_benchmark_runs_end_to_end(smoke):
         rows = [r for r in report["results"] if r["data"] == data]
         assert {r["model"] for r in rows} == {
             "single-task Shared-Bottom", "Shared-Bottom, all tasks", "MMoE, all tasks",
-            "groups by lookahead affinity", "groups by error_margin affinity"}  # fmt: skip
+            "groups by lookahead affinity", "groups by error_margin affinity",
+            "adaptive network", "adaptive network, SOMP init"}  # fmt: skip
         assert all(len(r["per_task_mean"]) == len(r["tasks"]) and r["parameters"] > 0
                    for r in rows)  # fmt: skip
     planted = next(r for r in report["runs"] if r["data"] == "planted")
     assert all(-1 <= g["ari_to_planted"] <= 1 for g in planted["groups"].values())
-    assert (smoke[0] / "task_groups-affinity.png").stat().st_size > 0
+    for tree in planted["trees"].values():  # two layers, split after epochs 1 and 2
+        assert len(tree["branches"]) == len(tree["ari_to_planted"]) == 2
+        assert all(-1 <= a <= 1 for a in tree["ari_to_planted"])
+    assert "adaptive network tree, bottom layer first" in stdout
+    for figure in ("affinity", "tree"):
+        assert (smoke[0] / f"task_groups-{figure}.png").stat().st_size > 0
     assert report["config"]["output"] == "task_groups.json"  # a name, not this machine's path
 
 

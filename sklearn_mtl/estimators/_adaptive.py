@@ -18,10 +18,10 @@ _DOCS = {
     that every task shares; every ``split_every`` epochs the next trunk
     layer, from the top down, splits into branches, each read by a group of
     tasks that find the same rows difficult (Lu et al.'s task affinity on the
-    training rows, averaged over the epochs since the last split). A group split costs ``branching_cost`` per new branch
-    against ``branching_factor`` times the separation cost of grouping tasks
-    that do not go together. The learnt tree is ``branches_``; draw it with
-    :func:`sklearn_mtl.tasks.plot_branches`.""",
+    training rows, averaged over the epochs since the last split). A split
+    costs ``branching_cost`` per new branch against ``branching_factor`` times
+    the separation cost of grouping tasks that do not go together. The learnt
+    tree is ``branches_``; draw it with :func:`sklearn_mtl.tasks.plot_branches`.""",
     "adaptive_parameters": """\
     units : tuple of int, default=(64, 64, 64)
         Widths of the trunk's layers, bottom first: the thin network that
