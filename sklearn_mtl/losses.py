@@ -72,6 +72,7 @@ class MaskedMultiTaskLoss(nn.Module):
             raise ValueError("task_losses and head_sizes must have the same length.")
         starts = [sum(head_sizes[:t]) for t in range(len(head_sizes))]
         self.n_tasks = len(task_losses)
+        self.task_losses, self.head_sizes = tuple(task_losses), tuple(head_sizes)
         # (type, aligned): aligned when that type's tasks are all tasks, in logit order.
         self.grouped: list[tuple[str, bool]] = []
         for kind in _ONE_LOGIT_TYPES:

@@ -13,7 +13,9 @@ Two published measures of how much tasks help each other, each an
   Networks", CVPR 2017): from a trained model, a row is *difficult* for task
   ``i`` when its error margin is at least task ``i``'s mean margin;
   ``A[i, j] = P(e_i = e_j)``, the share of rows that tasks ``i`` and ``j``
-  find equally easy or difficult.
+  find equally easy or difficult. For an unfitted network of this package
+  the affinity is the mean over the epochs of one training run
+  (:class:`ErrorMarginAffinity`).
 
 :func:`group_tasks` turns either matrix into groups of tasks, with Lu et al.'s
 cost: ``group_cost * (n_groups - 1)`` plus the size-weighted separation cost
@@ -39,6 +41,7 @@ from skorch.utils import to_tensor
 from .utils._sklearn import Interval, StrOptions, validate_params
 
 __all__ = [
+    "ErrorMarginAffinity",
     "LookaheadAffinity",
     "best_partition",
     "branch_affinity",
@@ -148,6 +151,85 @@ class LookaheadAffinity(Callback):
             return self.total_ / self.counts_
 
 
+class ErrorMarginAffinity(Callback):
+    """A skorch callback recording Lu et al.'s error-margin affinity after every epoch.
+
+    At the end of each epoch it computes every training row's error margin on
+    every task under the current network (:func:`error_margins`) and the
+    affinity ``P(e_i = e_j)`` of them (:func:`margin_affinity`). The mean over
+    the epochs is steadier than the last epoch's alone: once a model fits
+    well, its margins are mostly each task's own noise.
+
+    Attributes
+    ----------
+    affinity_ : ndarray of shape (n_tasks, n_tasks)
+        The mean over the recorded epochs.
+    n_epochs_ : int
+        Epochs recorded.
+    """
+
+    def initialize(self):
+        self.total_ = None
+        self.n_epochs_ = 0
+        return self
+
+    def on_epoch_end(self, net, dataset_train=None, **kwargs):
+        if dataset_train is None:
+            return
+        affinity = margin_affinity(error_margins(net, dataset_train))
+        affinity = np.nan_to_num(affinity, nan=0.0)
+        self.total_ = affinity if self.total_ is None else self.total_ + affinity
+        self.n_epochs_ += 1
+
+    @property
+    def affinity_(self) -> np.ndarray:
+        if self.total_ is None:
+            raise AttributeError("no epoch was recorded")
+        return self.total_ / self.n_epochs_
+
+
+def error_margins(net, dataset) -> np.ndarray:
+    """Each row's error margin on each task under ``net``'s current network (NaN: no label).
+
+    ``|t - P(class 1)|`` for a binary (or probabilistic) task, ``1 - P(true
+    class)`` for a multi-class one, ``|t - prediction|`` (standardised) for
+    regression; the network is in evaluation mode meanwhile.
+    """
+    losses = net.criterion_.task_loss
+    module = net.module_
+    training = module.training
+    module.eval()
+    margins, missing = [], []
+    try:
+        with torch.no_grad():
+            for batch in net.get_iterator(dataset, training=False):
+                Xi, yi = unpack_data(batch)
+                logits = net.infer(Xi).double()
+                target = to_tensor(yi, device=logits.device).double().reshape(len(logits), -1)
+                columns, start = [], 0
+                for t, (kind, size) in enumerate(zip(losses.task_losses, losses.head_sizes)):
+                    head = logits[:, start : start + size]
+                    start += size
+                    if kind == "multiclass":
+                        proba = torch.softmax(head, dim=1)
+                        index = target[:, t].long().clamp(0, size - 1)[:, None]
+                        columns.append(1.0 - proba.gather(1, index)[:, 0])
+                    elif kind == "regression":
+                        columns.append((target[:, t] - head[:, 0]).abs())
+                    else:
+                        columns.append((target[:, t] - torch.sigmoid(head[:, 0])).abs())
+                margins.append(torch.stack(columns, dim=1).cpu())
+                weight = Xi.get("sample_weight") if isinstance(Xi, dict) else None
+                if weight is not None:
+                    missing.append((weight <= 0).cpu())
+    finally:
+        module.train(training)
+    margins = torch.cat(margins).numpy()
+    if missing:
+        margins[torch.cat(missing).numpy()] = np.nan
+    return margins
+
+
 @validate_params(
     {
         "X": ["array-like"],
@@ -167,7 +249,10 @@ def task_affinity(estimator, X, y, *, method="lookahead", lookahead_lr=None, eve
         ``"lookahead"``: an unfitted (or fitted) network; a clone of it is
         trained on ``X, y`` once, with :class:`LookaheadAffinity` recording.
         ``"error_margin"``: a classifier or regressor; a fitted one is used as
-        it is, an unfitted one is cloned and fitted on ``X, y`` first.
+        it is (its margins on ``X, y``); an unfitted network of this package is
+        cloned and trained on ``X, y`` with :class:`ErrorMarginAffinity`
+        recording, and the affinity is the mean over its epochs; any other
+        unfitted estimator is cloned and fitted first.
     X : array-like of shape (n_samples, n_features)
         Inputs.
     y : array-like of shape (n_samples, n_tasks)
@@ -198,24 +283,39 @@ def task_affinity(estimator, X, y, *, method="lookahead", lookahead_lr=None, eve
     >>> task_affinity(model, X, Y).shape
     (4, 4)
     """
+    network = "callbacks" in estimator.get_params() and hasattr(estimator, "_architecture")
     if method == "lookahead":
-        if "callbacks" not in estimator.get_params() or not hasattr(estimator, "_architecture"):
+        if not network:
             raise TypeError(
                 "task_affinity(method='lookahead') trains one of this package's networks; got "
                 f"{type(estimator).__name__}. Use method='error_margin' for other estimators."
             )
-        recorder = LookaheadAffinity(lr=lookahead_lr, every=every)
-        model = clone(estimator)
-        callbacks = list(model.get_params().get("callbacks") or [])
-        model.set_params(callbacks=[*callbacks, ("lookahead_affinity", recorder)])
-        model.fit(X, y)
-        return _recorder(model).affinity_
+        return _recorded(estimator, X, y, LookaheadAffinity(lr=lookahead_lr, every=every))
+    if network and not _is_fitted(estimator):
+        return _recorded(estimator, X, y, ErrorMarginAffinity())
     return _error_margin_affinity(estimator, X, y)
 
 
-def _recorder(model) -> LookaheadAffinity:
+def _is_fitted(estimator) -> bool:
+    try:
+        check_is_fitted(estimator)
+    except Exception:  # NotFittedError, or an estimator sklearn cannot check
+        return False
+    return True
+
+
+def _recorded(estimator, X, y, recorder) -> np.ndarray:
+    """Train a clone of ``estimator`` on ``X, y`` with ``recorder``; its ``affinity_``."""
+    model = clone(estimator)
+    callbacks = list(model.get_params().get("callbacks") or [])
+    model.set_params(callbacks=[*callbacks, ("affinity_recorder", recorder)])
+    model.fit(X, y)
+    return _recorder(model).affinity_
+
+
+def _recorder(model) -> Callback:
     for name, callback in model.net_.callbacks_:
-        if name == "lookahead_affinity":
+        if name == "affinity_recorder":
             return callback
     raise RuntimeError("the lookahead recorder was not among the fitted net's callbacks")
 
@@ -254,11 +354,7 @@ def _error_margin_affinity(estimator, X, y) -> np.ndarray:
     y = np.asarray(y)
     if y.ndim != 2:
         raise ValueError(f"y must have shape (n_samples, n_tasks); got {y.shape}.")
-    try:
-        check_is_fitted(estimator)
-        model = estimator
-    except Exception:  # NotFittedError, or an estimator sklearn cannot check: fit a clone
-        model = clone(estimator).fit(X, y)
+    model = estimator if _is_fitted(estimator) else clone(estimator).fit(X, y)
     return margin_affinity(_error_margins(model, X, y))
 
 

@@ -22,7 +22,7 @@ from sklearn_mtl import (
     load,
     save,
 )
-from sklearn_mtl._branching import child_affinity, grow, somp, split_layer
+from sklearn_mtl._branching import grow, somp, split_children, split_layer
 from sklearn_mtl.architectures import AdaptiveSharing
 from sklearn_mtl.datasets import make_task_groups
 from sklearn_mtl.persistence import ModelFileError
@@ -76,21 +76,22 @@ def test_tasks_that_all_go_together_are_not_split_by_a_high_branching_cost():
 # ------------------------------------------------------------ the split itself
 
 
-def test_lu_et_al_branch_affinity_and_split_by_hand():
+def test_the_split_by_hand():
     A = np.array([[1, 0.9, 0.1, 0.2], [0.9, 1, 0.3, 0.1], [0.1, 0.3, 1, 0.8],
                   [0.2, 0.1, 0.8, 1]])  # fmt: skip
-    # A_b({0,1},{2,3}): mean over 0,1 of their least affinity to 2,3 (0.1, 0.1), both ways
-    assert child_affinity(A, [(0, 1), (2, 3)])[0, 1] == pytest.approx(0.1)
-    assert child_affinity(A, [(0, 1), (2, 3)])[0, 0] == pytest.approx(0.9)
+    # scaled to [0, 1] over the pairs: 0.9 -> 1, 0.8 -> 0.875, the rest <= 0.25. Two branches
+    # cost 0.1 + (2 (1 - 1) + 2 (1 - 0.875)) / 4 = 0.1625; one costs 1 (every task's least
+    # affinity to another is 0); four cost 3 * 0.1 = 0.3.
     shared = (((0, 1, 2, 3),), ((0, 1, 2, 3),))
     top = split_layer(shared, 1, A, 0.1, 1.0)
     assert top == (((0, 1, 2, 3),), ((0, 1), (2, 3)))
     # the layer below groups the branches above it: split too at this cost
     assert split_layer(top, 0, A, 0.1, 1.0) == (((0, 1), (2, 3)), ((0, 1), (2, 3)))
-    # a high branching cost keeps one branch; a high factor splits every task apart but
-    # 0 and 1, whose affinity is the highest (scaled to 1: nothing to gain by a split)
+    # a high branching cost keeps one branch; a high factor splits 2 and 3 apart too, but
+    # not 0 and 1, whose affinity is the highest (scaled to 1: nothing to gain by a split)
     assert split_layer(top, 0, A, 5.0, 1.0) == top
     assert split_layer(shared, 1, A, 0.01, 100.0)[1] == ((0, 1), (2,), (3,))
+    assert split_children(A, [(0,), (1,)], 0.5, 1.0) == [[0, 1]]  # 0.1 < 0.5
 
 
 def test_a_split_changes_nothing_until_training_moves_the_copies(groups):

@@ -9,6 +9,7 @@ from sklearn_mtl import SharedBottomClassifier, SharedBottomRegressor
 from sklearn_mtl.datasets import make_task_groups, make_task_pair
 from sklearn_mtl.tasks import (
     EXHAUSTIVE_MAX_TASKS,
+    ErrorMarginAffinity,
     LookaheadAffinity,
     branch_affinity,
     group_tasks,
@@ -140,6 +141,27 @@ def test_error_margin_affinity_is_a_symmetric_agreement_rate():
     Xr, Yr = make_task_groups(300, 2, 2, n_features=8, random_state=0)
     assert task_affinity(unfitted, Xr, Yr, method="error_margin").shape == (4, 4)
     assert not hasattr(unfitted, "net_")
+
+
+def test_an_unfitted_network_gives_the_mean_error_margin_affinity_over_its_epochs():
+    """Each epoch's affinity is the one its network's margins give; the result is their mean."""
+    X, Y = make_task_groups(300, 2, 2, n_features=8, random_state=0)
+    Y = Y.copy()
+    Y[::5, 2] = np.nan
+    snapshots = []
+    for epochs in (1, 2, 3):  # the same run stopped after 1, 2 and 3 epochs (epochs are seeded)
+        fitted = SharedBottomRegressor(bottom_units=(8,), max_epochs=epochs, random_state=0)
+        snapshots.append(task_affinity(fitted.fit(X, Y), X, Y, method="error_margin"))
+    network = SharedBottomRegressor(bottom_units=(8,), max_epochs=3, random_state=0)
+    recorder = ErrorMarginAffinity()
+    network.set_params(callbacks=[("recorder", recorder)]).fit(X, Y)
+    fitted = dict(network.net_.callbacks_)["recorder"]
+    assert fitted.n_epochs_ == 3
+    np.testing.assert_allclose(fitted.affinity_, np.mean(snapshots, axis=0), atol=1e-12)
+    unfitted = SharedBottomRegressor(bottom_units=(8,), max_epochs=3, random_state=0)
+    np.testing.assert_allclose(
+        task_affinity(unfitted, X, Y, method="error_margin"), np.mean(snapshots, axis=0)
+    )
 
 
 def test_task_affinity_rejects_what_it_cannot_use():

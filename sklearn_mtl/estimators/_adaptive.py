@@ -18,7 +18,7 @@ _DOCS = {
     that every task shares; every ``split_every`` epochs the next trunk
     layer, from the top down, splits into branches, each read by a group of
     tasks that find the same rows difficult (Lu et al.'s task affinity on the
-    training rows, averaged over the epochs since the last split). A split
+    training rows, averaged over the epochs so far). A split
     costs ``branching_cost`` per new branch against ``branching_factor`` times
     the separation cost of grouping tasks that do not go together. The learnt
     tree is ``branches_``; draw it with :func:`sklearn_mtl.tasks.plot_branches`.""",
@@ -129,9 +129,8 @@ class AdaptiveSharing(Architecture):
     def training_callbacks(self, state) -> list:
         self._validate_params()
         branching = TopDownBranching(
-            state.tasks, self.branching_cost, self.branching_factor, self.split_every,
-            self.thin_init,
-        )  # fmt: skip
+            self.branching_cost, self.branching_factor, self.split_every, self.thin_init
+        )
         return [("top_down_branching", branching)]
 
     def check_training(self, estimator, weighting, accelerator) -> None:
