@@ -17,8 +17,8 @@ groups that :func:`~sklearn_mtl.tasks.group_tasks` chooses from the affinity
 measured on the training rows, each group trained as its own Shared-Bottom.
 The grouped models' fit time includes the run that measures the affinity.
 The adaptive network (``AdaptiveSharing*``, Lu et al.) grows its own tree from
-a trunk of Shared-Bottom's shape (bottom layer, then a layer as wide as
-Shared-Bottom's towers, linear heads), once from torch's initialisation and
+a two-layer trunk (Shared-Bottom's bottom layer, then a layer as wide as its
+towers) under towers of Shared-Bottom's size, once from torch's initialisation and
 once from Lu et al.'s SOMP thin-model initialisation. On the planted data the
 groups, and each layer of the adaptive network's tree, are scored against the
 truth (adjusted Rand index). Writes the table, JSON, the affinity heatmaps and
@@ -154,7 +154,7 @@ def one_seed(data_name, seed, args) -> dict:
         start = time.perf_counter()
         network = adaptive_cls(
             (bottom[0], kwargs["tower_units"][0]),
-            **{**kwargs, "tower_units": ()},
+            **kwargs,
             split_every=args.split_every,
             thin_init=thin_init,
         ).fit(X, Y_array)
