@@ -33,7 +33,7 @@ _DOCS = {
         ``benchmarks/task_groups.py`` towers of 16 units gave a test R^2 0.02
         higher).
 
-    branching_cost : float, default=0.1
+    branching_cost : float, default=0.2
         Lu et al.'s ``L0``: the cost of each branch a split creates, on the
         scale of the separation cost (at most 1). Larger: fewer branches.
 
@@ -95,7 +95,7 @@ class AdaptiveSharing(Architecture):
         units=(64, 64, 64),
         *,
         tower_units=(32,),
-        branching_cost=0.1,
+        branching_cost=0.2,
         branching_factor=1.0,
         split_every=5,
         thin_init="random",
@@ -176,7 +176,7 @@ class _AdaptiveSharingParameters:
         units=(64, 64, 64),
         *,
         tower_units=(32,),
-        branching_cost=0.1,
+        branching_cost=0.2,
         branching_factor=1.0,
         split_every=5,
         thin_init="random",
