@@ -166,9 +166,10 @@ class TopDownBranching(Callback):
         self.affinities_ = {}
         return self
 
-    def on_train_begin(self, net, X=None, y=None, **kwargs):
-        if self.thin_init == "somp" and not len(net.history) and X is not None:
-            somp_initialize(net, X, epochs=self.split_every)
+    def on_epoch_begin(self, net, dataset_train=None, **kwargs):
+        # the first epoch of a new fit, on its training rows (not the validation split)
+        if self.thin_init == "somp" and len(net.history) == 1 and dataset_train is not None:
+            somp_initialize(net, dataset_train, epochs=self.split_every)
 
     def on_epoch_end(self, net, dataset_train=None, **kwargs):
         model = net.module_.model
@@ -182,7 +183,6 @@ class TopDownBranching(Callback):
         done, rest = divmod(epoch, self.split_every)
         if not rest and 1 <= done <= n_layers:
             votes = [e["task_affinity"] for e in net.history if "task_affinity" in e]
-
             if votes:
                 depth = n_layers - done
                 affinity = np.mean(votes, axis=0)

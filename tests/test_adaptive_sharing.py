@@ -290,6 +290,23 @@ def test_somp_thin_init_starts_from_units_of_a_wider_trained_network(groups):
     assert thin.score(X, Y) > random.score(X, Y)  # the wide network trained split_every epochs
 
 
+def test_somp_trains_the_wide_network_on_the_training_rows_only(groups, monkeypatch):
+    from sklearn_mtl import _branching
+
+    seen = []
+    original = _branching.somp_initialize
+
+    def watched(net, dataset, epochs):
+        seen.append((len(dataset), epochs))
+        return original(net, dataset, epochs)
+
+    monkeypatch.setattr(_branching, "somp_initialize", watched)
+    X, Y = groups
+    AdaptiveSharingRegressor(**SMALL, max_epochs=3, thin_init="somp", early_stopping=True,
+                             validation_fraction=0.25, random_state=0).fit(X, Y)  # fmt: skip
+    assert seen == [(450, 2)]  # 600 rows less the validation quarter, once, split_every epochs
+
+
 def test_plot_branches_draws_the_tree(groups):
     X, Y = groups
     model = AdaptiveSharingRegressor(**SMALL, max_epochs=4, random_state=0).fit(X, Y)
