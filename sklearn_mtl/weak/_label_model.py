@@ -1,0 +1,376 @@
+"""MeTaL's multi-task label model (Ratner et al., AAAI 2019), as a scikit-learn estimator.
+
+Sources vote on items, task by task, and abstain elsewhere; no true label is
+seen. Each source ``i`` is summarised by MeTaL's indicators ``psi_i`` (one per
+feasible joint label ``y'``: does every vote of the source agree with
+``y'``?). If sources are independent given the true joint label ``Y``, their
+second moments factor through it:
+
+``O = E[psi psi^T] = mu P mu^T`` off the diagonal blocks,
+
+with ``mu[i*K + y', y] = P(psi_{i,y'} = 1 | Y = y)`` and ``P = diag(p)`` the
+class balance over the ``K`` feasible joint labels. :class:`MultiTaskLabelModel`
+completes this matrix: it finds the ``mu`` (and ``p``) whose ``mu P mu^T``
+matches the observed ``O`` on the entries that the model explains (pairs of
+distinct, independent sources), with the row sums of ``mu P`` matching the
+diagonal of ``O`` (each indicator's rate), as MeTaL's and Snorkel's
+``LabelModel`` do. A pair of sources declared dependent is left out of the
+fit, since ``Y`` alone does not explain their agreement. The posterior is
+``P(Y = y | votes) ∝ p_y prod_i mu[i*K + y'_i, y]``, ``y'_i`` a joint label
+that source ``i``'s votes agree with (the mean of the logs over all of them,
+which are one event; MeTaL multiplies them all, counting a source that
+labels few tasks many times); joint
+labels outside the task graph are never proposed, so each task's marginal
+respects the graph.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+from scipy import optimize
+from scipy.special import logsumexp
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from ..utils._sklearn import Interval, StrOptions, _fit_context
+from ._label_matrix import (
+    ABSTAIN,
+    check_feasible,
+    check_label_matrix,
+    independent_tasks,
+    indicators,
+)
+
+BALANCE_ROUNDS = 50
+"""Most rounds of completing ``mu`` and updating the estimated class balance."""
+
+BALANCE_TOL = 1e-3
+"""The class balance has settled when no probability moves more than this in a round."""
+
+MU_CLIP = (0.01, 0.99)
+"""The conditional probabilities' range at prediction (Snorkel's), so no vote is certain."""
+
+
+class MultiTaskLabelModel(BaseEstimator):
+    """Learn the accuracies of weak sources without labels and emit probabilistic labels.
+
+    MeTaL's label model [1]_ for several tasks whose joint labels may be
+    constrained (a hierarchy, a mutual exclusion): ``fit`` takes a label
+    matrix alone; ``predict_proba`` gives each task's class probabilities,
+    zero on every joint label the task graph rules out. With one task it is
+    Snorkel's ``LabelModel``.
+
+    Parameters
+    ----------
+    task_graph : array-like of shape (n_feasible, n_tasks) or None, default=None
+        The feasible joint labels, one row each (see
+        :func:`~sklearn_mtl.weak.hierarchy`,
+        :func:`~sklearn_mtl.weak.mutually_exclusive`); ``None``: the tasks
+        are independent and every combination of classes is feasible.
+    cardinalities : list of int or None, default=None
+        Number of classes of each task; ``None`` reads it from ``L`` (its
+        largest label plus one, at least 2) or from ``task_graph``.
+    source_dependencies : list of (int, int) or None, default=None
+        Pairs of sources that are not independent given the true labels
+        (e.g. one rule refines another); their agreement is left out of the fit.
+    class_balance : "estimate", "uniform" or array-like of shape (n_feasible,), \
+default="estimate"
+        The prior over the feasible joint labels. ``"estimate"`` starts
+        uniform and alternates: complete ``mu`` under the prior, then set the
+        prior to the mean posterior of the items with a vote, until it moves
+        less than ``BALANCE_TOL``.
+    prec_init : float, default=0.7
+        The precision each source starts from (Snorkel's ``prec_init``); it
+        breaks the symmetry between a source and its opposite.
+    l2 : float, default=0.0
+        Strength of the pull of ``mu`` towards its starting point.
+    max_iter : int, default=1000
+        Iterations of L-BFGS.
+
+    Attributes
+    ----------
+    mu_ : ndarray of shape (n_sources * n_feasible, n_feasible)
+        ``mu_[i * K + a, y]``: the probability that source ``i``'s votes agree
+        with joint label ``a`` given the true joint label ``y``.
+    class_balance_ : ndarray of shape (n_feasible,)
+        The prior over ``feasible_labels_``.
+    feasible_labels_ : ndarray of shape (n_feasible, n_tasks)
+        The joint labels the model puts probability on.
+    source_accuracies_ : ndarray of shape (n_sources, n_tasks)
+        Each source's estimated accuracy on each task: the posterior
+        probability that its vote is right, averaged over the items it votes
+        on in ``fit`` (NaN where it never votes).
+    cardinalities_ : list of int
+    n_sources_ : int
+    n_tasks_ : int
+    n_iter_ : int
+        L-BFGS iterations run.
+
+    References
+    ----------
+    .. [1] A. Ratner, B. Hancock, J. Dunnmon, F. Sala, S. Pandey and C. Ré,
+       "Training Complex Models with Multi-Task Weak Supervision", AAAI 2019.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_mtl.weak import MultiTaskLabelModel
+    >>> L = np.array([[0, 0, -1], [1, 1, 1], [0, 0, 0], [1, -1, 1], [0, 1, 0]])
+    >>> model = MultiTaskLabelModel().fit(L)
+    >>> model.predict(L)
+    array([0, 1, 0, 1, 0])
+    """
+
+    _parameter_constraints: dict = {
+        "task_graph": ["array-like", None],
+        "cardinalities": ["array-like", None],
+        "source_dependencies": [list, None],
+        "class_balance": [StrOptions({"estimate", "uniform"}), "array-like"],
+        "prec_init": [Interval(Real, 0, 1, closed="neither")],
+        "l2": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        task_graph=None,
+        *,
+        cardinalities=None,
+        source_dependencies=None,
+        class_balance="estimate",
+        prec_init=0.7,
+        l2=0.0,
+        max_iter=1000,
+    ):
+        self.task_graph = task_graph
+        self.cardinalities = cardinalities
+        self.source_dependencies = source_dependencies
+        self.class_balance = class_balance
+        self.prec_init = prec_init
+        self.l2 = l2
+        self.max_iter = max_iter
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = False
+        return tags
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, L, y=None):
+        """Learn the sources' conditional probabilities from the label matrix ``L`` alone.
+
+        Parameters
+        ----------
+        L : array-like of shape (n_items, n_sources) or (n_items, n_sources, n_tasks)
+            Each source's class index per item (and task), -1 where it abstains.
+        y : None
+            Ignored: the label model learns without labels.
+
+        Returns
+        -------
+        self : MultiTaskLabelModel
+        """
+        L, single = check_label_matrix(L)
+        n_items, n_sources, n_tasks = L.shape
+        cardinalities = self._cardinalities(L)
+        feasible = (
+            independent_tasks(cardinalities)
+            if self.task_graph is None
+            else check_feasible(self.task_graph, cardinalities)
+        )
+        K = len(feasible)
+        mask = _fit_mask(n_sources, K, self._dependencies(n_sources))
+        psi = indicators(L, feasible)
+        moments = (psi.T @ psi).toarray() / n_items  # O, (m K, m K)
+        fixed = self._fixed_balance(K)
+        balance = np.full(K, 1.0 / K) if fixed is None else fixed
+        self.feasible_labels_ = feasible
+        self.n_sources_ = n_sources
+        self.n_iter_ = 0
+        for _ in range(1 if fixed is not None else BALANCE_ROUNDS):
+            # with the balance fixed, mu is a matrix completion; to estimate the balance,
+            # the prior is set to the mean posterior and mu completed again, until it settles
+            mu, iterations = _complete(
+                moments, mask, balance, self.prec_init, self.l2, self.max_iter
+            )
+            self.mu_, self.class_balance_ = mu, balance
+            self.n_iter_ += iterations
+            if fixed is not None:
+                break
+            voted = np.asarray(psi.sum(axis=1)).ravel() > 0
+            posterior = self._joint_proba(psi[voted]).mean(axis=0)
+            converged = np.abs(posterior - balance).max() < BALANCE_TOL
+            balance = np.clip(posterior, 1e-6, None) / np.clip(posterior, 1e-6, None).sum()
+            if converged:
+                break
+        self.class_balance_ = balance
+        self.cardinalities_ = cardinalities
+        self.n_tasks_ = n_tasks
+        self._single_task = single
+        self.source_accuracies_ = self._accuracies(L, self._joint_proba(psi))
+        return self
+
+    def _cardinalities(self, L) -> list[int]:
+        seen = [max(int(L[:, :, t].max()) + 1, 2) for t in range(L.shape[2])]
+        if self.cardinalities is not None:
+            given = [int(k) for k in np.atleast_1d(self.cardinalities)]
+            if len(given) != L.shape[2] or any(k < 2 for k in given):
+                raise ValueError(
+                    f"cardinalities must give at least 2 classes for each of the {L.shape[2]} "
+                    f"task(s); got {self.cardinalities!r}."
+                )
+            too_high = [t for t in range(L.shape[2]) if seen[t] > given[t]]
+            if too_high:
+                t = too_high[0]
+                raise ValueError(
+                    f"L holds class {seen[t] - 1} on task {t}, which has {given[t]} classes."
+                )
+            return given
+        if self.task_graph is not None:
+            graph = np.asarray(self.task_graph)
+            if graph.ndim == 2 and graph.shape[1] == L.shape[2] and graph.dtype.kind in "iu":
+                return [max(s, int(graph[:, t].max()) + 1) for t, s in enumerate(seen)]
+        return seen
+
+    def _dependencies(self, n_sources: int) -> list[tuple[int, int]]:
+        pairs = []
+        for pair in self.source_dependencies or []:
+            try:
+                i, j = (int(v) for v in pair)
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"source_dependencies must be pairs of source indices; got {pair!r}."
+                ) from None
+            if i == j or not (0 <= i < n_sources and 0 <= j < n_sources):
+                raise ValueError(
+                    f"source_dependencies pair {pair!r} must name two different sources "
+                    f"among 0..{n_sources - 1}."
+                )
+            pairs.append((i, j))
+        return pairs
+
+    def _fixed_balance(self, K: int):
+        if isinstance(self.class_balance, str):
+            return None if self.class_balance == "estimate" else np.full(K, 1.0 / K)
+        balance = np.asarray(self.class_balance, dtype=float)
+        if balance.shape != (K,) or (balance <= 0).any() or not np.isclose(balance.sum(), 1):
+            raise ValueError(
+                f"class_balance must be {K} positive probabilities summing to 1, one per "
+                f"feasible joint label; got {self.class_balance!r}."
+            )
+        return balance
+
+    def _joint_proba(self, psi) -> np.ndarray:
+        """The posterior over the feasible joint labels.
+
+        A source that labels some tasks only agrees with several joint labels
+        at once (all that match its votes): those indicators are one event,
+        so its log-likelihood is their mean, not their sum (which would count
+        the source once per compatible joint label).
+        """
+        K = len(self.feasible_labels_)
+        log_mu = np.log(np.clip(self.mu_, *MU_CLIP))
+        scores = np.tile(np.log(self.class_balance_), (psi.shape[0], 1))
+        psi = psi.tocsc()
+        for i in range(self.n_sources_):
+            block = psi[:, i * K : (i + 1) * K]
+            count = np.asarray(block.sum(axis=1)).ravel()
+            voted = count > 0
+            if voted.any():
+                evidence = block[voted] @ log_mu[i * K : (i + 1) * K]
+                scores[voted] += evidence / count[voted, None]
+        return np.exp(scores - logsumexp(scores, axis=1, keepdims=True))
+
+    def _accuracies(self, L, joint) -> np.ndarray:
+        accuracies = np.full((L.shape[1], L.shape[2]), np.nan)
+        for t in range(L.shape[2]):
+            marginal = self._marginal(joint, t)  # (n, k_t)
+            for i in range(L.shape[1]):
+                votes = L[:, i, t]
+                voted = votes != ABSTAIN
+                if voted.any():
+                    accuracies[i, t] = marginal[voted, votes[voted]].mean()
+        return accuracies
+
+    def _marginal(self, joint, t: int) -> np.ndarray:
+        onehot = np.eye(self.cardinalities_[t])[self.feasible_labels_[:, t]]  # (K, k_t)
+        return joint @ onehot
+
+    def _check(self, L):
+        check_is_fitted(self)
+        L, _ = check_label_matrix(L, self.n_sources_, self.n_tasks_)
+        over = [t for t in range(L.shape[2]) if L[:, :, t].max() >= self.cardinalities_[t]]
+        if over:
+            raise ValueError(
+                f"L holds class {int(L[:, :, over[0]].max())} on task {over[0]}, which has "
+                f"{self.cardinalities_[over[0]]} classes."
+            )
+        return L
+
+    def predict_joint_proba(self, L) -> np.ndarray:
+        """``P(Y = feasible_labels_[k] | votes)`` of every item, shape ``(n_items, n_feasible)``."""
+        return self._joint_proba(indicators(self._check(L), self.feasible_labels_))
+
+    def predict_proba(self, L):
+        """Each task's class probabilities given the votes.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_items, k) for one task, else a list of them
+            One ``(n_items, k_t)`` array per task (scikit-learn's multi-output
+            convention); an item no source votes on gets the class balance.
+        """
+        joint = self.predict_joint_proba(L)
+        marginals = [self._marginal(joint, t) for t in range(self.n_tasks_)]
+        return marginals[0] if self._single_task else marginals
+
+    def predict(self, L) -> np.ndarray:
+        """The most probable feasible joint label of each item.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_items,) for one task, else (n_items, n_tasks)
+        """
+        joint = self.predict_joint_proba(L)
+        labels = self.feasible_labels_[joint.argmax(axis=1)]
+        return labels[:, 0] if self._single_task else labels
+
+
+def _complete(moments, mask, balance, prec_init, l2, max_iter):
+    """``mu`` minimising ``|mask (mu P mu^T - O)|^2 + |mu p - diag O|^2 + l2 |mu - mu_0|^2``.
+
+    ``mu_0`` puts ``prec_init`` on each source's agreement with the true label
+    (Snorkel's start, which breaks the symmetry between a source and its
+    opposite); L-BFGS-B keeps ``mu`` in [0, 1]. Returns ``(mu, iterations)``.
+    """
+    rates = np.diag(moments)
+    K = len(balance)
+    rows = np.arange(len(moments))
+    mu_init = np.zeros((len(moments), K))
+    mu_init[rows, rows % K] = np.clip(rates * prec_init / balance[rows % K], 0, 1)
+
+    def loss(theta):
+        mu = theta.reshape(mu_init.shape)
+        residual = mask * (mu * balance @ mu.T - moments)
+        rate_residual = mu @ balance - rates
+        drift = mu - mu_init
+        value = (residual**2).sum() + (rate_residual**2).sum() + l2 * (drift**2).sum()
+        grad = 4 * residual @ mu * balance + 2 * np.outer(rate_residual, balance) + 2 * l2 * drift
+        return value, grad.ravel()
+
+    result = optimize.minimize(
+        loss, mu_init.ravel(), jac=True, method="L-BFGS-B", bounds=[(0.0, 1.0)] * mu_init.size,
+        options={"maxiter": max_iter, "ftol": 1e-15, "gtol": 1e-10},
+    )  # fmt: skip
+    return result.x.reshape(mu_init.shape), int(result.nit)
+
+
+def _fit_mask(n_sources: int, K: int, dependencies) -> np.ndarray:
+    """Which entries of ``O`` the model explains: distinct, independent sources only."""
+    blocks = np.ones((n_sources, n_sources))
+    np.fill_diagonal(blocks, 0.0)
+    for i, j in dependencies:
+        blocks[i, j] = blocks[j, i] = 0.0
+    return np.kron(blocks, np.ones((K, K)))
