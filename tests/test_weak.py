@@ -30,7 +30,7 @@ def test_the_label_model_recovers_planted_source_accuracies(seed, balance):
     L, Y = make_weak_labels(20000, ACCURACIES, propensity=0.6, class_balance=balance,
                             random_state=seed)  # fmt: skip
     L, y = L[:, :, 0], Y[:, 0]  # one task, as a 2-D label matrix
-    model = MultiTaskLabelModel().fit(L)
+    model = MultiTaskLabelModel(class_balance="estimate").fit(L)
     assert model.source_accuracies_.shape == (8, 1)
     assert np.abs(model.source_accuracies_[:, 0] - ACCURACIES).max() <= TOLERANCE
     assert model.class_balance_ == pytest.approx(balance, abs=0.07)  # measured <= 0.053
@@ -60,7 +60,7 @@ def test_a_hierarchy_is_respected_and_the_model_beats_the_vote():
     coverage = [[0, 1, 2], [0, 2], [1], [0, 1], [1, 2]]
     L, Y = make_weak_labels(20000, accuracies, propensity=0.7, coverage=coverage,
                             task_graph=graph, random_state=1)  # fmt: skip
-    model = MultiTaskLabelModel(task_graph=graph, class_balance="uniform").fit(L)
+    model = MultiTaskLabelModel(task_graph=graph).fit(L)
     covered = np.array([[t in c for t in range(3)] for c in coverage])
     assert np.isnan(model.source_accuracies_[~covered]).all()
     assert np.abs(model.source_accuracies_ - accuracies)[covered].max() <= 0.05  # measured 0.034

@@ -76,11 +76,15 @@ class MultiTaskLabelModel(BaseEstimator):
         Pairs of sources that are not independent given the true labels
         (e.g. one rule refines another); their agreement is left out of the fit.
     class_balance : "estimate", "uniform" or array-like of shape (n_feasible,), \
-default="estimate"
-        The prior over the feasible joint labels. ``"estimate"`` starts
-        uniform and alternates: complete ``mu`` under the prior, then set the
-        prior to the mean posterior of the items with a vote, until it moves
-        less than ``BALANCE_TOL``.
+default="uniform"
+        The prior over the feasible joint labels: uniform (as Snorkel's and
+        MeTaL's label models assume without labelled data), given, or
+        ``"estimate"``d: start uniform and alternate, completing ``mu`` under
+        the prior and setting the prior to the mean posterior of the items
+        with a vote, until it moves less than ``BALANCE_TOL``. Measured
+        (``benchmarks/weak_supervision.py``): on one task with classes 70/30
+        estimating raised the label accuracy from 0.83 to 0.91; on a
+        hierarchy of three tasks (6 joint labels) it lowered it.
     prec_init : float, default=0.7
         The precision each source starts from (Snorkel's ``prec_init``); it
         breaks the symmetry between a source and its opposite.
@@ -139,7 +143,7 @@ default="estimate"
         *,
         cardinalities=None,
         source_dependencies=None,
-        class_balance="estimate",
+        class_balance="uniform",
         prec_init=0.7,
         l2=0.0,
         max_iter=1000,
