@@ -33,6 +33,12 @@ BENCHMARKS = {
         [],
         False,
     ),
+    "weak_supervision": (
+        "multi-task weak supervision: the label model vs majority vote, Snorkel and MeTaL",
+        ["--items", "5000", "--seeds", "1", "--speed-items", "0"],
+        [],
+        False,
+    ),
     "adult": (
         "Adult census task groups: every multi-task, single-task and linear model, same split",
         "--seeds 1 --task-groups income --max-epochs 4 --alphas 4 --verbose".split(),
@@ -111,6 +117,8 @@ SMOKE = {
     "adult": ["--task-groups", "income", "--seeds", "1", "--n-train", "1500", "--models",
               "MMoE", "l1/l2 logistic (CV)", "LogisticRegression (one-hot, C by CV)"],
     "esmm": ["--seeds", "1", "--epochs", "2", "--rows", "1500"],
+    "weak_supervision": ["--items", "600", "--seeds", "1", "--speed-items", "2000",
+                         "--speed-sources", "5"],
     "linear": ["--n-samples", "300", "--n-features", "30", "--n-tasks", "3", "--n-active", "4",
                "--ratios", "0.1", "--tol", "1e-6", "--repeats", "1"],
     "linear_cv": ["--data", "--wide", "100", "--alphas", "3", "--repeats", "1"],

@@ -59,6 +59,7 @@ def check_every_listed_benchmark_has_a_smoke_run(smoke):
     assert listed == {
         "synthetic", "adult", "esmm", "linear", "linear_cv", "default_alpha", "weighting",
         "throughput", "out_of_core", "scaling", "serving", "gpu_check", "task_groups",
+        "weak_supervision",
     }  # fmt: skip
     assert set(smoke[1]) == listed
 
@@ -162,6 +163,19 @@ def check_task_groups_benchmark_runs_end_to_end(smoke):
     assert report["config"]["output"] == "task_groups.json"  # a name, not this machine's path
 
 
+def check_weak_supervision_benchmark_runs_end_to_end(smoke):
+    report, stdout = _report(smoke, "weak_supervision")
+    assert "| MultiTaskLabelModel (uniform balance) |" in stdout
+    for run in report["one_task"]:
+        ours = run["models"]["MultiTaskLabelModel (estimate balance)"]
+        assert 0 <= ours["max_error"] <= 1 and 0 <= ours["accuracy"] <= 1
+        assert len(ours["estimated"]) == len(run["true_accuracies"]) == 8
+    for run in report["hierarchy"]:
+        assert run["models"]["MultiTaskLabelModel (uniform balance)"]["infeasible"] == 0
+    assert set(report["environment"]["peers"]) == {"snorkel", "metal"}  # ran, or why not
+    assert (smoke[0] / "weak_supervision-accuracies.png").stat().st_size > 0
+
+
 def check_out_of_core_benchmark_trains_under_a_memory_limit(smoke):
     report, stdout = _report(smoke, "out_of_core")
     assert "| partial_fit rows/s |" in stdout
@@ -248,6 +262,7 @@ def test_every_benchmark_runs_at_tiny_sizes(tmp_path):
         check_linear_cv_benchmark_compares_with_logistic_regression_cv,
         check_adult_benchmark_runs_end_to_end, check_weighting_benchmark_runs_end_to_end,
         check_task_groups_benchmark_runs_end_to_end,
+        check_weak_supervision_benchmark_runs_end_to_end,
         check_out_of_core_benchmark_trains_under_a_memory_limit,
         check_scaling_benchmark_runs_both_parts, check_gpu_check_runs_its_cpu_path,
         *[partial(check_a_benchmark_writes_its_json_and_table, name=name)

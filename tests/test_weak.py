@@ -158,3 +158,15 @@ def test_the_majority_vote():
                                                         [0.5, 0.5]])  # fmt: skip
     with pytest.raises(ValueError, match="tie_break must be 'abstain' or 'lowest'"):
         MajorityVoter(tie_break="random").fit(L)
+
+
+def test_make_weak_labels_votes_on_given_true_labels():
+    Y = np.array([[0, 1], [1, 1], [1, 0]] * 400)
+    L, returned = make_weak_labels(len(Y), [1.0, 1.0, 0.0], propensity=1.0, true_labels=Y,
+                                   random_state=0)  # fmt: skip
+    np.testing.assert_array_equal(returned, Y)
+    np.testing.assert_array_equal(L[:, 0], Y)  # a perfect source repeats them
+    assert (L[:, 2] != Y).all()  # an always-wrong binary source flips them
+    graph = hierarchy([(1, 0)], 2)
+    with pytest.raises(ValueError, match="rows of feasible joint labels"):
+        make_weak_labels(len(Y), [0.9], task_graph=graph, true_labels=Y)  # (0, 1) is infeasible

@@ -16,6 +16,7 @@ def make_weak_labels(
     cardinalities=None,
     class_balance=None,
     copies=None,
+    true_labels=None,
     random_state=None,
 ):
     """A label matrix of sources whose accuracies are known, and the true labels.
@@ -48,6 +49,9 @@ def make_weak_labels(
         Probability of each feasible joint label; ``None``: uniform.
     copies : list of (int, int, float) or None, default=None
         Dependent pairs ``(i, j, rate)``.
+    true_labels : array-like of shape (n_items, n_tasks) or None, default=None
+        The true labels to vote on (e.g. a data set's ``y``), instead of
+        labels drawn from ``class_balance``; each row must be feasible.
     random_state : int, RandomState instance or None, default=None
 
     Returns
@@ -61,10 +65,12 @@ def make_weak_labels(
 
     rng = check_random_state(random_state)
     accuracies = np.atleast_1d(np.asarray(accuracies, dtype=float))
+    given = None if true_labels is None else np.asarray(true_labels).reshape(n_items, -1)
     if task_graph is None:
-        feasible = independent_tasks(
-            cardinalities or [2] * (accuracies.shape[1] if accuracies.ndim == 2 else 1)
-        )
+        if cardinalities is None and given is not None:
+            cardinalities = [max(2, int(given[:, t].max()) + 1) for t in range(given.shape[1])]
+        n_default = accuracies.shape[1] if accuracies.ndim == 2 else 1
+        feasible = independent_tasks(cardinalities or [2] * n_default)
     else:
         feasible = np.asarray(task_graph)
     n_tasks = feasible.shape[1]
@@ -77,7 +83,17 @@ def make_weak_labels(
         raise ValueError(f"accuracies must be in [0, 1], shape ({n_sources}, {n_tasks}).")
     balance = (np.full(len(feasible), 1 / len(feasible)) if class_balance is None
                else np.asarray(class_balance, dtype=float))  # fmt: skip
-    Y = feasible[rng.choice(len(feasible), size=n_items, p=balance)]
+    if true_labels is None:
+        Y = feasible[rng.choice(len(feasible), size=n_items, p=balance)]
+    else:
+        Y = np.asarray(true_labels).reshape(n_items, -1).astype(np.int64)
+        if (
+            Y.shape[1] != n_tasks
+            or not (Y[:, None, :] == feasible[None]).all(axis=2).any(axis=1).all()
+        ):
+            raise ValueError(
+                f"true_labels must be ({n_items}, {n_tasks}) rows of feasible joint labels."
+            )
     propensity = np.broadcast_to(np.asarray(propensity, dtype=float), (n_sources,))
     coverage = coverage or [list(range(n_tasks))] * n_sources
     L = np.full((n_items, n_sources, n_tasks), -1, dtype=np.int64)
