@@ -9,12 +9,12 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import torch
-from distributed_fit import data, fit
 
 from sklearn_mtl import MMoEClassifier
 from sklearn_mtl._data import BatchLoader, TensorBatchDataset
 from sklearn_mtl._distributed import check_accelerator
 from sklearn_mtl.weighting import Equal
+from tests.distributed_fit import data, fit
 
 accelerate = pytest.importorskip("accelerate")
 
