@@ -170,3 +170,61 @@ def test_make_weak_labels_votes_on_given_true_labels():
     graph = hierarchy([(1, 0)], 2)
     with pytest.raises(ValueError, match="rows of feasible joint labels"):
         make_weak_labels(len(Y), [0.9], task_graph=graph, true_labels=Y)  # (0, 1) is infeasible
+
+
+# ------------------------------------------------------------ labelling functions
+
+
+def _frame():
+    import pandas as pd
+
+    return pd.DataFrame({"hours": [50, 20, 40, 60, np.nan], "age": [30, 60, 45, 70, 20],
+                         "job": ["a", "b", "a", "c", "b"]})  # fmt: skip
+
+
+def test_labeling_functions_make_a_label_matrix():
+    from sklearn_mtl.weak import LabelingFunction, apply_labeling_functions
+
+    functions = [
+        LabelingFunction("long hours", query="hours > 45", label=1),  # NaN hours: abstain
+        LabelingFunction("retired", lambda row: 0 if row["age"] > 55 else -1),
+        LabelingFunction(
+            "job a", lambda frame: np.where(frame["job"] == "a", 1, -1), vectorized=True, task=1
+        ),  # fmt: skip
+    ]
+    L = apply_labeling_functions(_frame(), functions)
+    assert L.shape == (5, 3, 2)
+    np.testing.assert_array_equal(L[:, 0, 0], [1, -1, -1, 1, -1])
+    np.testing.assert_array_equal(L[:, 1, 0], [-1, 0, -1, 0, -1])
+    np.testing.assert_array_equal(L[:, 2, 1], [1, -1, 1, -1, -1])
+    assert (L[:, 2, 0] == -1).all() and (L[:, :2, 1] == -1).all()  # each labels its task only
+    assert apply_labeling_functions(_frame(), functions[:2]).shape == (5, 2)  # one task: 2-D
+
+
+def test_labeling_functions_refuse_bad_rules_by_name():
+    from sklearn_mtl.weak import LabelingFunction, apply_labeling_functions
+
+    with pytest.raises(ValueError, match="'x' needs exactly one of function and query"):
+        LabelingFunction("x")
+    with pytest.raises(ValueError, match="names must differ; \\['x'\\] appear twice"):
+        apply_labeling_functions(_frame(), [LabelingFunction("x", query="age > 1")] * 2)
+    with pytest.raises(ValueError, match="'bad' returned -3"):
+        apply_labeling_functions(_frame(), [LabelingFunction("bad", lambda row: -3)])
+    with pytest.raises(ValueError, match="'text' must return class indices"):
+        apply_labeling_functions(_frame(), [LabelingFunction("text", lambda row: "yes")])
+    with pytest.raises(TypeError, match="X must be a pandas DataFrame"):
+        apply_labeling_functions(np.zeros((2, 2)), [LabelingFunction("x", query="a > 1")])
+
+
+def test_label_matrix_summary_counts_coverage_overlaps_conflicts_and_accuracy():
+    from sklearn_mtl.weak import label_matrix_summary
+
+    L = np.array([[1, 1, -1], [1, 0, -1], [-1, 0, 0], [-1, -1, -1]])
+    summary = label_matrix_summary(L, names=["a", "b", "c"], y=[1, 1, 0, 0])
+    a, b, c = (summary.set_index("source").loc[name] for name in "abc")
+    assert (a.coverage, a.overlaps, a.conflicts) == (0.5, 0.5, 0.25)
+    assert (b.coverage, b.overlaps, b.conflicts) == (0.75, 0.75, 0.25)
+    assert b.polarity == [0, 1] and (b.correct, b.incorrect) == (2, 1)
+    assert a.accuracy == 1.0 and c.accuracy == 1.0
+    with pytest.raises(ValueError, match="names has 2 names for 3 sources"):
+        label_matrix_summary(L, names=["a", "b"])
