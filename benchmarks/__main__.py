@@ -35,7 +35,7 @@ BENCHMARKS = {
     ),
     "weak_supervision": (
         "multi-task weak supervision: the label model vs majority vote, Snorkel and MeTaL",
-        ["--items", "5000", "--seeds", "1", "--speed-items", "0"],
+        ["--items", "5000", "--seeds", "1", "--speed-items", "0", "--adult-epochs", "5"],
         [],
         False,
     ),
@@ -118,7 +118,7 @@ SMOKE = {
               "MMoE", "l1/l2 logistic (CV)", "LogisticRegression (one-hot, C by CV)"],
     "esmm": ["--seeds", "1", "--epochs", "2", "--rows", "1500"],
     "weak_supervision": ["--items", "600", "--seeds", "1", "--speed-items", "2000",
-                         "--speed-sources", "5"],
+                         "--speed-sources", "5", "--adult-epochs", "1", "--adult-rows", "800"],
     "linear": ["--n-samples", "300", "--n-features", "30", "--n-tasks", "3", "--n-active", "4",
                "--ratios", "0.1", "--tol", "1e-6", "--repeats", "1"],
     "linear_cv": ["--data", "--wide", "100", "--alphas", "3", "--repeats", "1"],

@@ -173,6 +173,12 @@ def check_weak_supervision_benchmark_runs_end_to_end(smoke):
     for run in report["hierarchy"]:
         assert run["models"]["MultiTaskLabelModel (uniform balance)"]["infeasible"] == 0
     assert set(report["environment"]["peers"]) == {"snorkel", "metal"}  # ran, or why not
+    adult = report["adult"]
+    assert set(adult["end_models"]) == {"majority vote", "gold labels",
+                                        "MultiTaskLabelModel (uniform balance)",
+                                        "MultiTaskLabelModel (estimate balance)"}  # fmt: skip
+    assert all(0 <= auc <= 1 for row in adult["end_models"].values() for auc in row["test_auc"])
+    assert len(adult["rules"]) >= 10
     assert (smoke[0] / "weak_supervision-accuracies.png").stat().st_size > 0
 
 

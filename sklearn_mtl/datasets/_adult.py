@@ -22,6 +22,7 @@ _CATEGORICAL = [
 ]
 _BACHELORS_OR_MORE = {"Bachelors", "Masters", "Prof-school", "Doctorate"}
 _SELF_EMPLOYED = {"Self-emp-inc", "Self-emp-not-inc"}
+_POSTGRADUATE = {"Masters", "Prof-school", "Doctorate"}
 TASK_GROUPS = {
     "income": (["income_over_50k", "never_married"], ["income", "marital-status"]),
     "education": (
@@ -32,6 +33,10 @@ TASK_GROUPS = {
         ["income_over_50k", "never_married", "bachelors_or_more", "over_40_hours", "self_employed"],
         ["income", "marital-status", "education", "educational-num", "hours-per-week", "workclass"],
     ),  # fmt: skip
+    "degrees": (
+        ["bachelors_or_more", "postgraduate", "income_over_50k"],
+        ["education", "educational-num", "income"],
+    ),
 }
 """Targets of each task group and the source columns they remove from the inputs."""
 
@@ -64,11 +69,14 @@ def load_adult(*, task_group="income", subset="train", return_X_y=False, as_fram
 
     Parameters
     ----------
-    task_group : {"income", "education", "five"}, default="income"
+    task_group : {"income", "education", "five", "degrees"}, default="income"
         ``"income"``: targets ``income_over_50k`` and ``never_married``.
         ``"education"``: targets ``bachelors_or_more`` and ``never_married``.
         ``"five"``: those three, ``over_40_hours`` (more than 40 hours a week)
         and ``self_employed`` (either self-employed work class).
+        ``"degrees"``: ``bachelors_or_more``, ``postgraduate`` (Masters,
+        Prof-school or Doctorate, so a subset of the first: a task hierarchy)
+        and ``income_over_50k``.
         The columns a target is made from are removed from the inputs.
     subset : {"train", "test", "all"}, default="train"
         UCI's canonical training file (32,561 rows), test file (16,281 rows),
@@ -110,6 +118,7 @@ def load_adult(*, task_group="income", subset="train", return_X_y=False, as_fram
             "never_married": (frame["marital-status"] == "Never-married").astype(int),
             "over_40_hours": (frame["hours-per-week"] > 40).astype(int),
             "self_employed": frame["workclass"].isin(_SELF_EMPLOYED).astype(int),
+            "postgraduate": frame["education"].isin(_POSTGRADUATE).astype(int),
         }
     )
     target_names, removed = TASK_GROUPS[task_group]
