@@ -234,3 +234,11 @@ def test_adult_five_tasks_remove_every_source_column():
                "workclass"}  # fmt: skip
     assert removed.isdisjoint(X.columns) and X.shape == (32561, 9)
     assert Y.mean().round(3).tolist() == [0.241, 0.328, 0.248, 0.294, 0.112]
+
+
+def test_adult_degrees_is_a_task_hierarchy_without_its_source_columns():
+    X, Y = load_adult(task_group="degrees", return_X_y=True)
+    assert list(Y.columns) == ["bachelors_or_more", "postgraduate", "income_over_50k"]
+    assert {"education", "educational-num", "income"}.isdisjoint(X.columns)
+    assert not ((Y.postgraduate == 1) & (Y.bachelors_or_more == 0)).any()  # postgraduate ⊂ degree
+    assert Y.mean().round(3).tolist() == [0.248, 0.083, 0.241]
