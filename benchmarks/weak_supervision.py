@@ -347,11 +347,12 @@ def adult(args) -> dict:
     vote = voter.predict(L).astype(float)
     vote[vote == -1] = np.nan  # ties and rows without a vote: missing labels
     labels["majority vote"] = vote
-    for balance in ("uniform", "estimate"):
-        model, seconds = _timed(MultiTaskLabelModel(task_graph=graph, class_balance=balance).fit, L)
+    for balance, l2 in (("uniform", 0.0), ("estimate", 0.0), ("uniform", 1.0)):
+        model = MultiTaskLabelModel(task_graph=graph, class_balance=balance, l2=l2)
+        model, seconds = _timed(model.fit, L)
         soft = np.column_stack([p[:, 1] for p in model.predict_proba(L)])
         soft[~covered] = np.nan
-        name = f"MultiTaskLabelModel ({balance} balance)"
+        name = f"MultiTaskLabelModel ({balance} balance{', l2=1' if l2 else ''})"
         labels[name] = soft
         rows[name] = {"label_accuracy": _covered_accuracy(model.predict(L), Y, covered),
                       "fit_seconds": seconds}  # fmt: skip

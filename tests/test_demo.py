@@ -176,7 +176,8 @@ def check_weak_supervision_benchmark_runs_end_to_end(smoke):
     adult = report["adult"]
     assert set(adult["end_models"]) == {"majority vote", "gold labels",
                                         "MultiTaskLabelModel (uniform balance)",
-                                        "MultiTaskLabelModel (estimate balance)"}  # fmt: skip
+                                        "MultiTaskLabelModel (estimate balance)",
+                                        "MultiTaskLabelModel (uniform balance, l2=1)"}  # fmt: skip
     assert all(0 <= auc <= 1 for row in adult["end_models"].values() for auc in row["test_auc"])
     assert len(adult["rules"]) >= 10
     assert (smoke[0] / "weak_supervision-accuracies.png").stat().st_size > 0
