@@ -31,11 +31,17 @@ from ._multioutput import (
     MultiTaskEstimatorMixin,
     MultiTaskRegressorMixin,
 )
-from ._tasks import classes_per_task, encode_targets
+from ._tasks import (
+    ProbabilisticBinaryTask,
+    classes_per_task,
+    classification_task,
+    encode_targets,
+    observed,
+)
 from ._training import build_net, check_device
 from .inspection import GateInspectionMixin
 from .persistence import with_parameters_added_later
-from .utils import check_multitask_sample_weight, check_multitask_y
+from .utils import check_multitask_sample_weight, check_multitask_y, task_name
 from .utils._sklearn import _fit_context
 
 PREDICT_CHUNK_ROWS = 65536
@@ -278,7 +284,55 @@ class BaseMultiTaskNet(GateInspectionMixin, MultiTaskEstimatorMixin, BaseEstimat
 
 
 class MultiTaskClassifier(MultiTaskClassifierMixin, BaseMultiTaskNet):
-    """Base of the neural multi-task classifiers."""
+    """Base of the neural multi-task classifiers.
+
+    A column of ``y`` holding floats in [0, 1] that are not all 0 or 1 is a
+    probabilistic label, ``P(class 1)`` (what a label model of
+    :mod:`sklearn_mtl.weak` gives): that task is binary with classes
+    ``[0, 1]`` and learns from the cross-entropy against the soft labels, as
+    Snorkel's noise-aware end models do; NaN is a missing label, as always.
+    """
+
+    def score(self, X, y, sample_weight=None):
+        """Subset accuracy (as ``MultiTaskClassifierMixin.score``); soft labels count as ``> 0.5``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs.
+        y : array-like of shape (n_samples, n_tasks) or (n_samples,)
+            True labels, or probabilistic labels (``P(class 1)``), which are
+            read as their most likely class; NaN marks a missing label.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights.
+
+        Returns
+        -------
+        score : float
+        """
+        array = np.asarray(y)
+        if array.dtype.kind == "f":
+            columns = array.reshape(len(array), -1)
+            soft = [t for t in range(columns.shape[1])
+                    if _soft_labels(columns[~np.isnan(columns[:, t]), t])]  # fmt: skip
+            if soft:
+                columns = columns.copy()
+                for t in soft:
+                    known = ~np.isnan(columns[:, t])
+                    columns[known, t] = (columns[known, t] > 0.5).astype(float)
+                y = columns.reshape(array.shape)
+        return super().score(X, y, sample_weight=sample_weight)
+
+    def _make_tasks(self, y, missing, single_output, classes=None) -> list:
+        tasks = super()._make_tasks(y, missing, single_output, classes) if classes else None
+        if tasks is not None:
+            return tasks  # partial_fit's declared classes: hard labels
+        return [
+            ProbabilisticBinaryTask().fit(labels, task_name(t, single_output))
+            if _soft_labels(labels)
+            else classification_task(labels, task_name(t, single_output))
+            for t, labels in ((t, observed(y, missing, t)) for t in range(y.shape[1]))
+        ]
 
     def _partial_fit_classes(self, classes, n_tasks, single_output):
         return classes_per_task(classes, n_tasks, single_output, type(self).__name__)
@@ -332,6 +386,14 @@ class MultiTaskRegressor(MultiTaskRegressorMixin, BaseMultiTaskNet):
             The estimator, trained one more epoch.
         """
         return self._partial_fit(X, y, None, sample_weight)
+
+
+def _soft_labels(labels: np.ndarray) -> bool:
+    """Whether a column of ``y`` holds probabilities: floats in [0, 1], not all 0 or 1."""
+    if labels.dtype.kind != "f" or labels.size == 0:
+        return False
+    inside = bool(((labels >= 0) & (labels <= 1)).all())
+    return inside and bool((labels != np.round(labels)).any())
 
 
 def _same_classes(given, known) -> bool:

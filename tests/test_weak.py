@@ -228,3 +228,60 @@ def test_label_matrix_summary_counts_coverage_overlaps_conflicts_and_accuracy():
     assert a.accuracy == 1.0 and c.accuracy == 1.0
     with pytest.raises(ValueError, match="names has 2 names for 3 sources"):
         label_matrix_summary(L, names=["a", "b"])
+
+
+# ------------------------------------------------------------ networks on soft labels
+
+
+@pytest.fixture(scope="module")
+def soft_labels():
+    from sklearn_mtl.datasets import make_task_pair
+
+    X, Y = make_task_pair(1500, correlation=0.8, n_features=8, target="binary", random_state=0)
+    L, _ = make_weak_labels(len(Y), [0.85, 0.8, 0.75, 0.7, 0.65], propensity=0.6,
+                            true_labels=Y, random_state=0)  # fmt: skip
+    soft = np.column_stack([p[:, 1] for p in MultiTaskLabelModel().fit(L).predict_proba(L)])
+    soft[~(L != -1).any(axis=1)] = np.nan  # rows without a vote: missing labels
+    return X, Y, soft
+
+
+def _classifiers():
+    from tests._settings import CLASSIFIERS
+
+    return [e for e in CLASSIFIERS if type(e).__name__ != "MultiTaskNet"]
+
+
+@pytest.mark.parametrize("estimator", _classifiers(), ids=lambda e: type(e).__name__)
+def test_every_classifier_trains_on_probabilistic_labels(estimator, soft_labels, tmp_path):
+    from sklearn_mtl import load, save
+
+    X, Y, soft = soft_labels
+    assert np.isnan(soft).any() and ((soft > 0) & (soft < 1)).any()
+    model = clone(estimator).set_params(random_state=0).fit(X, soft)
+    assert [c.tolist() for c in model.classes_] == [[0, 1], [0, 1]]
+    probas = model.predict_proba(X)
+    assert all(p.shape == (1500, 2) and ((p >= 0) & (p <= 1)).all() for p in probas)
+    gold = np.mean(model.predict(X) == Y)
+    assert gold > 0.6  # both tasks learnt from the soft labels (chance is 0.5)
+    assert model.score(X, soft) == pytest.approx(
+        model.score(X, np.where(np.isnan(soft), np.nan, (soft > 0.5).astype(float)))
+    )
+    save(model, tmp_path / "m.mtl")
+    np.testing.assert_array_equal(load(tmp_path / "m.mtl").predict_proba(X)[0], probas[0])
+    model.partial_fit(X, soft)  # later batches may be soft as well
+
+
+def test_soft_labels_pass_through_a_grid_search(soft_labels):
+    from sklearn.model_selection import GridSearchCV, KFold
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from sklearn_mtl import SharedBottomClassifier
+
+    X, _, soft = soft_labels
+    pipeline = make_pipeline(StandardScaler(), SharedBottomClassifier(bottom_units=(8,),
+                                                                      max_epochs=2))  # fmt: skip
+    # with missing (NaN) labels scikit-learn cannot stratify: the folds are a KFold
+    search = GridSearchCV(pipeline, {"sharedbottomclassifier__lr": [1e-3, 1e-2]}, cv=KFold(2))
+    search.fit(X, soft)
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
