@@ -223,6 +223,22 @@ def test_gradient_based_weightings_are_refused_by_name(groups, weighting):
     assert not hasattr(model, "net_")
 
 
+def test_data_parallel_training_is_refused_by_name(groups):
+    class StandInAccelerator:  # what the accelerator parameter checks, without accelerate
+        device = "cpu"
+
+        def prepare(self, *objects):
+            raise AssertionError("the refusal must come before the accelerator is used")
+
+        backward = prepare
+
+    X, Y = groups
+    model = AdaptiveSharingRegressor(**SMALL, max_epochs=1, accelerator=StandInAccelerator())
+    with pytest.raises(ValueError, match="does not train data-parallel"):
+        model.fit(X, Y)
+    assert not hasattr(model, "net_")
+
+
 # ------------------------------------------------------------ save and load
 
 

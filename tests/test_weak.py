@@ -136,6 +136,19 @@ def test_bad_parameters_are_refused_by_name(params, message):
     assert not hasattr(model, "mu_")
 
 
+def test_a_stray_huge_label_is_refused_before_it_sizes_an_allocation():
+    L = np.array([[0, 1, 10**9], [1, 1, 0]])
+    with pytest.raises(ValueError, match="more than 4096 joint labels"):
+        MultiTaskLabelModel().fit(L)
+    with pytest.raises(ValueError, match="more than 4096 joint labels"):
+        MultiTaskLabelModel(task_graph=[[0], [1]]).fit(L)  # a task graph does not bound L
+    with pytest.raises(ValueError, match="more than 4096 joint labels"):
+        MajorityVoter().fit(L)
+    many = np.zeros((2, 2, 13), dtype=int)  # 13 independent binary tasks: 8192 joint labels
+    with pytest.raises(ValueError, match="need a task_graph"):
+        MultiTaskLabelModel().fit(many)
+
+
 def test_prediction_checks_the_matrix_against_the_fit():
     L = np.array([[0, 1, 1], [1, 1, 0], [0, 0, -1]])
     with pytest.raises(NotFittedError):

@@ -108,10 +108,7 @@ class AdaptiveSharing(Architecture):
 
     def build(self, in_features, head_sizes, *, activation, dropout, branches=None):
         """The network; ``branches`` (a fitted tree) instead of the all-shared trunk."""
-        module = super().build(in_features, head_sizes, activation=activation, dropout=dropout)
-        if branches is None:
-            return module
-        check_branches(branches, len(head_sizes), len(module.units))
+        self._validate_params()
         return self.module(
             in_features,
             head_sizes,

@@ -19,6 +19,14 @@ from scipy import sparse
 ABSTAIN = -1
 """What a source gives for an item it does not label."""
 
+MAX_JOINT_LABELS = 4096
+"""The most feasible joint labels (classes of all tasks together) a label model takes.
+
+The label matrix sets the classes (its largest label plus one), and every
+indicator, moment and posterior grows with their product: a stray label of
+10**9 must be refused before it sizes an allocation.
+"""
+
 INDICATOR_CHUNK_ROWS = 200_000
 """Items turned into indicator rows at a time, so that memory stays bounded."""
 
@@ -55,8 +63,22 @@ def check_label_matrix(L, n_sources: int | None = None, n_tasks: int | None = No
     return array, single_task
 
 
+def check_joint_size(cardinalities) -> None:
+    """Raise a ``ValueError`` before classes whose combinations exceed ``MAX_JOINT_LABELS``."""
+    size = 1
+    for k in cardinalities:
+        size *= int(k)
+        if size > MAX_JOINT_LABELS:
+            raise ValueError(
+                f"the tasks' classes {list(cardinalities)} give more than {MAX_JOINT_LABELS} "
+                "joint labels; a label in L is far larger than its task's classes, or the "
+                "tasks need a task_graph of their feasible joint labels."
+            )
+
+
 def independent_tasks(cardinalities) -> np.ndarray:
     """Every joint label of tasks with no logical relation: the product of their classes."""
+    check_joint_size(cardinalities)
     return np.array(list(itertools.product(*[range(k) for k in cardinalities])), dtype=np.int64)
 
 
@@ -92,6 +114,8 @@ def check_feasible(feasible, cardinalities) -> np.ndarray:
     """The feasible joint labels as unique int rows within the classes, or a ``ValueError``."""
     feasible = np.asarray(feasible)
     n_tasks = len(cardinalities)
+    if feasible.ndim == 2 and len(feasible) > MAX_JOINT_LABELS:
+        raise ValueError(f"task_graph lists more than {MAX_JOINT_LABELS} feasible joint labels.")
     if feasible.ndim != 2 or feasible.shape[1] != n_tasks or len(feasible) < 2:
         raise ValueError(
             f"task_graph must list at least 2 feasible joint labels of the {n_tasks} task(s), "

@@ -38,6 +38,7 @@ from ..utils._sklearn import Interval, StrOptions, _fit_context
 from ._label_matrix import (
     ABSTAIN,
     check_feasible,
+    check_joint_size,
     check_label_matrix,
     independent_tasks,
     indicators,
@@ -218,6 +219,8 @@ default="uniform"
 
     def _cardinalities(self, L) -> list[int]:
         seen = [max(int(L[:, :, t].max()) + 1, 2) for t in range(L.shape[2])]
+        for k in seen:  # each task's classes size arrays, with or without a task graph
+            check_joint_size([k])
         if self.cardinalities is not None:
             given = [int(k) for k in np.atleast_1d(self.cardinalities)]
             if len(given) != L.shape[2] or any(k < 2 for k in given):

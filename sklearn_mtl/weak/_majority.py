@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from ._label_matrix import ABSTAIN, check_label_matrix
+from ._label_matrix import ABSTAIN, check_joint_size, check_label_matrix
 
 
 class MajorityVoter(BaseEstimator):
@@ -64,6 +64,8 @@ class MajorityVoter(BaseEstimator):
         )
         if short:
             raise ValueError(f"cardinalities {given!r} do not cover the classes in L ({seen}).")
+        for k in given or seen:  # a count per class and task: bounded before it is allocated
+            check_joint_size([k])
         self.cardinalities_ = [int(k) for k in (given or seen)]
         self.n_sources_, self.n_tasks_ = L.shape[1], L.shape[2]
         self._single_task = single
