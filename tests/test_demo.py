@@ -174,10 +174,13 @@ def check_weak_supervision_benchmark_runs_end_to_end(smoke):
         assert run["models"]["MultiTaskLabelModel (uniform balance)"]["infeasible"] == 0
     assert set(report["environment"]["peers"]) == {"snorkel", "metal"}  # ran, or why not
     adult = report["adult"]
-    assert set(adult["end_models"]) == {"majority vote", "gold labels",
-                                        "MultiTaskLabelModel (uniform balance)",
-                                        "MultiTaskLabelModel (estimate balance)",
-                                        "MultiTaskLabelModel (uniform balance, l2=1)"}  # fmt: skip
+    assert set(adult["end_models"]) == {
+        "majority vote", "gold labels", "MultiTaskLabelModel (uniform balance)",
+        "MultiTaskLabelModel (estimate balance)", "MultiTaskLabelModel (uniform balance, l2=1)",
+        "MultiTaskLabelModel (uniform balance, joint source model)"}  # fmt: skip
+    for run in report["dependent_pair"]:
+        declared = run["models"]["MultiTaskLabelModel, pair declared"]
+        assert 0 <= declared["accuracy"] <= 1 and 0 <= declared["max_error"] <= 1
     assert all(0 <= auc <= 1 for row in adult["end_models"].values() for auc in row["test_auc"])
     assert len(adult["rules"]) >= 10
     assert (smoke[0] / "weak_supervision-accuracies.png").stat().st_size > 0

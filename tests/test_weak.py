@@ -63,7 +63,7 @@ def test_a_hierarchy_is_respected_and_the_model_beats_the_vote():
     model = MultiTaskLabelModel(task_graph=graph).fit(L)
     covered = np.array([[t in c for t in range(3)] for c in coverage])
     assert np.isnan(model.source_accuracies_[~covered]).all()
-    assert np.abs(model.source_accuracies_ - accuracies)[covered].max() <= 0.05  # measured 0.034
+    assert np.abs(model.source_accuracies_ - accuracies)[covered].max() <= 0.03  # measured 0.015
     degree, postgraduate, income = model.predict_proba(L)
     assert (postgraduate[:, 1] <= degree[:, 1] + 1e-12).all()  # never more likely than its parent
     predicted = model.predict(L)
@@ -71,7 +71,30 @@ def test_a_hierarchy_is_respected_and_the_model_beats_the_vote():
     ours = np.mean([np.mean(predicted[:, t] == Y[:, t]) for t in range(3)])
     voted = MajorityVoter(tie_break="lowest").fit(L).predict(L)
     theirs = np.mean([np.mean(voted[:, t] == Y[:, t]) for t in range(3)])
-    assert ours > theirs + 0.01  # measured 0.830 against 0.799
+    assert ours > theirs + 0.02  # measured 0.838 against 0.799
+
+
+def test_a_source_depends_on_the_tasks_it_votes_on_only_by_default():
+    """``source_model="coverage"`` ties mu; ``"joint"`` is MeTaL's full mu (and less accurate)."""
+    graph = hierarchy([(1, 0)], 3)
+    accuracies = np.array([[0.85, 0.8, 0.75], [0.7, 0.7, 0.7], [0.8, 0.65, 0.8],
+                           [0.75, 0.85, 0.6], [0.65, 0.75, 0.85]])  # fmt: skip
+    coverage = [[0, 1, 2], [0, 2], [1], [0, 1], [1, 2]]
+    L, Y = make_weak_labels(20000, accuracies, propensity=0.7, coverage=coverage,
+                            task_graph=graph, random_state=0)  # fmt: skip
+    scores = {}
+    for source_model in ("coverage", "joint"):
+        model = MultiTaskLabelModel(task_graph=graph, source_model=source_model).fit(L)
+        predicted = model.predict(L)
+        scores[source_model] = np.mean([np.mean(predicted[:, t] == Y[:, t]) for t in range(3)])
+        block = model.mu_[2 * 6 : 3 * 6]  # source 2 votes on postgraduate (task 1) only
+        spread = max(np.ptp(block[np.ix_(graph[:, 1] == a, graph[:, 1] == b)])
+                     for a in (0, 1) for b in (0, 1))  # fmt: skip
+        if source_model == "coverage":  # one value per (its vote, true postgraduate)
+            assert spread < 1e-12
+        else:
+            assert spread > 1e-3
+    assert scores["coverage"] > scores["joint"] + 0.004  # measured 0.837 against 0.829
 
 
 def test_declaring_a_dependent_pair_keeps_it_from_fooling_the_model():
@@ -81,10 +104,38 @@ def test_declaring_a_dependent_pair_keeps_it_from_fooling_the_model():
                             random_state=0)  # fmt: skip
     voted = L[:, :, 0] != -1
     truth = [np.mean(L[voted[:, i], i, 0] == Y[voted[:, i], 0]) for i in range(6)]
-    naive = MultiTaskLabelModel().fit(L).source_accuracies_[:, 0]
-    declared = MultiTaskLabelModel(source_dependencies=[(0, 5)]).fit(L).source_accuracies_[:, 0]
-    assert np.abs(naive - truth).max() > 0.2  # measured 0.38
-    assert np.abs(declared - truth).max() < 0.06  # measured 0.03-0.04
+    naive = MultiTaskLabelModel().fit(L)
+    declared = MultiTaskLabelModel(source_dependencies=[(0, 5)]).fit(L)
+    assert np.abs(naive.source_accuracies_[:, 0] - truth).max() > 0.2  # measured 0.38
+    assert np.abs(declared.source_accuracies_[:, 0] - truth).max() < 0.02  # measured 0.007
+    any_vote = voted.any(axis=1)
+    label_accuracy = [
+        np.mean(m.predict(L)[any_vote, 0] == Y[any_vote, 0]) for m in (naive, declared)
+    ]
+    assert label_accuracy[1] > label_accuracy[0] + 0.1  # measured 0.836 against 0.696
+    # the pair's joint votes are read once: as if the copy were not there at all
+    alone = MultiTaskLabelModel().fit(L[:, :5]).predict(L[:, :5])
+    assert abs(label_accuracy[1] - np.mean(alone[any_vote, 0] == Y[any_vote, 0])) < 0.005
+
+
+def test_dependent_cliques_at_the_edges():
+    """A clique with no source outside it, a vote pattern unseen in fit, too many patterns."""
+    L = make_weak_labels(3000, [0.8, 0.7, 0.75, 0.85], propensity=0.7, random_state=1)[0][:, :, 0]
+    lonely = MultiTaskLabelModel(source_dependencies=[(0, 1)]).fit(L[:, :2])
+    assert np.isfinite(lonely.source_accuracies_).all()  # read off the posterior instead
+    model = MultiTaskLabelModel(source_dependencies=[(0, 1)]).fit(L)
+    unseen = np.array([[1, 0, -1, -1]])  # a pattern of the pair that fit may not have seen
+    fit_only_agreeing = MultiTaskLabelModel(source_dependencies=[(0, 1)]).fit(
+        L[(L[:, 0] == L[:, 1]) | (L[:, :2] == -1).any(axis=1)]
+    )
+    for fitted in (model, fit_only_agreeing):
+        proba = fitted.predict_proba(unseen)
+        assert proba.shape == (1, 2) and np.allclose(proba.sum(axis=1), 1)
+        assert proba[0, 1] > 0.5  # the more accurate source of the pair wins
+    rng = np.random.default_rng(0)
+    many = rng.integers(-1, 3, size=(20000, 8, 1))  # 8 sources of 3 classes: 4^8 patterns
+    with pytest.raises(ValueError, match="source_dependencies.*distinct ways"):
+        MultiTaskLabelModel(source_dependencies=[(i, i + 1) for i in range(6)]).fit(many)
 
 
 def test_task_graph_helpers():
@@ -123,6 +174,7 @@ def test_bad_label_matrices_are_refused_by_name(L, message):
         ({"cardinalities": [2, 2]}, "each of the 1 task"),
         ({"class_balance": [0.2, 0.2]}, "summing to 1"),
         ({"source_dependencies": [(0, 0)]}, "two different sources"),
+        ({"source_model": "tree"}, "source_model"),
         ({"source_dependencies": [(0, 9)]}, "two different sources"),
         ({"source_dependencies": ["ab"]}, "pairs of source indices"),
         ({"class_balance": "learn"}, "'class_balance' parameter"),
