@@ -50,15 +50,22 @@ def dependency_cliques(n_sources: int, pairs) -> list[list[int]]:
     return [members for members in groups.values() if len(members) > 1]
 
 
-def conditional_table(events, psi, mu, balance, outside) -> np.ndarray | None:
+def cross_moments(events, psi) -> tuple[np.ndarray, np.ndarray]:
+    """``E[1_e psi^T]`` and ``E[1_e]`` of 0/1 event indicators ``(n_items, n_events)``."""
+    n_items = psi.shape[0]
+    moments = np.asarray((events.T @ psi).todense()) / n_items
+    rates = np.asarray(events.sum(axis=0)).ravel() / n_items
+    return moments, rates
+
+
+def conditional_table(moments, rates, mu, balance, outside) -> np.ndarray | None:
     """``X[e, y] = P(event e | Y = y)`` by least squares on cross-moments (module docstring).
 
     Parameters
     ----------
-    events : sparse matrix of shape (n_items, n_events)
-        0/1 indicators of the events, which depend on some sources only.
-    psi : sparse matrix of shape (n_items, n_sources * K)
-        The label model's indicators.
+    moments, rates : ndarray of shape (n_events, n_sources * K) and (n_events,)
+        The events' :func:`cross_moments` with the label model's indicators;
+        the events depend on some sources only.
     mu : ndarray of shape (n_sources * K, K)
     balance : ndarray of shape (K,)
     outside : ndarray of int
@@ -71,26 +78,25 @@ def conditional_table(events, psi, mu, balance, outside) -> np.ndarray | None:
         None where the sources outside cannot identify it (fewer independent
         directions than joint labels).
     """
-    n_items = psi.shape[0]
     if len(outside) == 0:
         return None
     design = np.hstack([balance[:, None] * mu[outside].T, balance[:, None]])  # (K, |J| K + 1)
     singular = np.linalg.svd(design, compute_uv=False)
     if singular[-1] <= RANK_TOL * singular[0]:
         return None
-    moments = np.asarray((events.T @ psi[:, outside]).todense()) / n_items
-    rates = np.asarray(events.sum(axis=0)).reshape(-1, 1) / n_items
-    target = np.hstack([moments, rates])
+    target = np.hstack([moments[:, outside], rates[:, None]])
     table, *_ = np.linalg.lstsq(design.T, target.T, rcond=None)
     return np.clip(table.T, 0.0, 1.0)
 
 
-def vote_events(L: np.ndarray, source: int, task: int, n_classes: int) -> sparse.csr_matrix:
-    """Indicators of source ``source`` voting class ``c`` on ``task``: ``(n_items, n_classes)``."""
-    votes = L[:, source, task]
-    voted = np.flatnonzero(votes != ABSTAIN)
+def vote_events(L: np.ndarray, task: int, n_classes: int) -> sparse.csr_matrix:
+    """Indicators of each source voting each class on ``task``: column ``i * n_classes + c``."""
+    n_items, n_sources = L.shape[:2]
+    votes = L[:, :, task]
+    items, sources = np.nonzero(votes != ABSTAIN)
+    columns = sources * n_classes + votes[items, sources]
     return sparse.csr_matrix(
-        (np.ones(len(voted)), (voted, votes[voted])), shape=(len(L), n_classes)
+        (np.ones(len(items)), (items, columns)), shape=(n_items, n_sources * n_classes)
     )
 
 

@@ -41,6 +41,7 @@ from ._cross_moments import (
     TABLE_FLOOR,
     clique_patterns,
     conditional_table,
+    cross_moments,
     dependency_cliques,
     match_patterns,
     vote_events,
@@ -274,8 +275,9 @@ default="uniform"
                 (np.ones(len(voted)), (voted, codes[voted])), shape=(len(codes), len(found))
             )
             table = conditional_table(
-                events, psi, self.mu_, self.class_balance_, self._outside(members, K)
-            )
+                *cross_moments(events, psi), self.mu_, self.class_balance_,
+                self._outside(members, K),
+            )  # fmt: skip
             log_table = None if table is None else np.log(np.clip(table, TABLE_FLOOR, 1.0))
             tables.append((list(members), found, log_table))
         return tables
@@ -380,14 +382,16 @@ default="uniform"
         joint = None
         for t in range(L.shape[2]):
             truth = self.feasible_labels_[:, t]  # (K,)
+            k = self.cardinalities_[t]
+            moments, rates = cross_moments(vote_events(L, t, k), psi)  # rows i * k + class
             for i in range(L.shape[1]):
                 votes = L[:, i, t]
                 voted = votes != ABSTAIN
                 if not voted.any():
                     continue
-                events = vote_events(L, i, t, self.cardinalities_[t])
                 outside = self._outside(clique_of.get(i, [i]), K)
-                table = conditional_table(events, psi, self.mu_, balance, outside)
+                rows = slice(i * k, (i + 1) * k)
+                table = conditional_table(moments[rows], rates[rows], self.mu_, balance, outside)
                 total = None if table is None else (table * balance).sum()
                 if total:
                     accuracies[i, t] = (table[truth, np.arange(K)] * balance).sum() / total
