@@ -112,3 +112,27 @@ def test_grid_search_in_a_pipeline(funnel):
         n_jobs=2,
     ).fit(X[:600], Y[:600])
     assert search.best_score_ > 0.65  # mean ROC AUC of the two tasks; 0.5 is chance
+
+
+def test_the_funnel_holds_when_trained_on_a_label_models_soft_labels(funnel):
+    """Weak sources on click ⊃ conversion: the label model's soft labels train ESMM's funnel."""
+    from sklearn_mtl.datasets import make_weak_labels
+    from sklearn_mtl.weak import MultiTaskLabelModel, hierarchy
+
+    X, Y, _ = funnel
+    graph = hierarchy([(1, 0)], 2)  # a conversion implies a click
+    L, _ = make_weak_labels(len(Y), [0.85, 0.8, 0.75, 0.7], propensity=0.7, task_graph=graph,
+                            true_labels=Y, random_state=0)  # fmt: skip
+    click, conversion = MultiTaskLabelModel(task_graph=graph).fit(L).predict_proba(L)
+    soft = np.column_stack([click[:, 1], conversion[:, 1]])
+    soft[~(L != -1).any(axis=(1, 2))] = np.nan
+    assert (soft[:, 1] <= soft[:, 0] + 1e-12)[~np.isnan(soft[:, 0])].all()
+    assert ((soft > 0) & (soft < 1)).any()
+    model = ESMMClassifier(**FAST, random_state=0).fit(X[:2000], soft[:2000])
+    p_click, p_conversion = (p[:, 1] for p in model.predict_proba(X[2000:]))
+    np.testing.assert_allclose(
+        p_conversion, p_click * model.predict_cvr_proba(X[2000:]), rtol=1e-4, atol=1e-7
+    )
+    assert np.all(p_conversion <= p_click + 1e-6)
+    assert roc_auc_score(Y[2000:, 0], p_click) > 0.75  # measured 0.85, from soft labels alone
+    assert roc_auc_score(Y[2000:, 1], p_conversion) > 0.75  # measured 0.81
