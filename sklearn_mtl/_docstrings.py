@@ -70,7 +70,8 @@ default="from_dtype"
         are standardised and go through a learnt linear projection; both are
         concatenated before the experts (or bottom). A missing categorical
         value is a category of its own; a category unseen in ``fit`` maps to a
-        reserved code. Numeric columns must not hold NaN (impute them first).
+        reserved code. Numeric columns must not hold NaN unless
+        ``numeric_missing="learn"``.
 
     embedding_dim : "auto" or int, default="auto"
         Width of each categorical column's embedding: ``"auto"`` uses the rule
@@ -81,6 +82,28 @@ default="from_dtype"
         fraction of rows if a float in (0, 1)) share one embedding, as
         ``OrdinalEncoder`` groups infrequent categories; ``None`` keeps every
         category.
+
+    numeric_embedding : {"linear", "piecewise_linear", "periodic"}, default="linear"
+        How each numeric column enters the network (Gorishniy et al.,
+        "On Embeddings for Numerical Features in Tabular Deep Learning",
+        NeurIPS 2022; :mod:`sklearn_mtl.nn.numeric`): ``"linear"``, its
+        standardised value; ``"piecewise_linear"``, its piecewise-linear
+        encoding over ``numeric_embedding_size`` quantile bins of the
+        training rows (learnt in ``fit``, and by ``partial_fit`` at its first
+        call only; later batches reuse them); ``"periodic"``, learnt
+        sine/cosine features of ``numeric_embedding_size`` frequencies, then a
+        linear layer and ReLU per column.
+
+    numeric_embedding_size : int, default=16
+        Quantile bins per column (``"piecewise_linear"``), or frequencies and
+        embedding width per column (``"periodic"``); at most 256.
+
+    numeric_missing : {"error", "learn"}, default="error"
+        ``"error"`` refuses NaN in a numeric column; ``"learn"`` reads it as a
+        value of its own, as boosted trees do: a learnt vector replaces the
+        column's embedding (with ``"linear"``, the value reads as the column
+        mean and a missing indicator per column joins the input). Statistics
+        and bins leave NaN out. Infinity is always refused.
 
     loss_weighting : {"equal", "fixed", "uncertainty", "mgda", "gradnorm", \
 "pcgrad", "dwa"} or TaskWeighting, default="equal"

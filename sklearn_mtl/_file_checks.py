@@ -184,6 +184,7 @@ def _check_input_encoder(inputs, is_categorical, n_features: int) -> None:
         raise ValueError("the input encoder's scale must be positive")
     if not isinstance(getattr(inputs, "estimator_name", None), str):
         raise ValueError("the input encoder's estimator_name must be a str")
+    _check_numeric_embedding(inputs, n_numeric)
     n_categorical = int(mask.sum())
     cardinalities = getattr(inputs, "cardinalities", None)
     if not _int_list(cardinalities, n_categorical, minimum=FIRST_CODE):
@@ -193,6 +194,35 @@ def _check_input_encoder(inputs, is_categorical, n_features: int) -> None:
         raise ValueError("the input encoder has categorical columns without an OrdinalEncoder")
     if encoder is not None:
         _check_ordinal_encoder(encoder, n_categorical, cardinalities)
+
+
+def _check_numeric_embedding(inputs, n_numeric: int) -> None:
+    """The numeric embedding's kind, size and quantile bins (files before them have none)."""
+    from ._training import MAX_NUMERIC_EMBEDDING_SIZE
+    from .nn import NUMERIC_EMBEDDINGS
+
+    kind = getattr(inputs, "numeric_embedding", "linear")
+    if kind not in NUMERIC_EMBEDDINGS:
+        raise ValueError(
+            f"the input encoder's numeric_embedding must be one of {NUMERIC_EMBEDDINGS}"
+        )
+    n_bins = getattr(inputs, "n_bins", 16)
+    if not (isinstance(n_bins, Integral) and 2 <= n_bins <= MAX_NUMERIC_EMBEDDING_SIZE):
+        raise ValueError(
+            f"the input encoder's n_bins must be an int in [2, {MAX_NUMERIC_EMBEDDING_SIZE}]"
+        )
+    if not isinstance(getattr(inputs, "allow_missing", False), bool):
+        raise ValueError("the input encoder's allow_missing must be a bool")
+    edges = getattr(inputs, "bin_edges", None)
+    if kind != "piecewise_linear":
+        if edges is not None:
+            raise ValueError("the input encoder has bin edges without a piecewise-linear embedding")
+        return
+    if not _finite_array(edges, (n_numeric, n_bins + 1)) or (np.diff(edges, axis=1) < 0).any():
+        raise ValueError(
+            f"the input encoder's bin_edges must be ({n_numeric}, {n_bins + 1}) finite numbers, "
+            "non-decreasing along each row"
+        )
 
 
 def _check_ordinal_encoder(encoder, n_columns: int, cardinalities: list[int]) -> None:

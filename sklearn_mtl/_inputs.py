@@ -9,6 +9,7 @@ columns into integer codes for the embedding tables of
 
 from __future__ import annotations
 
+import warnings
 from numbers import Integral
 
 import numpy as np
@@ -79,6 +80,43 @@ def column_mean_std(X: np.ndarray, rows: int = STATISTICS_CHUNK_ROWS):
     return mean, np.sqrt(squares / max(n_seen, 1))
 
 
+QUANTILE_SAMPLE_ROWS = 200_000
+"""Most rows the quantile bins are computed on (a fixed random subset beyond), as in
+``HistGradientBoostingClassifier``'s binning."""
+
+
+def quantile_bin_edges(numeric: np.ndarray, n_bins: int) -> np.ndarray:
+    """Each column's ``n_bins`` quantile bins: edges of shape ``(n_columns, n_bins + 1)``.
+
+    Repeated quantiles (a column of few distinct values) are merged, and the
+    column's last edge repeated to pad it: such bins have no width and stay
+    off. NaN is left out; a column without a value gets edges of zeros.
+    """
+    if len(numeric) > QUANTILE_SAMPLE_ROWS:
+        rows = np.random.RandomState(0).choice(len(numeric), QUANTILE_SAMPLE_ROWS, replace=False)
+        numeric = numeric[np.sort(rows)]
+    edges = np.zeros((numeric.shape[1], n_bins + 1))
+    levels = np.linspace(0, 1, n_bins + 1)
+    for j in range(numeric.shape[1]):
+        column = numeric[:, j].astype(np.float64)
+        column = column[~np.isnan(column)]
+        if column.size == 0:
+            continue
+        distinct = np.unique(np.quantile(column, levels))
+        edges[j, : len(distinct)] = distinct
+        edges[j, len(distinct) :] = distinct[-1]
+    return edges
+
+
+def _nan_mean_std(numeric: np.ndarray):
+    """Per-column mean and standard deviation over the values that are not NaN."""
+    with warnings.catch_warnings():  # a column without a value: mean 0, scale 1
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = np.nan_to_num(np.nanmean(numeric, axis=0, dtype=np.float64))
+        std = np.nan_to_num(np.nanstd(numeric, axis=0, dtype=np.float64))
+    return mean, std
+
+
 class InputEncoder:
     """Learns numeric columns' mean and scale, and codes categorical columns.
 
@@ -93,12 +131,29 @@ class InputEncoder:
         one code, as in ``OrdinalEncoder``.
     estimator_name : str
         Used in error messages.
+    numeric_embedding : {"linear", "piecewise_linear", "periodic"}, default="linear"
+        With ``"piecewise_linear"``, ``fit_transform`` also learns each
+        numeric column's ``n_bins`` quantile bins (``bin_edges``).
+    n_bins : int, default=16
+    allow_missing : bool, default=False
+        Whether NaN in a numeric column is a value (else it is refused).
     """
 
-    def __init__(self, categorical_features, min_frequency, estimator_name: str):
+    def __init__(
+        self,
+        categorical_features,
+        min_frequency,
+        estimator_name: str,
+        numeric_embedding: str = "linear",
+        n_bins: int = 16,
+        allow_missing: bool = False,
+    ):
         self.categorical_features = categorical_features
         self.min_frequency = min_frequency
         self.estimator_name = estimator_name
+        self.numeric_embedding = numeric_embedding
+        self.n_bins = n_bins
+        self.allow_missing = allow_missing
 
     def fit_transform(self, X) -> np.ndarray:
         """Learn the encoding on ``X`` and return it encoded, float32."""
@@ -109,8 +164,16 @@ class InputEncoder:
             [pd.api.types.is_numeric_dtype(d) for d in frame.dtypes] if frame is not None else None
         )
         numeric = self._numeric_part(X, fit=True)
-        self.mean, scale = column_mean_std(numeric)
+        if self.allow_missing and np.isnan(numeric).any():
+            self.mean, scale = _nan_mean_std(numeric)
+        else:
+            self.mean, scale = column_mean_std(numeric)
         self.scale = np.where(scale > 0, scale, 1.0)
+        self.bin_edges = (
+            quantile_bin_edges(numeric, self.n_bins)
+            if self.numeric_embedding == "piecewise_linear"
+            else None
+        )
         self.encoder = None
         self.cardinalities: list[int] = []
         if self.is_categorical.any():
@@ -159,6 +222,7 @@ class InputEncoder:
         return np.ascontiguousarray(numeric, dtype=np.float32)
 
     def _numeric_part(self, X, fit: bool) -> np.ndarray:
+        allow_missing = getattr(self, "allow_missing", False)  # encoders older than the option
         columns = np.flatnonzero(~self.is_categorical)
         if columns.size == 0:  # every column is categorical
             return np.empty((X.shape[0], 0))
@@ -174,14 +238,17 @@ class InputEncoder:
                 dtype=[np.float64, np.float32],
                 ensure_min_features=0,
                 ensure_min_samples=1 if fit else 0,
+                ensure_all_finite="allow-nan" if allow_missing else True,
                 input_name="X",
             )
         except ValueError as error:
             if "NaN" in str(error):
                 raise ValueError(
-                    f"{error} {self.estimator_name} does not impute numeric columns: impute "
-                    "them first, e.g. with sklearn.impute.SimpleImputer in a Pipeline (a "
-                    "missing value in a categorical column is a category of its own)."
+                    f"{error} {self.estimator_name} does not impute numeric columns unless "
+                    "numeric_missing='learn' (a learnt embedding for a missing value, as "
+                    "boosted trees handle it): set it, or impute them first, e.g. with "
+                    "sklearn.impute.SimpleImputer in a Pipeline (a missing value in a "
+                    "categorical column is a category of its own)."
                 ) from None
             if "could not convert" in str(error) or "string" in str(error):
                 raise ValueError(
@@ -197,7 +264,7 @@ class InputEncoder:
                 "with category, object or string dtype."
             ) from None
         if values.dtype == np.float64 and values.size:
-            _check_float32_range(values, columns)
+            _check_float32_range(np.nan_to_num(values) if allow_missing else values, columns)
         return values
 
     def _codes(self, part: np.ndarray, fit: bool) -> np.ndarray:

@@ -49,6 +49,9 @@ fused Adam takes 13-18 % less time per step than torch's default per-tensor
 loop on the small networks, where the optimizer is a large share of a step.
 """
 
+MAX_NUMERIC_EMBEDDING_SIZE = 256
+"""Most bins (or frequencies) per numeric column: a file cannot size a layer beyond it."""
+
 TRAINING_CONSTRAINTS = {
     "activation": [StrOptions(set(ACTIVATIONS))],
     "dropout": [Interval(Real, 0, 1, closed="left")],
@@ -76,6 +79,9 @@ TRAINING_CONSTRAINTS = {
         Interval(Real, 0, 1, closed="neither"),
         None,
     ],
+    "numeric_embedding": [StrOptions(set(nn.NUMERIC_EMBEDDINGS))],
+    "numeric_embedding_size": [Interval(Integral, 2, MAX_NUMERIC_EMBEDDING_SIZE, closed="both")],
+    "numeric_missing": [StrOptions({"error", "learn"})],
 }
 """Constraints of the training parameters every neural estimator shares."""
 
@@ -150,8 +156,16 @@ def build_net(estimator, state, *, partial: bool = False):
 def build_network(estimator, state) -> nn.WithInputLayer:
     """The architecture behind the input layer (and embeddings for categorical columns)."""
     inputs = state.inputs
-    input_layer = nn.Standardize(inputs.mean, inputs.scale)
-    if inputs.encoder is not None:
+    kind = getattr(inputs, "numeric_embedding", "linear")
+    missing = getattr(inputs, "allow_missing", False)
+    if kind == "linear" and not missing:
+        input_layer = nn.Standardize(inputs.mean, inputs.scale)
+    else:
+        input_layer = nn.NumericEmbedding(
+            inputs.mean, inputs.scale, kind, edges=getattr(inputs, "bin_edges", None),
+            size=inputs.n_bins, missing=missing,
+        )  # fmt: skip
+    if inputs.encoder is not None or not isinstance(input_layer, nn.Standardize):
         dims = [
             embedding_size(n) if estimator.embedding_dim == "auto" else estimator.embedding_dim
             for n in inputs.cardinalities

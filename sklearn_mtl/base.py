@@ -78,6 +78,7 @@ class BaseMultiTaskNet(GateInspectionMixin, MultiTaskEstimatorMixin, BaseEstimat
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = str(self.device).startswith("cuda")
+        tags.input_tags.allow_nan = getattr(self, "numeric_missing", "error") == "learn"
         return tags
 
     def __setstate__(self, state):
@@ -121,7 +122,11 @@ class BaseMultiTaskNet(GateInspectionMixin, MultiTaskEstimatorMixin, BaseEstimat
         """Build and train the net: ``max_epochs`` epochs, or one for ``partial_fit``."""
         self._forget_fit()  # a new fit: nothing of an earlier one may shape this one
         X = self._check_inputs(X, reset=True)
-        inputs = InputEncoder(self.categorical_features, self.min_frequency, type(self).__name__)
+        inputs = InputEncoder(
+            self.categorical_features, self.min_frequency, type(self).__name__,
+            numeric_embedding=self.numeric_embedding, n_bins=self.numeric_embedding_size,
+            allow_missing=self.numeric_missing == "learn",
+        )  # fmt: skip
         X = inputs.fit_transform(X)
         y, missing, single_output = check_multitask_y(
             y, X.shape[0], estimator_name=type(self).__name__

@@ -345,7 +345,12 @@ def _check_device(estimator, label: str) -> None:
         ) from None
 
 
-PARAMETERS_ADDED_LATER = {"compile": False}
+PARAMETERS_ADDED_LATER = {
+    "compile": False,
+    "numeric_embedding": "linear",
+    "numeric_embedding_size": 16,
+    "numeric_missing": "error",
+}
 """Parameters of the neural estimators newer than format 1, with the value an older file means."""
 
 

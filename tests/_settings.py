@@ -27,7 +27,15 @@ FAST_SETTINGS = {
     "CrossStitchClassifier": [CROSS_STITCH_FAST],
     "CrossStitchRegressor": [CROSS_STITCH_FAST],
     "ESMMClassifier": [SHARED_BOTTOM_FAST],
-    "MMoEClassifier": [MOE_FAST],
+    "MMoEClassifier": [
+        MOE_FAST,
+        {
+            **MOE_FAST,
+            "numeric_embedding": "piecewise_linear",
+            "numeric_embedding_size": 4,
+            "numeric_missing": "learn",
+        },
+    ],
     "MMoERegressor": [MOE_FAST],
     "MultiTaskNet": [
         {**TRAINING_FAST, "architecture": MMoE(n_experts=3, expert_units=(16,), tower_units=(8,))}
@@ -37,7 +45,10 @@ FAST_SETTINGS = {
     "PLEClassifier": [PLE_FAST],
     "PLERegressor": [PLE_FAST],
     "SharedBottomClassifier": [SHARED_BOTTOM_FAST],
-    "SharedBottomRegressor": [SHARED_BOTTOM_FAST],
+    "SharedBottomRegressor": [
+        SHARED_BOTTOM_FAST,
+        {**SHARED_BOTTOM_FAST, "numeric_embedding": "periodic", "numeric_embedding_size": 4},
+    ],
     "MeanRegularizedMultiTaskClassifier": [{}],
     "MeanRegularizedMultiTaskRegressor": [{}],
     "MultiTaskL1LqClassifier": [{}, {"alpha": 0.05, "q": np.inf}],

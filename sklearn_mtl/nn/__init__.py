@@ -9,6 +9,12 @@ from .experts import BatchedExperts
 from .gates import SoftmaxGate, mix_experts
 from .layers import ACTIVATIONS, MLP, make_activation
 from .moe import MMoE, OMoE
+from .numeric import (
+    NUMERIC_EMBEDDINGS,
+    NumericEmbedding,
+    PeriodicEmbedding,
+    PiecewiseLinearEncoding,
+)
 from .ple import PLE, ExtractionLevel
 from .shared_bottom import SharedBottom
 from .tabular import Standardize, TabularInput, WithInputLayer
@@ -16,6 +22,7 @@ from .towers import TaskTowers
 
 __all__ = [
     "ACTIVATIONS",
+    "NUMERIC_EMBEDDINGS",
     "MLP",
     "AdaptiveSharing",
     "BatchedExperts",
@@ -25,8 +32,11 @@ __all__ = [
     "GatedMultiTaskModule",
     "MMoE",
     "MultiTaskModule",
+    "NumericEmbedding",
     "OMoE",
     "PLE",
+    "PeriodicEmbedding",
+    "PiecewiseLinearEncoding",
     "SharedBottom",
     "SoftmaxGate",
     "Standardize",

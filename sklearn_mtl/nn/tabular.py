@@ -41,8 +41,10 @@ class TabularInput(nn.Module):
 
     Parameters
     ----------
-    standardize : Standardize
-        The numeric columns' standardisation (its width is their number).
+    standardize : Standardize or NumericEmbedding
+        The numeric columns' standardisation (its width is their number),
+        followed here by a learnt projection; or their
+        :class:`~sklearn_mtl.nn.NumericEmbedding`, used as it is.
     cardinalities : sequence of int
         Number of codes of each categorical column.
     embedding_dims : sequence of int
@@ -58,20 +60,24 @@ class TabularInput(nn.Module):
         super().__init__()
         if len(cardinalities) != len(embedding_dims):
             raise ValueError("cardinalities and embedding_dims must have the same length.")
-        n_numeric = standardize.out_features
+        embedded = not isinstance(standardize, Standardize)
+        n_numeric = standardize.n_inputs if embedded else standardize.out_features
+        numeric_width = standardize.out_features if embedded else n_numeric
         self.standardize = standardize
-        self.projection = nn.Linear(n_numeric, n_numeric) if n_numeric else None
+        self.projection = nn.Linear(n_numeric, n_numeric) if n_numeric and not embedded else None
         self.embeddings = nn.ModuleList(
             nn.Embedding(n_codes, dim) for n_codes, dim in zip(cardinalities, embedding_dims)
         )
         self.n_numeric = n_numeric
-        self.out_features = n_numeric + sum(embedding_dims)
+        self.out_features = numeric_width + sum(embedding_dims)
 
     def forward(self, x: Tensor) -> Tensor:
         parts = []
         if self.projection is not None:
             numeric = self.standardize(x[:, : self.n_numeric])  # (batch, n_numeric)
             parts.append(self.projection(numeric))  # (batch, n_numeric)
+        elif self.n_numeric:
+            parts.append(self.standardize(x[:, : self.n_numeric]))  # (batch, its out_features)
         codes = x[:, self.n_numeric :].long()  # (batch, n_categorical)
         parts += [table(codes[:, j]) for j, table in enumerate(self.embeddings)]  # (batch, d_j)
         return torch.cat(parts, dim=1)  # (batch, out_features)
