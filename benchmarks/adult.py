@@ -6,6 +6,8 @@ split, this fits
 
 - the multi-task networks Shared-Bottom, OMoE, MMoE, PLE and Cross-Stitch, fed
   the raw DataFrame (categorical columns become embeddings inside ``fit``);
+- MMoE with each numeric embedding (``numeric_embedding="periodic"`` and
+  ``"piecewise_linear"``, at their default sizes);
 - the same MMoE trained on each task alone (single-task);
 - the l1/l2 and l1/l-infinity multi-task logistic models
   (``MultiTaskL1LqClassifierCV``) on one-hot encoded, scaled columns;
@@ -77,6 +79,12 @@ NETWORKS = {
         2, n_shared_experts=4, n_levels=2, expert_units=(64,), random_state=seed, **TRAINING
     ),
     "Cross-Stitch": lambda seed: CrossStitchClassifier((64, 32), random_state=seed, **TRAINING),
+    "MMoE, periodic embeddings": lambda seed: MMoEClassifier(
+        8, expert_units=(64,), numeric_embedding="periodic", random_state=seed, **TRAINING
+    ),
+    "MMoE, piecewise-linear embeddings": lambda seed: MMoEClassifier(
+        8, expert_units=(64,), numeric_embedding="piecewise_linear", random_state=seed, **TRAINING
+    ),
 }
 
 

@@ -82,6 +82,7 @@ TRAINING_CONSTRAINTS = {
     "numeric_embedding": [StrOptions(set(nn.NUMERIC_EMBEDDINGS))],
     "numeric_embedding_size": [Interval(Integral, 2, MAX_NUMERIC_EMBEDDING_SIZE, closed="both")],
     "numeric_missing": [StrOptions({"error", "learn"})],
+    "periodic_sigma": [Interval(Real, 0, None, closed="neither")],
 }
 """Constraints of the training parameters every neural estimator shares."""
 
@@ -163,7 +164,7 @@ def build_network(estimator, state) -> nn.WithInputLayer:
     else:
         input_layer = nn.NumericEmbedding(
             inputs.mean, inputs.scale, kind, edges=getattr(inputs, "bin_edges", None),
-            size=inputs.n_bins, missing=missing,
+            size=inputs.n_bins, missing=missing, sigma=estimator.periodic_sigma,
         )  # fmt: skip
     if inputs.encoder is not None or not isinstance(input_layer, nn.Standardize):
         dims = [

@@ -350,6 +350,7 @@ PARAMETERS_ADDED_LATER = {
     "numeric_embedding": "linear",
     "numeric_embedding_size": 16,
     "numeric_missing": "error",
+    "periodic_sigma": 1.0,
 }
 """Parameters of the neural estimators newer than format 1, with the value an older file means."""
 

@@ -126,7 +126,8 @@ def check_adult_benchmark_runs_end_to_end(smoke):
     assert "| MMoE | 0." in stdout and "±" not in stdout
     assert "income, seed 0: MMoE: test AUC income_over_50k" in smoke[2]  # progress
     assert "LogisticRegression (one-hot, C by CV): income_over_50k fitted" in smoke[2]
-    models = ["MMoE", "l1/l2 logistic (CV)", "LogisticRegression (one-hot, C by CV)"]
+    models = ["MMoE", "MMoE, periodic embeddings", "l1/l2 logistic (CV)",
+              "LogisticRegression (one-hot, C by CV)"]  # fmt: skip
     assert [row["model"] for row in report["results"]] == models
     assert all(0.5 < auc <= 1 for row in report["results"] for auc in row["auc"].values())
     assert (smoke[0] / "adult.png").stat().st_size > 0

@@ -82,7 +82,7 @@ def test_each_embedding_learns_step_targets(thresholds, kind):
     auc = [roc_auc_score(Y[2000:, t], probabilities[t][:, 1]) for t in range(2)]
     assert min(auc) > 0.9, auc  # measured: linear 0.96, piecewise_linear 0.99, periodic 0.99
     layer = model.net_.module_.input_layer
-    width = {"linear": 4, "piecewise_linear": 4 * 16, "periodic": 4 * 16}[kind]
+    width = {"linear": 4, "piecewise_linear": 4 * 32, "periodic": 4 * 32}[kind]
     assert layer.out_features == width
 
 
@@ -129,7 +129,7 @@ def test_partial_fit_learns_the_bins_at_its_first_call_only(thresholds):
     model.partial_fit(X[:500], Y[:500], classes=[[0, 1], [0, 1]])
     edges = model._fit_state.inputs.bin_edges.copy()
     left = model.net_.module_.input_layer.standardize.encoding.left.clone()
-    np.testing.assert_allclose(edges, quantile_bin_edges(X[:500], 16))
+    np.testing.assert_allclose(edges, quantile_bin_edges(X[:500], 32))
     model.partial_fit(X[500:1000] * 3, Y[500:1000])  # another range: the bins stay
     np.testing.assert_array_equal(model._fit_state.inputs.bin_edges, edges)
     assert torch.equal(model.net_.module_.input_layer.standardize.encoding.left, left)
@@ -156,14 +156,16 @@ def test_save_load_and_onnx_give_the_same_outputs(thresholds, kind, tmp_path):
 @pytest.mark.parametrize(
     "change, message",
     [
-        (lambda e: e.update(bin_edges={"__ndarray__": "<f8", "shape": [4, 17],
-                                       "data": [float(v) for v in range(68)][::-1]}),
+        (lambda e: e.update(bin_edges={"__ndarray__": "<f8", "shape": [4, 33],
+                                       "data": [float(v) for v in range(132)][::-1]}),
          "non-decreasing"),
         (lambda e: e.update(n_bins=10**6), "n_bins must be an int"),
         (lambda e: e.update(numeric_embedding="spline"), "numeric_embedding must be one of"),
         (lambda e: e.update(allow_missing="yes"), "allow_missing must be a bool"),
-        (lambda e: e.update(bin_edges={"__ndarray__": "<f8", "shape": [4, 17],
-                                       "data": [float("nan")] * 68}), "finite numbers"),
+        (lambda e: e.update(bin_edges={"__ndarray__": "<f8", "shape": [4, 33],
+                                       "data": [float("nan")] * 132}), "finite numbers"),
+        (lambda e: e.update(bin_edges={"__ndarray__": "<f8", "shape": [4, 9],
+                                       "data": [0.0] * 36}), r"\(4, 33\)"),
     ],
 )  # fmt: skip
 def test_crafted_bins_are_refused(thresholds, tmp_path, change, message):
@@ -178,12 +180,19 @@ def test_crafted_bins_are_refused(thresholds, tmp_path, change, message):
 
 
 def test_clone_and_parameters_are_validated():
-    model = MMoEClassifier(numeric_embedding="periodic", numeric_embedding_size=8)
+    model = MMoEClassifier(numeric_embedding="periodic", numeric_embedding_size=8, periodic_sigma=3)
     assert clone(model).get_params()["numeric_embedding_size"] == 8
+    X, Y = np.random.default_rng(0).normal(size=(50, 2)), np.zeros((50, 2), dtype=int)
+    Y[::2] = 1
+    torch.manual_seed(0)
+    fitted = clone(model).set_params(max_epochs=0 + 1, random_state=0).fit(X, Y)
+    frequencies = fitted.net_.module_.input_layer.standardize.encoding.frequencies
+    assert 1.5 < float(frequencies.detach().std()) < 5  # drawn with sigma 3 (16 values)
     X, Y = np.zeros((10, 2)), np.zeros((10, 2), dtype=int)
     for params, name in [({"numeric_embedding": "spline"}, "numeric_embedding"),
                          ({"numeric_embedding_size": 1}, "numeric_embedding_size"),
                          ({"numeric_embedding_size": 257}, "numeric_embedding_size"),
-                         ({"numeric_missing": "impute"}, "numeric_missing")]:  # fmt: skip
+                         ({"numeric_missing": "impute"}, "numeric_missing"),
+                         ({"periodic_sigma": 0}, "periodic_sigma")]:  # fmt: skip
         with pytest.raises(ValueError, match=name):
             MMoEClassifier(**params).fit(X, Y)

@@ -6,6 +6,7 @@ from .. import nn
 from .._docstrings import DOCS, fill_doc
 from .._training import TRAINING_CONSTRAINTS
 from ..base import MultiTaskClassifier, set_init_parameters
+from ..nn.numeric import PERIODIC_SIGMA
 from ._architecture import UNITS_CONSTRAINT, Architecture
 
 _DOCS = {
@@ -129,7 +130,8 @@ class ESMMClassifier(MultiTaskClassifier):
         embedding_dim="auto",
         min_frequency=None,
         numeric_embedding="linear",
-        numeric_embedding_size=16,
+        numeric_embedding_size=32,
+        periodic_sigma=PERIODIC_SIGMA,
         numeric_missing="error",
         loss_weighting="equal",
         task_weights=None,

@@ -13,6 +13,7 @@ from .._tasks import TASK_TYPES, RegressionTask, classes_per_task, new_task, obs
 from .._training import FUNNEL_CONSTRAINTS, TRAINING_CONSTRAINTS
 from ..base import BaseMultiTaskNet, set_init_parameters
 from ..metrics import per_task_scores
+from ..nn.numeric import PERIODIC_SIGMA
 from ..utils import task_name
 from ..utils._sklearn import StrOptions, _fit_context
 from ._adaptive import AdaptiveSharing
@@ -177,7 +178,8 @@ default=None
         embedding_dim="auto",
         min_frequency=None,
         numeric_embedding="linear",
-        numeric_embedding_size=16,
+        numeric_embedding_size=32,
+        periodic_sigma=PERIODIC_SIGMA,
         numeric_missing="error",
         loss_weighting="equal",
         task_weights=None,

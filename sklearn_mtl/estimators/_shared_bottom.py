@@ -4,6 +4,7 @@ from .. import nn
 from .._docstrings import DOCS, fill_doc
 from .._training import FUNNEL_CONSTRAINTS, TRAINING_CONSTRAINTS
 from ..base import MultiTaskClassifier, MultiTaskRegressor, set_init_parameters
+from ..nn.numeric import PERIODIC_SIGMA
 from ._architecture import UNITS_CONSTRAINT, Architecture
 
 _DOCS = {
@@ -87,7 +88,8 @@ class _SharedBottomParameters:
         embedding_dim="auto",
         min_frequency=None,
         numeric_embedding="linear",
-        numeric_embedding_size=16,
+        numeric_embedding_size=32,
+        periodic_sigma=PERIODIC_SIGMA,
         numeric_missing="error",
         loss_weighting="equal",
         task_weights=None,
