@@ -45,6 +45,12 @@ BENCHMARKS = {
         [],
         False,
     ),
+    "adult_tuned": (
+        "Adult: MMoE vs per-task HistGradientBoosting, each with the same random search budget",
+        ["--seeds", "1", "--task-groups", "income", "--candidates", "4"],
+        [],
+        False,
+    ),
     "esmm": (
         "ESMM vs independent CTR/CVR models on the 401(k) eligibility -> participation funnel",
         ["--seeds", "2"],
@@ -117,6 +123,8 @@ SMOKE = {
     "adult": ["--task-groups", "income", "--seeds", "1", "--n-train", "1500", "--models",
               "MMoE", "MMoE, periodic embeddings", "l1/l2 logistic (CV)",
               "LogisticRegression (one-hot, C by CV)"],
+    "adult_tuned": ["--task-groups", "income", "--seeds", "1", "--n-train", "600",
+                    "--candidates", "1", "--max-epochs", "1"],
     "esmm": ["--seeds", "1", "--epochs", "2", "--rows", "1500"],
     "weak_supervision": ["--items", "600", "--seeds", "1", "--speed-items", "2000",
                          "--speed-sources", "5", "--adult-epochs", "1", "--adult-rows", "800"],

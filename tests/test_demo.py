@@ -59,7 +59,7 @@ def check_every_listed_benchmark_has_a_smoke_run(smoke):
     assert listed == {
         "synthetic", "adult", "esmm", "linear", "linear_cv", "default_alpha", "weighting",
         "throughput", "out_of_core", "scaling", "serving", "gpu_check", "task_groups",
-        "weak_supervision",
+        "weak_supervision", "adult_tuned",
     }  # fmt: skip
     assert set(smoke[1]) == listed
 
@@ -131,6 +131,20 @@ def check_adult_benchmark_runs_end_to_end(smoke):
     assert [row["model"] for row in report["results"]] == models
     assert all(0.5 < auc <= 1 for row in report["results"] for auc in row["auc"].values())
     assert (smoke[0] / "adult.png").stat().st_size > 0
+
+
+def check_adult_tuned_benchmark_runs_end_to_end(smoke):
+    report, stdout = _report(smoke, "adult_tuned")
+    assert "| model | income over 50k | never married | fit seconds |" in stdout
+    (run,) = report["results"]
+    assert list(run["models"]) == ["MMoE, defaults", "MMoE, tuned",
+                                   "HistGradientBoosting, defaults",
+                                   "HistGradientBoosting, tuned"]  # fmt: skip
+    assert all(0 <= auc <= 1 for row in run["models"].values() for auc in row["auc"])
+    assert set(run["models"]["MMoE, tuned"]["best_params"]) == {
+        "numeric_embedding", "numeric_embedding_size", "periodic_sigma", "lr", "dropout",
+        "weight_decay"}  # fmt: skip
+    assert len(run["models"]["HistGradientBoosting, tuned"]["best_params"]) == 2  # per task
 
 
 def check_weighting_benchmark_runs_end_to_end(smoke):
@@ -271,7 +285,8 @@ def test_every_benchmark_runs_at_tiny_sizes(tmp_path):
         check_every_listed_benchmark_has_a_smoke_run, check_throughput_benchmark_runs_end_to_end,
         check_linear_benchmark_runs_end_to_end,
         check_linear_cv_benchmark_compares_with_logistic_regression_cv,
-        check_adult_benchmark_runs_end_to_end, check_weighting_benchmark_runs_end_to_end,
+        check_adult_benchmark_runs_end_to_end, check_adult_tuned_benchmark_runs_end_to_end,
+        check_weighting_benchmark_runs_end_to_end,
         check_task_groups_benchmark_runs_end_to_end,
         check_weak_supervision_benchmark_runs_end_to_end,
         check_out_of_core_benchmark_trains_under_a_memory_limit,
