@@ -48,8 +48,12 @@ FAST_SETTINGS = {
     "SharedBottomRegressor": [
         SHARED_BOTTOM_FAST,
         # smooth targets: a low frequency scale (at the default 10 the pair is overfitted)
-        {**SHARED_BOTTOM_FAST, "numeric_embedding": "periodic", "numeric_embedding_size": 4,
-         "periodic_sigma": 1.0},
+        {
+            **SHARED_BOTTOM_FAST,
+            "numeric_embedding": "periodic",
+            "numeric_embedding_size": 4,
+            "periodic_sigma": 1.0,
+        },
     ],
     "MeanRegularizedMultiTaskClassifier": [{}],
     "MeanRegularizedMultiTaskRegressor": [{}],
