@@ -196,3 +196,16 @@ def test_clone_and_parameters_are_validated():
                          ({"periodic_sigma": 0}, "periodic_sigma")]:  # fmt: skip
         with pytest.raises(ValueError, match=name):
             MMoEClassifier(**params).fit(X, Y)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_no_numeric_column_at_all(kind, tmp_path):
+    """Every column categorical: the embeddings have nothing to embed, and still save and load."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"c": rng.choice(["x", "y", "z"], 300), "d": rng.choice(["p", "q"], 300)})
+    Y = np.column_stack([frame.c == "x", frame.d == "p"]).astype(int)
+    model = MMoEClassifier(**{**FAST, "max_epochs": 5}, numeric_embedding=kind,
+                           numeric_missing="learn").fit(frame, Y)  # fmt: skip
+    assert np.mean(model.predict(frame) == Y) > 0.9  # each task is one category
+    save(model, tmp_path / "model.mtl")
+    np.testing.assert_array_equal(load(tmp_path / "model.mtl").predict(frame), model.predict(frame))
