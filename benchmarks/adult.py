@@ -125,13 +125,19 @@ def per_task(seed):
     }
 
 
+def adult_split(group: str, n_train: int | None):
+    """UCI's training file (its first ``n_train`` rows, if given) and test file of a task group."""
+    X, Y = load_adult(task_group=group, return_X_y=True)
+    X_test, Y_test = load_adult(task_group=group, subset="test", return_X_y=True)
+    if n_train:
+        X, Y = X.iloc[:n_train], Y.iloc[:n_train]
+    return X, Y, X_test, Y_test
+
+
 def run(args) -> dict:
     results = []
     for group in args.task_groups:
-        X, Y = load_adult(task_group=group, return_X_y=True)
-        X_test, Y_test = load_adult(task_group=group, subset="test", return_X_y=True)
-        if args.n_train:
-            X, Y = X.iloc[: args.n_train], Y.iloc[: args.n_train]
+        X, Y, X_test, Y_test = adult_split(group, args.n_train)
         tasks = list(Y.columns)
         scores: dict[str, list] = {}
         seconds: dict[str, list] = {}

@@ -36,15 +36,14 @@ from sklearn.model_selection import KFold, RandomizedSearchCV, StratifiedKFold
 
 import sklearn_mtl
 from sklearn_mtl import MMoEClassifier
-from sklearn_mtl.datasets import load_adult
 from sklearn_mtl.metrics import get_scorer
 
 try:
     from ._report import mean_spread, write_report
-    from .adult import TRAINING
+    from .adult import TRAINING, adult_split
 except ImportError:  # run as a script: python benchmarks/adult_tuned.py
     from _report import mean_spread, write_report
-    from adult import TRAINING
+    from adult import TRAINING, adult_split
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -85,10 +84,7 @@ def search(model, space, scoring, cv, args, seed):
 def run(args) -> dict:
     results = []
     for group in args.task_groups:
-        X, Y = load_adult(task_group=group, return_X_y=True)
-        X_test, Y_test = load_adult(task_group=group, subset="test", return_X_y=True)
-        if args.n_train:
-            X, Y = X.iloc[: args.n_train], Y.iloc[: args.n_train]
+        X, Y, X_test, Y_test = adult_split(group, args.n_train)
         tasks = list(Y.columns)
         for seed in range(args.seeds):
             rows = {}

@@ -251,8 +251,9 @@ default="uniform"
             balance = np.clip(posterior, 1e-6, None) / np.clip(posterior, 1e-6, None).sum()
             if converged:
                 break
-        self.class_balance_ = balance
-        self._cliques = self._clique_tables(cliques, patterns, psi, K)
+        if fixed is None:  # the last round moved the balance: the tables follow it
+            self.class_balance_ = balance
+            self._cliques = self._clique_tables(cliques, patterns, psi, K)
         self.cardinalities_ = cardinalities
         self.n_tasks_ = n_tasks
         self._single_task = single
