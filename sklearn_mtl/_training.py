@@ -11,11 +11,12 @@ from __future__ import annotations
 import copy
 import dataclasses
 import functools
+import math
 from numbers import Integral, Real
 
 import numpy as np
 import torch
-from skorch.callbacks import EarlyStopping, ProgressBar
+from skorch.callbacks import EarlyStopping, LRScheduler, ProgressBar
 
 from . import nn
 from ._checkpoint import CheckpointManifest
@@ -49,6 +50,26 @@ fused Adam takes 13-18 % less time per step than torch's default per-tensor
 loop on the small networks, where the optimizer is a large share of a step.
 """
 
+LR_SCHEDULES = ("constant", "cosine")
+"""Learning-rate schedules accepted by the ``lr_schedule`` parameter."""
+
+COSINE_FINAL_FACTOR = 0.01
+"""The cosine schedule's last epoch runs at this fraction of ``lr``."""
+
+
+def cosine_factor(epoch: int, period: int) -> float:
+    """The fraction of ``lr`` that the cosine schedule gives ``epoch`` (counted from 0).
+
+    One half-cosine from 1 at the first epoch to :data:`COSINE_FINAL_FACTOR` at
+    epoch ``period - 1``; later epochs (``warm_start``, ``partial_fit`` after
+    ``fit``) start a new cycle of the same length, as in SGDR's warm restarts.
+    """
+    if period <= 1:
+        return 1.0
+    progress = (epoch % period) / (period - 1)
+    return COSINE_FINAL_FACTOR + (1 - COSINE_FINAL_FACTOR) * 0.5 * (1 + math.cos(math.pi * progress))
+
+
 MAX_NUMERIC_EMBEDDING_SIZE = 256
 """Most bins (or frequencies) per numeric column: a file cannot size a layer beyond it."""
 
@@ -60,6 +81,7 @@ TRAINING_CONSTRAINTS = {
     "lr": [Interval(Real, 0, None, closed="neither")],
     "optimizer": [StrOptions(set(OPTIMIZERS)), type],
     "weight_decay": [Interval(Real, 0, None, closed="left")],
+    "lr_schedule": [StrOptions(set(LR_SCHEDULES))],
     "early_stopping": ["boolean"],
     "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
     "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
@@ -134,7 +156,7 @@ def build_net(estimator, state, *, partial: bool = False):
         train_split=(
             ShuffleSplitDataset(estimator.validation_fraction, seed) if early_stopping else None
         ),
-        callbacks=make_callbacks(estimator, state, seed, early_stopping),
+        callbacks=make_callbacks(estimator, state, seed, early_stopping, partial),
         # per-task lists stay in the history, out of the printed table
         callbacks__print_log__keys_ignored=[
             "task_weights",
@@ -184,7 +206,20 @@ def build_network(estimator, state) -> nn.WithInputLayer:
     return nn.WithInputLayer(input_layer, module)
 
 
-def make_callbacks(estimator, state, seed: int, early_stopping: bool) -> list:
+def learning_rate_schedule(estimator, partial: bool) -> list:
+    """skorch's ``LRScheduler`` for the ``lr_schedule`` parameter (none for a constant rate).
+
+    ``partial_fit`` from scratch has no known length, so it keeps the rate constant.
+    The factor is a function of the epoch's number in the history, so a fit
+    resumed from a checkpoint continues the schedule where it stopped.
+    """
+    if getattr(estimator, "lr_schedule", "constant") == "constant" or partial:
+        return []
+    factor = functools.partial(cosine_factor, period=estimator.max_epochs)
+    return [("lr_schedule", LRScheduler(torch.optim.lr_scheduler.LambdaLR, lr_lambda=factor))]
+
+
+def make_callbacks(estimator, state, seed: int, early_stopping: bool, partial: bool) -> list:
     """Ours around the user's: seeding and rewinding first, divergence checks last."""
     kinds = state.task_types
     callbacks = [
@@ -192,6 +227,7 @@ def make_callbacks(estimator, state, seed: int, early_stopping: bool) -> list:
         ("rewind_on_interrupt", RewindOnInterrupt()),
         ("stop_on_non_finite_loss", StopOnNonFiniteLoss(kinds)),
         ("record_task_weights", RecordTaskWeights()),
+        *learning_rate_schedule(estimator, partial),
         # before early stopping, which may end the fit at the end of an epoch
         *estimator._architecture().training_callbacks(state),
     ]

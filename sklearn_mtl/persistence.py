@@ -347,6 +347,7 @@ def _check_device(estimator, label: str) -> None:
 
 PARAMETERS_ADDED_LATER = {
     "compile": False,
+    "lr_schedule": "constant",
     "numeric_embedding": "linear",
     "numeric_embedding_size": 16,
     "numeric_missing": "error",
