@@ -51,6 +51,12 @@ BENCHMARKS = {
         [],
         False,
     ),
+    "defaults": (
+        "the networks' default training settings, measured on every bundled data set",
+        ["--quick"],
+        [],
+        False,
+    ),
     "esmm": (
         "ESMM vs independent CTR/CVR models on the 401(k) eligibility -> participation funnel",
         ["--seeds", "2"],
@@ -125,6 +131,9 @@ SMOKE = {
               "LogisticRegression (one-hot, C by CV)"],
     "adult_tuned": ["--task-groups", "income", "--seeds", "1", "--n-train", "600",
                     "--candidates", "1", "--max-epochs", "1"],
+    "defaults": ["--seeds", "1", "--max-epochs", "2", "--datasets", "task pair, 300 rows",
+                 "401(k) funnel", "--candidates", "previous defaults",
+                 "early stopping (auto), cosine"],
     "esmm": ["--seeds", "1", "--epochs", "2", "--rows", "1500"],
     "weak_supervision": ["--items", "600", "--seeds", "1", "--speed-items", "2000",
                          "--speed-sources", "5", "--adult-epochs", "1", "--adult-rows", "800"],

@@ -57,22 +57,29 @@ FEATURES_401K = ["inc", "marr", "male", "age", "fsize", "nettfa", "pira", "incsq
 
 NETWORK = {"n_experts": 8, "expert_units": (64,), "tower_units": (32,)}
 CANDIDATES = {
-    "previous defaults": {"lr_schedule": "constant", "early_stopping": False,
+    "previous defaults": {"early_stopping": False, "lr_schedule": "constant",
                           "numeric_embedding": "linear"},
-    "early stopping": {"lr_schedule": "constant", "early_stopping": True,
-                       "numeric_embedding": "linear"},
-    "early stopping, cosine": {"lr_schedule": "cosine", "early_stopping": True,
-                               "numeric_embedding": "linear"},
-    "early stopping, piecewise-linear": {
-        "lr_schedule": "constant", "early_stopping": True, "numeric_embedding": "piecewise_linear"},
-    "early stopping, cosine, piecewise-linear": {
-        "lr_schedule": "cosine", "early_stopping": True, "numeric_embedding": "piecewise_linear"},
-    "early stopping, cosine, periodic": {
-        "lr_schedule": "cosine", "early_stopping": True, "numeric_embedding": "periodic"},
+    "early stopping (auto), cosine": {"early_stopping": "auto", "lr_schedule": "cosine",
+                                      "numeric_embedding": "linear"},
+    "early stopping (auto), constant rate": {"early_stopping": "auto",
+                                             "lr_schedule": "constant",
+                                             "numeric_embedding": "linear"},
+    "early stopping (always), cosine": {"early_stopping": True, "lr_schedule": "cosine",
+                                        "numeric_embedding": "linear"},
+    "early stopping (auto), cosine, AdamW 0.01": {
+        "early_stopping": "auto", "lr_schedule": "cosine", "numeric_embedding": "linear",
+        "optimizer": "adamw", "weight_decay": 0.01},
+    "early stopping (auto), cosine, piecewise-linear": {
+        "early_stopping": "auto", "lr_schedule": "cosine",
+        "numeric_embedding": "piecewise_linear"},
+    "early stopping (auto), cosine, periodic": {
+        "early_stopping": "auto", "lr_schedule": "cosine", "numeric_embedding": "periodic"},
 }  # fmt: skip
 """Candidate defaults: parameters of MMoE over ``NETWORK`` (the rest at the estimator's)."""
 
 DATASETS = [
+    "task pair, 300 rows",
+    "task pair binary, 300 rows",
     "Adult income",
     "Adult education",
     "Adult five",
@@ -95,7 +102,7 @@ def load(name: str, seed: int):
         X, Y, X_test, Y_test = adult_split(name.split()[1], None)
         return X, Y, X_test, Y_test, "classification"
     if name.startswith("task"):
-        n_train = 1000 if "1,000" in name else 10000
+        n_train = int(name.split(", ")[1].split()[0].replace(",", ""))
         target = "binary" if "binary" in name else "regression"
         make = make_task_groups if name.startswith("task groups") else make_task_pair
         X, Y = make(n_train + SYNTHETIC_TEST_ROWS, target=target, function_seed=seed,
@@ -121,8 +128,10 @@ def columns(Y):
 
 
 def score(kind, y_true, prediction) -> float:
-    return roc_auc_score(y_true, prediction) if kind == "classification" else r2_score(
-        y_true, prediction
+    return (
+        roc_auc_score(y_true, prediction)
+        if kind == "classification"
+        else r2_score(y_true, prediction)
     )
 
 
@@ -175,6 +184,12 @@ def per_task_scores(build, X, Y, X_test, Y_test, kind) -> list[float]:
             prediction = model.predict(X_test)
         scores.append(score(kind, y_test, prediction))
     return scores
+
+
+def is_default(params: dict) -> bool:
+    """Whether a candidate's parameters are the estimators' defaults."""
+    defaults = MMoEClassifier().get_params()
+    return all(defaults[key] == value for key, value in params.items())
 
 
 def run(args) -> dict:
@@ -230,6 +245,7 @@ def run(args) -> dict:
             **{k: v for k, v in vars(args).items() if k != "output"},
             "network": {k: list(v) if isinstance(v, tuple) else v for k, v in NETWORK.items()},
             "candidate_params": {name: CANDIDATES[name] for name in args.candidates},
+            "default_candidate": next((n for n in candidates if is_default(candidates[n])), None),
             "sklearn_mtl": sklearn_mtl.__version__,
             "machine": platform.machine(),
         },
@@ -261,7 +277,9 @@ def summarize(results: list, candidates: list) -> list:
                 "above_linear": int(sum(g > 0 for g in gaps["linear per task"])),
                 "mean_gap_to_linear": float(np.mean(gaps["linear per task"])),
                 "worst_gap_to_linear": worst,
-                "at_least_boosting": int(sum(g >= 0 for g in gaps["HistGradientBoosting per task"])),
+                "at_least_boosting": int(
+                    sum(g >= 0 for g in gaps["HistGradientBoosting per task"])
+                ),
                 "mean_gap_to_boosting": float(np.mean(gaps["HistGradientBoosting per task"])),
             }
         )
@@ -281,6 +299,11 @@ def format_table(report: dict) -> str:
         "",
     ]
     models = list(dict.fromkeys(row["model"] for row in report["results"]))
+    default = report["config"]["default_candidate"]
+
+    def label(name):
+        return f"**{name}** (the defaults)" if name == default else name
+
     datasets = list(dict.fromkeys(row["dataset"] for row in report["results"]))
     for dataset in datasets:
         rows = {r["model"]: r for r in report["results"] if r["dataset"] == dataset}
@@ -295,7 +318,7 @@ def format_table(report: dict) -> str:
         for model in models:
             row = rows[model]
             cells = " | ".join(f"{row['scores'][t]:.4f}" for t in tasks)
-            lines.append(f"| {model} | {cells} | {row['seconds']:.1f} |")
+            lines.append(f"| {label(model)} | {cells} | {row['seconds']:.1f} |")
         lines.append("")
     lines += [
         "Summary over every task of every data set above:",
@@ -307,7 +330,7 @@ def format_table(report: dict) -> str:
     for row in report["summary"]:
         worst = row["worst_gap_to_linear"]
         lines.append(
-            f"| {row['candidate']} | {row['above_linear']}/{row['tasks']} "
+            f"| {label(row['candidate'])} | {row['above_linear']}/{row['tasks']} "
             f"| {row['mean_gap_to_linear']:+.4f} "
             f"| {worst['gap']:+.4f} ({worst['dataset']}, {worst['task'].replace('_', ' ')}) "
             f"| {row['at_least_boosting']}/{row['tasks']} | {row['mean_gap_to_boosting']:+.4f} |"

@@ -91,6 +91,22 @@ def _barrier_on_the_training_device(accelerator):
         del accelerator.wait_for_everyone
 
 
+def _unwrap_best_weights(callbacks) -> None:
+    """Early stopping's best weights, keyed for the unwrapped module it loads them into.
+
+    ``EarlyStopping`` copies the module's state during training, when it is
+    wrapped in ``DistributedDataParallel`` (every key starts ``module.``); the
+    mixin unwraps the module at the end of training, before the callback loads
+    the best epoch's weights back.
+    """
+    for _, callback in callbacks:
+        weights = getattr(callback, "best_model_weights_", None)
+        if weights and all(key.startswith("module.") for key in weights):
+            callback.best_model_weights_ = {
+                key.removeprefix("module."): value for key, value in weights.items()
+            }
+
+
 class AcceleratedMultiTaskNeuralNet(AccelerateMixin, MultiTaskNeuralNet):
     """``MultiTaskNeuralNet`` trained by an ``accelerate.Accelerator``.
 
@@ -117,7 +133,9 @@ class AcceleratedMultiTaskNeuralNet(AccelerateMixin, MultiTaskNeuralNet):
     # skorch's mixin waits for every process in these three
     def on_train_end(self, net, X=None, y=None, **kwargs):
         with _barrier_on_the_training_device(self.accelerator):
-            return super().on_train_end(net, X=X, y=y, **kwargs)
+            result = super().on_train_end(net, X=X, y=y, **kwargs)
+        _unwrap_best_weights(self.callbacks_)
+        return result
 
     def save_params(self, *args, **kwargs):
         with _barrier_on_the_training_device(self.accelerator):

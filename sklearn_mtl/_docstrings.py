@@ -30,22 +30,25 @@ torch.optim.Optimizer subclass, default="adam"
     weight_decay : float, default=0.0
         L2 penalty passed to the optimizer as ``weight_decay``.
 
-    lr_schedule : {"constant", "cosine"}, default="constant"
+    lr_schedule : {"constant", "cosine"}, default="cosine"
         ``"cosine"`` lowers the learning rate along a half-cosine from ``lr``
-        at the first epoch to ``lr / 100`` at epoch ``max_epochs`` (skorch's
-        ``LRScheduler`` with torch's ``LambdaLR``); epochs beyond it
+        at the first epoch to ``lr / 100`` at epoch ``max_epochs`` (a skorch
+        callback sets each epoch's rate); epochs beyond it
         (``warm_start``, ``partial_fit`` after ``fit``) start a new cycle.
         ``partial_fit`` from scratch keeps ``lr``. The rate of each epoch is
         in ``net_.history[:, "event_lr"]``.
 
-    early_stopping : bool, default=False
+    early_stopping : bool or "auto", default="auto"
         Hold out ``validation_fraction`` of the training rows (at random, not
         stratified, so multi-output ``y`` works) and stop when the validation
         loss has not improved for ``n_iter_no_change`` epochs; the weights of
-        the best epoch are kept.
+        the best epoch are kept (skorch's ``EarlyStopping`` with
+        ``load_best=True``). ``"auto"`` stops early when ``fit`` gets at least
+        1,000 rows (so the validation split has 100 or more); below that it
+        trains ``max_epochs`` epochs on every row.
 
     validation_fraction : float, default=0.1
-        Fraction of rows held out when ``early_stopping=True``.
+        Fraction of rows held out when early stopping is on.
 
     n_iter_no_change : int, default=10
         Patience of early stopping, in epochs.

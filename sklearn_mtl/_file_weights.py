@@ -35,8 +35,14 @@ def restore_net(estimator, archive, info, history: list) -> None:
 
     from ._training import build_net
 
+    # built as it was trained: with a validation split and a schedule where the history has them
+    trained_with = {
+        "early_stopping": any("valid_loss" in epoch for epoch in history),
+        "lr_schedule": any("event_lr" in epoch for epoch in history),
+    }
+
     def make_net():
-        return build_net(estimator, estimator._fit_state)
+        return build_net(estimator, estimator._fit_state, **trained_with)
 
     with archive.open(info) as member:
         header, data_start = checks.read_safetensors_header(member, info.file_size)

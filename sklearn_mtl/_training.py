@@ -16,7 +16,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from skorch.callbacks import EarlyStopping, LRScheduler, ProgressBar
+from skorch.callbacks import Callback, EarlyStopping, ProgressBar
 
 from . import nn
 from ._checkpoint import CheckpointManifest
@@ -67,7 +67,21 @@ def cosine_factor(epoch: int, period: int) -> float:
     if period <= 1:
         return 1.0
     progress = (epoch % period) / (period - 1)
-    return COSINE_FINAL_FACTOR + (1 - COSINE_FINAL_FACTOR) * 0.5 * (1 + math.cos(math.pi * progress))
+    return COSINE_FINAL_FACTOR + (1 - COSINE_FINAL_FACTOR) * 0.5 * (
+        1 + math.cos(math.pi * progress)
+    )
+
+
+EARLY_STOPPING_MIN_SAMPLES = 1000
+"""``early_stopping="auto"`` stops early from this many training rows on (its 10 %
+validation split then has 100 rows or more); ``benchmarks/defaults.py`` measures it."""
+
+
+def uses_early_stopping(setting, n_samples: int) -> bool:
+    """Whether a fit on ``n_samples`` rows holds out a validation split and stops early."""
+    if setting == "auto":
+        return n_samples >= EARLY_STOPPING_MIN_SAMPLES
+    return bool(setting)
 
 
 MAX_NUMERIC_EMBEDDING_SIZE = 256
@@ -82,7 +96,7 @@ TRAINING_CONSTRAINTS = {
     "optimizer": [StrOptions(set(OPTIMIZERS)), type],
     "weight_decay": [Interval(Real, 0, None, closed="left")],
     "lr_schedule": [StrOptions(set(LR_SCHEDULES))],
-    "early_stopping": ["boolean"],
+    "early_stopping": ["boolean", StrOptions({"auto"})],
     "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
     "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
     "callbacks": [list, None],
@@ -115,13 +129,24 @@ FUNNEL_CONSTRAINTS = {
 """Constraints of the funnel option of the architectures that take it."""
 
 
-def build_net(estimator, state, *, partial: bool = False):
+def build_net(
+    estimator,
+    state,
+    *,
+    partial: bool = False,
+    early_stopping: bool = False,
+    lr_schedule: bool | None = None,
+):
     """The skorch net that trains ``estimator`` on tasks of ``state``: ``(net, state, device)``.
 
     The module is initialised from ``state.seed``, which seeds torch's global
     generator (call this inside ``torch.random.fork_rng``). In data-parallel
     training the returned state carries process 0's seed. ``partial`` builds
-    the net of ``partial_fit`` (no validation split or early stopping).
+    the net of ``partial_fit`` (no validation split, early stopping or
+    learning-rate schedule). ``early_stopping`` is the estimator's setting as
+    resolved for the fit's rows (:func:`uses_early_stopping`); ``lr_schedule``
+    overrides the estimator's ``lr_schedule`` (a loaded file's net is built as
+    its history shows it was trained).
     """
     device = check_device(estimator)
     optimizer = optimizer_options(estimator, device)
@@ -139,7 +164,9 @@ def build_net(estimator, state, *, partial: bool = False):
     net_class, options, seed, device = distributed_net_options(accelerator, state.seed, device)
     state = dataclasses.replace(state, seed=seed)
     torch.manual_seed(seed)
-    early_stopping = estimator.early_stopping and not partial
+    early_stopping = early_stopping and not partial
+    if lr_schedule is None:
+        lr_schedule = getattr(estimator, "lr_schedule", "constant") != "constant" and not partial
     net = net_class(
         module=build_network(estimator, state),
         criterion=MultiTaskCriterion(
@@ -156,7 +183,7 @@ def build_net(estimator, state, *, partial: bool = False):
         train_split=(
             ShuffleSplitDataset(estimator.validation_fraction, seed) if early_stopping else None
         ),
-        callbacks=make_callbacks(estimator, state, seed, early_stopping, partial),
+        callbacks=make_callbacks(estimator, state, seed, early_stopping, lr_schedule),
         # per-task lists stay in the history, out of the printed table
         callbacks__print_log__keys_ignored=[
             "task_weights",
@@ -206,20 +233,44 @@ def build_network(estimator, state) -> nn.WithInputLayer:
     return nn.WithInputLayer(input_layer, module)
 
 
-def learning_rate_schedule(estimator, partial: bool) -> list:
-    """skorch's ``LRScheduler`` for the ``lr_schedule`` parameter (none for a constant rate).
+def learning_rate_schedule(estimator, scheduled: bool) -> list:
+    """The callback of the ``lr_schedule`` parameter (none for a constant rate).
 
     ``partial_fit`` from scratch has no known length, so it keeps the rate constant.
-    The factor is a function of the epoch's number in the history, so a fit
-    resumed from a checkpoint continues the schedule where it stopped.
     """
-    if getattr(estimator, "lr_schedule", "constant") == "constant" or partial:
+    if not scheduled:
         return []
-    factor = functools.partial(cosine_factor, period=estimator.max_epochs)
-    return [("lr_schedule", LRScheduler(torch.optim.lr_scheduler.LambdaLR, lr_lambda=factor))]
+    return [("lr_schedule", CosineLearningRate(estimator.max_epochs))]
 
 
-def make_callbacks(estimator, state, seed: int, early_stopping: bool, partial: bool) -> list:
+class CosineLearningRate(Callback):
+    """Sets each epoch's learning rate to ``net.lr * cosine_factor(epoch, period)``.
+
+    The rate is a function of the epoch's number in the history alone, so a
+    fit resumed from a checkpoint, or a model loaded from a file with a new
+    optimizer, continues the schedule where it stopped. It is recorded as
+    ``event_lr``. (skorch's ``LRScheduler`` drives a torch scheduler, which
+    patches ``optimizer.step``; an optimizer prepared by ``accelerate`` cannot
+    be pickled after that.)
+
+    Parameters
+    ----------
+    period : int
+        Epochs of one cycle (the estimator's ``max_epochs``).
+    """
+
+    def __init__(self, period: int):
+        self.period = period
+
+    def on_epoch_begin(self, net, **kwargs):
+        epoch = len(net.history) - 1  # the net has opened this epoch's row
+        lr = net.lr * cosine_factor(epoch, self.period)
+        for group in net.optimizer_.param_groups:
+            group["lr"] = lr
+        net.history.record("event_lr", lr)
+
+
+def make_callbacks(estimator, state, seed: int, early_stopping: bool, scheduled: bool) -> list:
     """Ours around the user's: seeding and rewinding first, divergence checks last."""
     kinds = state.task_types
     callbacks = [
@@ -227,7 +278,7 @@ def make_callbacks(estimator, state, seed: int, early_stopping: bool, partial: b
         ("rewind_on_interrupt", RewindOnInterrupt()),
         ("stop_on_non_finite_loss", StopOnNonFiniteLoss(kinds)),
         ("record_task_weights", RecordTaskWeights()),
-        *learning_rate_schedule(estimator, partial),
+        *learning_rate_schedule(estimator, scheduled),
         # before early stopping, which may end the fit at the end of an epoch
         *estimator._architecture().training_callbacks(state),
     ]

@@ -38,7 +38,7 @@ from ._tasks import (
     encode_targets,
     observed,
 )
-from ._training import build_net, check_device
+from ._training import build_net, check_device, uses_early_stopping
 from .inspection import GateInspectionMixin
 from .persistence import with_parameters_added_later
 from .utils import check_multitask_sample_weight, check_multitask_y, task_name
@@ -141,7 +141,10 @@ class BaseMultiTaskNet(GateInspectionMixin, MultiTaskEstimatorMixin, BaseEstimat
         state = FitState(tasks, single_output, inputs, seed)
         device = check_device(self)
         with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-            net, state, device = build_net(self, state, partial=partial)
+            early_stopping = uses_early_stopping(self.early_stopping, X.shape[0])
+            net, state, device = build_net(
+                self, state, partial=partial, early_stopping=early_stopping
+            )
             dataset = TensorBatchDataset(X, encoded, weight, device=device)
             if partial:
                 net.partial_fit(dataset, y=None, epochs=1)

@@ -18,15 +18,18 @@ ESTIMATORS = {
     "mmoe-classifier": lambda: MMoEClassifier(
         4, expert_units=(8,), tower_units=(4,), max_epochs=3, batch_size=64, lr=1e-2
     ),
-    # early stopping: a validation set that every process evaluates whole
+    # early stopping: a validation set that every process evaluates whole; it stops
+    # at epoch 5 and loads epoch 4's weights back into the unwrapped module
     "ple-regressor": lambda: PLERegressor(
         1,
         n_shared_experts=2,
         expert_units=(8,),
-        max_epochs=3,
+        max_epochs=8,
         batch_size=64,
-        lr=1e-2,
+        lr=0.05,
+        lr_schedule="constant",
         early_stopping=True,
+        n_iter_no_change=1,
         validation_fraction=0.25,
     ),  # fmt: skip
 }

@@ -59,7 +59,7 @@ def check_every_listed_benchmark_has_a_smoke_run(smoke):
     assert listed == {
         "synthetic", "adult", "esmm", "linear", "linear_cv", "default_alpha", "weighting",
         "throughput", "out_of_core", "scaling", "serving", "gpu_check", "task_groups",
-        "weak_supervision", "adult_tuned",
+        "weak_supervision", "adult_tuned", "defaults",
     }  # fmt: skip
     assert set(smoke[1]) == listed
 
@@ -145,6 +145,18 @@ def check_adult_tuned_benchmark_runs_end_to_end(smoke):
         "numeric_embedding", "numeric_embedding_size", "periodic_sigma", "lr", "dropout",
         "weight_decay"}  # fmt: skip
     assert len(run["models"]["HistGradientBoosting, tuned"]["best_params"]) == 2  # per task
+
+
+def check_defaults_benchmark_marks_the_defaults(smoke):
+    report, stdout = _report(smoke, "defaults")
+    assert "| **early stopping (auto), cosine** (the defaults) |" in stdout
+    assert report["config"]["default_candidate"] == "early stopping (auto), cosine"
+    models = {row["model"] for row in report["results"]}
+    assert models == {"previous defaults", "early stopping (auto), cosine", "linear per task",
+                      "HistGradientBoosting per task"}  # fmt: skip
+    metrics = {row["dataset"]: row["metric"] for row in report["results"]}
+    assert metrics == {"task pair, 300 rows": "R^2", "401(k) funnel": "ROC AUC"}
+    assert [row["tasks"] for row in report["summary"]] == [4, 4]
 
 
 def check_weighting_benchmark_runs_end_to_end(smoke):
@@ -286,6 +298,7 @@ def test_every_benchmark_runs_at_tiny_sizes(tmp_path):
         check_linear_benchmark_runs_end_to_end,
         check_linear_cv_benchmark_compares_with_logistic_regression_cv,
         check_adult_benchmark_runs_end_to_end, check_adult_tuned_benchmark_runs_end_to_end,
+        check_defaults_benchmark_marks_the_defaults,
         check_weighting_benchmark_runs_end_to_end,
         check_task_groups_benchmark_runs_end_to_end,
         check_weak_supervision_benchmark_runs_end_to_end,

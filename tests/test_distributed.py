@@ -71,7 +71,7 @@ def test_two_processes_give_the_one_process_parameters(tmp_path, launcher, names
             distributed.net_.history[:, "train_loss"], alone.net_.history[:, "train_loss"],
             rtol=1e-5,
         )  # fmt: skip
-        assert distributed.n_iter_ == alone.n_iter_ == 3
+        assert distributed.n_iter_ == alone.n_iter_ == (5 if name == "ple-regressor" else 3)
     # only the main process prints its epoch table, one for each model it fitted
     assert result.stdout.count("train_loss") == len(names)
 

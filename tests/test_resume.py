@@ -8,7 +8,10 @@ from sklearn_mtl import MMoEClassifier, MMoERegressor
 from sklearn_mtl._checkpoint import CheckpointManifest
 from sklearn_mtl.datasets import make_task_pair
 
-SMALL = {"n_experts": 2, "expert_units": (8,), "tower_units": (4,), "batch_size": 32, "lr": 1e-2}
+# A constant rate: these tests compare fits of different lengths epoch by epoch (a
+# cosine schedule's rates depend on max_epochs; tests/test_training_schedule.py).
+SMALL = {"n_experts": 2, "expert_units": (8,), "tower_units": (4,), "batch_size": 32, "lr": 1e-2,
+         "lr_schedule": "constant"}  # fmt: skip
 
 
 class InterruptAt(Callback):
@@ -80,15 +83,17 @@ def test_early_stopping_stops_quietly(data, recwarn):
     assert not [w for w in recwarn if "interrupted" in str(w.message)]
 
 
-def test_resuming_from_a_checkpoint_gives_the_uninterrupted_fit(data, tmp_path):
+@pytest.mark.parametrize("lr_schedule", ["constant", "cosine"])
+def test_resuming_from_a_checkpoint_gives_the_uninterrupted_fit(data, tmp_path, lr_schedule):
+    """With a cosine schedule, the resumed epochs also run at the uninterrupted fit's rates."""
     X, Y = data
+    settings = {**SMALL, "dropout": 0.2, "max_epochs": 6, "lr_schedule": lr_schedule}
 
     def model(*callbacks):
         checkpoint = Checkpoint(dirname=str(tmp_path / "checkpoint"), monitor=None)
-        return MMoEClassifier(**SMALL, dropout=0.2, max_epochs=6, random_state=0,
-                              callbacks=[checkpoint, *callbacks])  # fmt: skip
+        return MMoEClassifier(**settings, random_state=0, callbacks=[checkpoint, *callbacks])
 
-    uninterrupted = MMoEClassifier(**SMALL, dropout=0.2, max_epochs=6, random_state=0).fit(X, Y)
+    uninterrupted = MMoEClassifier(**settings, random_state=0).fit(X, Y)
     with pytest.warns(UserWarning, match="interrupted during epoch 4"):
         model(InterruptAt(epoch=4)).fit(X, Y)  # the checkpoint holds epoch 3
     resumed = model().fit(X, Y, resume_from=tmp_path / "checkpoint")
@@ -97,6 +102,10 @@ def test_resuming_from_a_checkpoint_gives_the_uninterrupted_fit(data, tmp_path):
     np.testing.assert_allclose(
         resumed.net_.history[:, "train_loss"], uninterrupted.net_.history[:, "train_loss"]
     )
+    if lr_schedule == "cosine":
+        np.testing.assert_allclose(
+            resumed.net_.history[:, "event_lr"], uninterrupted.net_.history[:, "event_lr"]
+        )
 
 
 class Killed(BaseException):
