@@ -204,15 +204,11 @@ def run(args) -> dict:
                 mean, std = Y.mean(axis=0), Y.std(axis=0)
                 Y, Y_test = (Y - mean) / std, (Y_test - mean) / std
             tasks = [name for name, _ in columns(Y)]
-            models = {
-                name: (lambda params=params: network(kind, params, seed, args.max_epochs))
-                for name, params in candidates.items()
-            }
-            for name, build in models.items():
+            for name, params in candidates.items():
                 start = time.perf_counter()
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", ConvergenceWarning)
-                    model = build().fit(X, Y)
+                    model = network(kind, params, seed, args.max_epochs).fit(X, Y)
                 scores.setdefault(name, []).append(network_scores(model, X_test, Y_test, kind))
                 seconds.setdefault(name, []).append(time.perf_counter() - start)
                 report_progress(dataset, seed, name, scores, seconds)

@@ -5,8 +5,7 @@ import pytest
 from sklearn.utils._param_validation import InvalidParameterError
 
 import sklearn_mtl
-from sklearn_mtl import MMoEClassifier, MMoERegressor, SharedBottomRegressor
-from sklearn_mtl import _training
+from sklearn_mtl import MMoERegressor, SharedBottomRegressor, _training
 from sklearn_mtl._training import COSINE_FINAL_FACTOR, cosine_factor
 from sklearn_mtl.datasets import make_task_pair
 
