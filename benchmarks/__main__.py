@@ -133,7 +133,7 @@ SMOKE = {
                     "--candidates", "1", "--max-epochs", "1"],
     "defaults": ["--seeds", "1", "--max-epochs", "2", "--datasets", "task pair, 300 rows",
                  "401(k) funnel", "--candidates", "previous defaults",
-                 "early stopping (auto), cosine"],
+                 "early stopping (auto), constant rate"],
     "esmm": ["--seeds", "1", "--epochs", "2", "--rows", "1500"],
     "weak_supervision": ["--items", "600", "--seeds", "1", "--speed-items", "2000",
                          "--speed-sources", "5", "--adult-epochs", "1", "--adult-rows", "800"],

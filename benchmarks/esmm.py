@@ -37,7 +37,8 @@ except ImportError:  # run as a script: python benchmarks/esmm.py
 
 RESULTS = Path(__file__).resolve().parent / "results"
 FEATURES = ["inc", "marr", "male", "age", "fsize", "nettfa", "pira", "incsq", "agesq"]
-NETWORK = {"tower_units": (32,), "max_epochs": 20, "lr": 3e-3, "batch_size": 256}
+NETWORK = {"tower_units": (32,), "max_epochs": 20, "lr": 3e-3, "batch_size": 256,
+           "early_stopping": False}  # fmt: skip
 
 
 def load():

@@ -103,7 +103,7 @@ class Estimator:
     def __init__(self, estimator, args, batch_size):
         self.model = clone(estimator).set_params(
             max_epochs=args.epochs, batch_size=batch_size, lr=1e-3, device=args.device,
-            random_state=0, compile=self.compile,
+            early_stopping=False, random_state=0, compile=self.compile,
         )  # fmt: skip
 
     def fit(self, X, Y):

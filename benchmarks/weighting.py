@@ -90,6 +90,7 @@ def run(args) -> dict:
                     **problem["params"],
                     max_epochs=args.epochs,
                     lr=1e-3,
+                    early_stopping=False,
                     loss_weighting=method,
                     random_state=seed,
                 )

@@ -30,13 +30,14 @@ torch.optim.Optimizer subclass, default="adam"
     weight_decay : float, default=0.0
         L2 penalty passed to the optimizer as ``weight_decay``.
 
-    lr_schedule : {"constant", "cosine"}, default="cosine"
+    lr_schedule : {"constant", "cosine"}, default="constant"
         ``"cosine"`` lowers the learning rate along a half-cosine from ``lr``
         at the first epoch to ``lr / 100`` at epoch ``max_epochs`` (a skorch
         callback sets each epoch's rate); epochs beyond it
         (``warm_start``, ``partial_fit`` after ``fit``) start a new cycle.
-        ``partial_fit`` from scratch keeps ``lr``. The rate of each epoch is
-        in ``net_.history[:, "event_lr"]``.
+        ``partial_fit`` from scratch keeps ``lr``, and a skorch
+        ``LRScheduler`` in ``callbacks`` replaces the schedule. The rate of
+        each epoch is in ``net_.history[:, "event_lr"]``.
 
     early_stopping : bool or "auto", default="auto"
         Hold out ``validation_fraction`` of the training rows (at random, not

@@ -16,7 +16,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from skorch.callbacks import Callback, EarlyStopping, ProgressBar
+from skorch.callbacks import Callback, EarlyStopping, LRScheduler, ProgressBar
 
 from . import nn
 from ._checkpoint import CheckpointManifest
@@ -236,11 +236,22 @@ def build_network(estimator, state) -> nn.WithInputLayer:
 def learning_rate_schedule(estimator, scheduled: bool) -> list:
     """The callback of the ``lr_schedule`` parameter (none for a constant rate).
 
-    ``partial_fit`` from scratch has no known length, so it keeps the rate constant.
+    ``partial_fit`` from scratch has no known length, so it keeps the rate constant;
+    a skorch ``LRScheduler`` among the user's callbacks replaces the schedule.
     """
-    if not scheduled:
+    if not scheduled or _has_own_scheduler(estimator.callbacks):
         return []
     return [("lr_schedule", CosineLearningRate(estimator.max_epochs))]
+
+
+def _has_own_scheduler(callbacks) -> bool:
+    """Whether the user's callbacks set the learning rate themselves (skorch's ``LRScheduler``)."""
+    for callback in callbacks or []:
+        if isinstance(callback, tuple) and len(callback) == 2:
+            callback = callback[1]
+        if isinstance(callback, (LRScheduler, CosineLearningRate)):
+            return True
+    return False
 
 
 class CosineLearningRate(Callback):

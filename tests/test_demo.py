@@ -149,11 +149,11 @@ def check_adult_tuned_benchmark_runs_end_to_end(smoke):
 
 def check_defaults_benchmark_marks_the_defaults(smoke):
     report, stdout = _report(smoke, "defaults")
-    assert "| **early stopping (auto), cosine** (the defaults) |" in stdout
-    assert report["config"]["default_candidate"] == "early stopping (auto), cosine"
+    assert "| **early stopping (auto), constant rate** (the defaults) |" in stdout
+    assert report["config"]["default_candidate"] == "early stopping (auto), constant rate"
     models = {row["model"] for row in report["results"]}
-    assert models == {"previous defaults", "early stopping (auto), cosine", "linear per task",
-                      "HistGradientBoosting per task"}  # fmt: skip
+    assert models == {"previous defaults", "early stopping (auto), constant rate",
+                      "linear per task", "HistGradientBoosting per task"}  # fmt: skip
     metrics = {row["dataset"]: row["metric"] for row in report["results"]}
     assert metrics == {"task pair, 300 rows": "R^2", "401(k) funnel": "ROC AUC"}
     assert [row["tasks"] for row in report["summary"]] == [4, 4]

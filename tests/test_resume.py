@@ -8,10 +8,7 @@ from sklearn_mtl import MMoEClassifier, MMoERegressor
 from sklearn_mtl._checkpoint import CheckpointManifest
 from sklearn_mtl.datasets import make_task_pair
 
-# A constant rate: these tests compare fits of different lengths epoch by epoch (a
-# cosine schedule's rates depend on max_epochs; tests/test_training_schedule.py).
-SMALL = {"n_experts": 2, "expert_units": (8,), "tower_units": (4,), "batch_size": 32, "lr": 1e-2,
-         "lr_schedule": "constant"}  # fmt: skip
+SMALL = {"n_experts": 2, "expert_units": (8,), "tower_units": (4,), "batch_size": 32, "lr": 1e-2}
 
 
 class InterruptAt(Callback):

@@ -76,7 +76,8 @@ def _planted(seed):
 
 def _network(seed):
     return SharedBottomRegressor(bottom_units=(32,), tower_units=(8,), max_epochs=10,
-                                 batch_size=512, lr=3e-3, random_state=seed)  # fmt: skip
+                                 batch_size=512, lr=3e-3, early_stopping=False,
+                                 random_state=seed)  # fmt: skip
 
 
 @pytest.mark.parametrize("method", ["lookahead", "error_margin"])

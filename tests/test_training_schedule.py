@@ -130,3 +130,16 @@ def test_a_loaded_model_trains_on_as_the_saved_one_did(data, tmp_path, monkeypat
     rates = [m.net_.optimizer_.param_groups[0]["lr"] for m in (model, loaded)]
     assert rates[0] == pytest.approx(rates[1])
     assert len(loaded.net_.history) == len(model.net_.history)
+
+
+@pytest.mark.parametrize("as_tuple", [False, True])
+def test_a_users_lr_scheduler_replaces_the_schedule(data, as_tuple):
+    from skorch.callbacks import LRScheduler
+
+    X, Y = data
+    scheduler = LRScheduler(policy="StepLR", step_size=1, gamma=0.5)
+    callbacks = [("halve", scheduler)] if as_tuple else [scheduler]
+    model = MMoERegressor(**SMALL, max_epochs=3, lr_schedule="cosine", callbacks=callbacks,
+                          random_state=0).fit(X, Y)  # fmt: skip
+    assert "lr_schedule" not in dict(model.net_.callbacks_)
+    assert model.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(1e-2 / 8)

@@ -55,7 +55,7 @@ def test_uncertainty_weights_follow_the_noise_levels():
     Y = np.column_stack([signal + 0.1 * rng.standard_normal(2000),
                          signal + 1.5 * rng.standard_normal(2000)])  # fmt: skip
     model = SharedBottomRegressor(
-        bottom_units=(16,), tower_units=(8,), max_epochs=40, lr=1e-2,
+        bottom_units=(16,), tower_units=(8,), max_epochs=40, lr=1e-2, early_stopping=False,
         loss_weighting="uncertainty", random_state=0,
     )  # fmt: skip
     model.fit(X, Y)

@@ -115,7 +115,7 @@ class _MixtureOfExperts:
         lr=1e-3,
         optimizer="adam",
         weight_decay=0.0,
-        lr_schedule="cosine",
+        lr_schedule="constant",
         early_stopping="auto",
         validation_fraction=0.1,
         n_iter_no_change=10,
