@@ -5,11 +5,43 @@ import pytest
 from sklearn.utils._param_validation import InvalidParameterError
 
 import sklearn_mtl
-from sklearn_mtl import MMoERegressor, SharedBottomRegressor, _training
+from sklearn_mtl import (
+    AdaptiveSharingRegressor,
+    CrossStitchRegressor,
+    ESMMClassifier,
+    MMoERegressor,
+    MultiTaskNet,
+    OMoERegressor,
+    PLERegressor,
+    SharedBottomRegressor,
+    _training,
+)
 from sklearn_mtl._training import COSINE_FINAL_FACTOR, cosine_factor
+from sklearn_mtl.architectures import MMoE
 from sklearn_mtl.datasets import make_task_pair
 
 SMALL = {"n_experts": 2, "expert_units": (8,), "tower_units": (4,), "batch_size": 64, "lr": 1e-2}
+
+
+ALL_NETWORKS = {
+    "MMoERegressor": lambda **kw: MMoERegressor(**SMALL, max_epochs=4, **kw),
+    "OMoERegressor": lambda **kw: OMoERegressor(**SMALL, max_epochs=4, **kw),
+    "SharedBottomRegressor": lambda **kw: SharedBottomRegressor((8,), max_epochs=4, **kw),
+    "PLERegressor": lambda **kw: PLERegressor(1, n_shared_experts=1, expert_units=(8,),
+                                              max_epochs=4, **kw),
+    "CrossStitchRegressor": lambda **kw: CrossStitchRegressor((8,), max_epochs=4, **kw),
+    "AdaptiveSharingRegressor": lambda **kw: AdaptiveSharingRegressor(
+        units=(8, 8), split_every=1, branching_cost=0.0, max_epochs=4, **kw),
+    "MultiTaskNet": lambda **kw: MultiTaskNet(MMoE(2, expert_units=(8,)),
+                                              task_types=["regression"] * 2, max_epochs=4, **kw),
+    "ESMMClassifier": lambda **kw: ESMMClassifier(bottom_units=(8,), max_epochs=4, **kw),
+}  # fmt: skip
+
+
+def _funnel(Y):
+    """Click above the first task's median; conversion only among clicks."""
+    click = Y[:, 0] > np.median(Y[:, 0])
+    return np.column_stack([click, click & (Y[:, 1] > np.median(Y[:, 1]))]).astype(int)
 
 
 @pytest.fixture(scope="module")
@@ -143,3 +175,21 @@ def test_a_users_lr_scheduler_replaces_the_schedule(data, as_tuple):
                           random_state=0).fit(X, Y)  # fmt: skip
     assert "lr_schedule" not in dict(model.net_.callbacks_)
     assert model.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(1e-2 / 8)
+
+
+@pytest.mark.parametrize("name", sorted(ALL_NETWORKS))
+def test_every_network_takes_both_training_defaults(name, data, monkeypatch):
+    """The cosine rate reaches every parameter group (adaptive sharing adds groups as it
+    grows), and "auto" early stopping works on each architecture."""
+    X, Y = data
+    monkeypatch.setattr(_training, "EARLY_STOPPING_MIN_SAMPLES", 100)
+    model = ALL_NETWORKS[name](lr_schedule="cosine", early_stopping="auto", random_state=0)
+    model.fit(X, Y if name != "ESMMClassifier" else _funnel(Y))
+    history = model.net_.history
+    np.testing.assert_allclose(
+        history[:, "event_lr"], [model.lr * cosine_factor(e, 4) for e in range(len(history))]
+    )
+    assert {group["lr"] for group in model.net_.optimizer_.param_groups} == {
+        history[-1, "event_lr"]
+    }
+    assert "valid_loss" in history[-1]
