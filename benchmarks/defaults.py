@@ -35,9 +35,9 @@ import numpy as np
 import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression, RidgeCV
+from sklearn.linear_model import RidgeCV
 from sklearn.metrics import r2_score, roc_auc_score
-from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 
 import sklearn_mtl
@@ -46,10 +46,10 @@ from sklearn_mtl.datasets import make_click_conversion, make_task_groups, make_t
 
 try:
     from ._report import write_report
-    from .adult import adult_split, one_hot
+    from .adult import adult_split, logistic_regression_cv, one_hot
 except ImportError:  # run as a script: python benchmarks/defaults.py
     from _report import write_report
-    from adult import adult_split, one_hot
+    from adult import adult_split, logistic_regression_cv, one_hot
 
 RESULTS = Path(__file__).resolve().parent / "results"
 FUNNEL_401K = Path(__file__).resolve().parent / "data" / "401ksubs.csv.bz2"
@@ -160,14 +160,7 @@ def per_task_models(kind, tabular: bool, seed: int) -> dict:
             ),
         }
     return {
-        "linear per task": lambda: GridSearchCV(
-            make_pipeline(one_hot(), LogisticRegression(max_iter=2000))
-            if tabular
-            else make_pipeline("passthrough", LogisticRegression(max_iter=2000)),
-            {"logisticregression__C": [0.01, 0.1, 1, 10]},
-            cv=3,
-            scoring="roc_auc",
-        ),
+        "linear per task": lambda: logistic_regression_cv(one_hot() if tabular else "passthrough"),
         "HistGradientBoosting per task": lambda: HistGradientBoostingClassifier(
             categorical_features="from_dtype", random_state=seed
         ),

@@ -193,3 +193,11 @@ def test_every_network_takes_both_training_defaults(name, data, monkeypatch):
         history[-1, "event_lr"]
     }
     assert "valid_loss" in history[-1]
+
+
+@pytest.mark.parametrize("n_rows, stops_early", [(999, False), (1000, True)])
+def test_auto_early_stopping_starts_at_1000_rows(n_rows, stops_early):
+    """The threshold the README and the docstring state, on real row counts."""
+    X, Y = make_task_pair(n_rows, 0.5, n_features=3, random_state=0)
+    model = SharedBottomRegressor((4,), max_epochs=1, batch_size=500, random_state=0).fit(X, Y)
+    assert ("valid_loss" in model.net_.history[-1]) is stops_early
