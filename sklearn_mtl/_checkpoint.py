@@ -8,23 +8,40 @@ disagrees with the weights.
 
 Every network therefore adds :class:`CheckpointManifest` after the user's
 callbacks: once a ``Checkpoint`` has written its files, it writes
-``manifest.json`` beside them, atomically, with the number of epochs and the
-SHA-256 of each file. :func:`verified_checkpoint`, which ``fit(resume_from=...)``
-calls, refuses a checkpoint whose files do not match their manifest, or that
-has none, with a ``ValueError`` that says so.
+``manifest.json`` beside them, atomically, with the number of epochs, the
+SHA-256 of each file, what identifies the training data (its shape, a hash
+of its values, the input and target statistics learnt from it) and the state
+of every ``EarlyStopping`` callback (its patience counter, best score and
+best epoch; its best weights in a file of their own, hashed too). skorch's
+checkpoint holds none of that, and an early-stopped fit resumed without it
+runs more epochs and returns other weights.
+
+:func:`verified_checkpoint`, which ``fit(resume_from=...)`` calls, refuses a
+checkpoint whose files do not match their manifest, or that has none;
+:meth:`CheckpointManifest.prepare_resume` refuses to resume on other data
+or with another early-stopping set-up, naming what differs. Each refusal is
+a ``ValueError``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 import os
+from numbers import Integral, Real
 from pathlib import Path
 
-from skorch.callbacks import Callback, Checkpoint
+import numpy as np
+import torch
+from skorch.callbacks import Callback, Checkpoint, EarlyStopping, PassthroughScoring
 
 from .utils._files import atomic_write, file_sha256
 
 MANIFEST = "manifest.json"
+
+MAX_MANIFEST_BYTES = 1 << 26
+"""The largest manifest read (it lists a few files and the input statistics)."""
 
 
 def _manifest_path(checkpoint: Checkpoint) -> str:
@@ -37,6 +54,64 @@ def _checkpoint_files(checkpoint: Checkpoint, net) -> list[str]:
     return [path for path in formatted.values() if isinstance(path, str)]
 
 
+def training_data_fingerprint(dataset, fit_state, feature_names=None) -> dict:
+    """What identifies a fit's training data: shapes, a hash, the statistics learnt from it.
+
+    Parameters
+    ----------
+    dataset : TensorBatchDataset
+        The encoded inputs, targets and per-task weights of the fit.
+    fit_state : FitState
+        The input encoding and the tasks learnt from the data.
+    feature_names : ndarray or None, default=None
+        The input's column names.
+
+    Returns
+    -------
+    fingerprint : dict
+        Plain JSON data.
+    """
+    digest = hashlib.sha256()
+    for part in (dataset.X, dataset.y, dataset.weight):
+        _hash_part(digest, part)
+    inputs = fit_state.inputs
+    return {
+        "n_samples": len(dataset),
+        "n_features": int(dataset.X.shape[1]),
+        "n_tasks": len(fit_state.tasks),
+        "feature_names": None if feature_names is None else [str(n) for n in feature_names],
+        "input_mean": np.asarray(inputs.mean, dtype=float).tolist(),
+        "input_scale": np.asarray(inputs.scale, dtype=float).tolist(),
+        "targets": [_target_summary(task) for task in fit_state.tasks],
+        "sha256": digest.hexdigest(),
+    }
+
+
+def _hash_part(digest, part) -> None:
+    if part is None:
+        digest.update(b"none;")
+        return
+    if isinstance(part, torch.Tensor):
+        array = part.detach().cpu().contiguous().numpy()
+    else:  # a scipy sparse matrix (CSR): its arrays identify it
+        digest.update(f"sparse{part.shape};".encode())
+        for array in (part.indptr, part.indices, part.data):
+            _hash_part(digest, torch.as_tensor(np.ascontiguousarray(array)))
+        return
+    digest.update(f"{array.dtype.str}{array.shape};".encode())
+    digest.update(np.ascontiguousarray(array).reshape(-1).view(np.uint8).data)
+
+
+def _target_summary(task) -> dict:
+    summary = {"kind": task.kind}
+    classes = getattr(task, "classes", None)
+    if classes is not None:
+        summary["classes"] = [str(label) for label in classes]
+    if task.kind == "regression":
+        summary["mean"], summary["scale"] = float(task.mean), float(task.scale)
+    return summary
+
+
 class CheckpointManifest(Callback):
     """Write a manifest after every checkpoint a ``Checkpoint`` callback saves.
 
@@ -44,12 +119,49 @@ class CheckpointManifest(Callback):
     of files; a file changed afterwards (by a later, interrupted checkpoint)
     no longer matches it. A checkpoint that could not write one of its files
     (skorch only logs that) gets no manifest.
+
+    Parameters
+    ----------
+    fit_state : FitState or None, default=None
+        The fit's learnt encoding, recorded with the training data's
+        fingerprint (:func:`training_data_fingerprint`).
+    feature_names : ndarray or None, default=None
+        The input's column names, recorded with it.
     """
+
+    def __init__(self, fit_state=None, feature_names=None):
+        self.fit_state = fit_state
+        self.feature_names = feature_names
+
+    def initialize(self):
+        self.resume_state_ = None
+        self.dataset_ = None
+        self.fingerprint_ = None
+        self.best_written_ = {}
+        return self
+
+    def on_train_begin(self, net, X=None, **kwargs):
+        # After every callback's own on_train_begin, which resets EarlyStopping.
+        self.dataset_, self.fingerprint_ = X, None
+        if self.resume_state_ is not None:
+            _restore_callbacks(net, *self.resume_state_)
+            self.resume_state_ = None
+
+    def on_train_end(self, net, **kwargs):
+        self.dataset_ = None  # never keep (or pickle) the data
 
     def on_epoch_end(self, net, **kwargs):
         for _, callback in net.callbacks_:
             if isinstance(callback, Checkpoint) and self._saved_now(net, callback):
                 self._write(net, callback)
+
+    def fingerprint(self) -> dict | None:
+        """The training data's fingerprint, computed once per call that trains."""
+        if self.fingerprint_ is None and self.dataset_ is not None and self.fit_state is not None:
+            self.fingerprint_ = training_data_fingerprint(
+                self.dataset_, self.fit_state, self.feature_names
+            )
+        return self.fingerprint_
 
     @staticmethod
     def _saved_now(net, checkpoint: Checkpoint) -> bool:
@@ -57,29 +169,209 @@ class CheckpointManifest(Callback):
             return bool(net.history[-1].get(checkpoint.event_name))
         return checkpoint.monitor is None
 
-    @staticmethod
-    def _write(net, checkpoint: Checkpoint) -> None:
+    def _write(self, net, checkpoint: Checkpoint) -> None:
         manifest = _manifest_path(checkpoint)
         files = _checkpoint_files(checkpoint, net)
         if not all(os.path.isfile(path) for path in files):
             Path(manifest).unlink(missing_ok=True)
             return
+        stopping = {}
+        for name, callback in net.callbacks_:
+            if isinstance(callback, EarlyStopping):
+                state, weights = self._early_stopping_state(net, checkpoint, name, callback)
+                stopping[name] = state
+                if weights is not None:
+                    files.append(weights)
         content = {
             "epochs": len(net.history),
             "files": {os.path.basename(path): file_sha256(path) for path in files},
+            "data": self.fingerprint(),
+            "early_stopping": stopping,
         }
         text = json.dumps(content, indent=1).encode()
         atomic_write(manifest, lambda file: file.write(text))
 
+    def _early_stopping_state(self, net, checkpoint, name: str, callback) -> tuple:
+        """The callback's state, and the file of its best weights (None: none kept)."""
+        state = {
+            "misses": int(callback.misses_),
+            "threshold": _plain_float(callback.dynamic_threshold_),
+            "best_epoch": int(callback.best_epoch_),
+        }
+        best = getattr(callback, "best_model_weights_", None)
+        if best is None:
+            return state, None
+        path = os.path.join(checkpoint.dirname, f"{checkpoint.fn_prefix}{name}_best_params.pt")
+        key = (path, callback.best_epoch_)
+        if self.best_written_.get(name) != key or not os.path.isfile(path):
+            atomic_write(path, lambda file: torch.save(best, file))
+            self.best_written_[name] = key
+        state["weights"] = os.path.basename(path)
+        return state, path
 
-def verified_checkpoint(resume_from) -> Checkpoint:
-    """The ``Checkpoint`` to resume from, once its files match their manifest.
+    def prepare_resume(self, net, checkpoint: Checkpoint, manifest: dict, dataset) -> None:
+        """Check that ``dataset`` and ``net`` match the checkpoint; restore its callbacks' state.
+
+        The state is applied when training begins, after every callback has
+        reset itself.
+        """
+        where = f"resume_from={str(checkpoint.dirname)!r}"
+        current = training_data_fingerprint(dataset, self.fit_state, self.feature_names)
+        check_same_data(where, manifest.get("data"), current)
+        stopping = _checked_early_stopping(where, manifest.get("early_stopping"), net, checkpoint)
+        self.resume_state_ = (stopping, len(net.history))
+
+
+def check_same_data(where: str, saved, current: dict) -> None:
+    """Raise a ``ValueError`` naming the first difference between two data fingerprints."""
+    if not isinstance(saved, dict):
+        raise ValueError(
+            f"{where}: its {MANIFEST} does not record the training data (it was written by an "
+            "earlier sklearn_mtl), so a resume on the same data cannot be verified. Fit again "
+            "from the start."
+        )
+    detail = _first_difference(saved, current)
+    if detail is not None:
+        raise ValueError(
+            f"{where} was written by a fit on other data: {detail}. Resume with the data (and "
+            "the parameters) of the interrupted fit, or fit again from the start."
+        )
+
+
+def _first_difference(saved: dict, current: dict) -> str | None:
+    shape = ("n_samples", "n_features", "n_tasks")
+    if any(saved.get(key) != current[key] for key in shape):
+        return "X has {} rows of {} encoded columns and y {} task(s); ".format(
+            *(current[key] for key in shape)
+        ) + "the checkpoint's fit had {} rows of {} columns and {} task(s)".format(
+            *(str(saved.get(key))[:20] for key in shape)
+        )
+    if saved.get("feature_names") != current["feature_names"]:
+        return "X's column names differ from the checkpoint's"
+    targets = saved.get("targets")
+    if not isinstance(targets, list) or len(targets) != len(current["targets"]):
+        return "the checkpoint does not describe y's tasks"
+    for t, (old, new) in enumerate(zip(targets, current["targets"])):
+        if old != new:
+            return (
+                f"the targets of task {t} differ ({_describe_target(new)}; the checkpoint's: "
+                f"{_describe_target(old)})"
+            )
+    for name in ("input_mean", "input_scale"):
+        old, new = saved.get(name), current[name]
+        if old != new:
+            column = next(
+                (j for j, (a, b) in enumerate(zip(old, new)) if a != b), None
+            ) if isinstance(old, list) and len(old) == len(new) else None  # fmt: skip
+            where = "" if column is None else f" (numeric column {column}: {new[column]!r}"
+            where += "" if column is None else f", the checkpoint's {old[column]!r})"
+            return f"the input {name.split('_')[1]}s differ{where}"
+    if saved.get("sha256") != current["sha256"]:
+        return "the values of X, y or sample_weight differ (their SHA-256 does not match)"
+    return None
+
+
+def _describe_target(summary) -> str:
+    if not isinstance(summary, dict):
+        return "not described"
+    if "mean" in summary:
+        return f"{summary.get('kind')}, mean {summary['mean']:.6g}, scale {summary.get('scale')}"
+    classes = summary.get("classes")
+    shown = classes[:5] if isinstance(classes, list) else classes
+    return f"{summary.get('kind')} with classes {shown}"
+
+
+def _plain_float(value) -> float | str:
+    value = float(value)
+    return value if math.isfinite(value) else repr(value)
+
+
+def _checked_early_stopping(where: str, saved, net, checkpoint: Checkpoint) -> dict:
+    """Each EarlyStopping callback's saved state, checked against the net's callbacks."""
+    callbacks = {name: cb for name, cb in net.callbacks_ if isinstance(cb, EarlyStopping)}
+    saved = saved if isinstance(saved, dict) else {}
+    if set(saved) != set(callbacks):
+        had = "with early stopping" if saved else "without early stopping"
+        now = "with it" if callbacks else "without it"
+        raise ValueError(
+            f"{where} was written by a fit {had} ({sorted(saved)}), and this fit runs {now} "
+            f"({sorted(callbacks)}): resume with the parameters (early_stopping, "
+            "n_iter_no_change, validation_fraction) and the number of rows of the interrupted "
+            "fit."
+        )
+    epochs = len(net.history)
+    restored = {}
+    for name, state in saved.items():
+        callback = callbacks[name]
+        misses, best_epoch = state.get("misses"), state.get("best_epoch")
+        threshold = _read_float(state.get("threshold"))
+        valid = (
+            _is_int(misses) and 0 <= misses < callback.patience
+            and _is_int(best_epoch) and 0 <= best_epoch <= epochs and threshold is not None
+        )  # fmt: skip
+        if not valid:
+            raise ValueError(
+                f"{where}: the {MANIFEST}'s state of {name!r} is not that of its "
+                f"EarlyStopping(patience={callback.patience}) after {epochs} epochs."
+            )
+        weights = None
+        if state.get("weights") is not None:
+            path = os.path.join(checkpoint.dirname, os.path.basename(str(state["weights"])))
+            weights = torch.load(path, map_location=net.device, weights_only=True)
+            expected = net.module_.state_dict()
+            if not isinstance(weights, dict) or set(weights) != set(expected) or any(
+                not isinstance(weights[k], torch.Tensor) or weights[k].shape != v.shape
+                for k, v in expected.items()
+            ):  # fmt: skip
+                raise ValueError(f"{where}: the best weights of {name!r} do not fit the network.")
+        restored[name] = (misses, threshold, best_epoch, weights)
+    return restored
+
+
+def _restore_callbacks(net, stopping: dict, epochs: int) -> None:
+    """Put the checkpoint's callback state back, after their ``on_train_begin`` reset it."""
+    callbacks = dict(net.callbacks_)
+    for name, (misses, threshold, best_epoch, weights) in stopping.items():
+        callback = callbacks[name]
+        callback.misses_, callback.dynamic_threshold_ = misses, threshold
+        callback.best_epoch_, callback.best_model_weights_ = best_epoch, weights
+    history = net.history[:epochs]
+    net.criterion_.weighting.resume(history)
+    # skorch's scores keep their best value in the callback; the history has it
+    for _, callback in net.callbacks_:
+        if isinstance(callback, PassthroughScoring) and callback.lower_is_better is not None:
+            scores = [e[callback.name] for e in history if callback.name in e]
+            if scores:
+                best = min(scores) if callback.lower_is_better else max(scores)
+                callback.best_score_ = best
+
+
+def _read_float(value) -> float | None:
+    if isinstance(value, str) and value in ("inf", "-inf"):
+        return float(value)
+    if isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, Integral) and not isinstance(value, bool)
+
+
+def verified_checkpoint(resume_from) -> tuple[Checkpoint, dict]:
+    """The ``Checkpoint`` to resume from and its manifest, once its files match the manifest.
 
     Parameters
     ----------
     resume_from : str, path-like or skorch.callbacks.Checkpoint
         The checkpoint's folder (default file names), or the callback that
         wrote it.
+
+    Returns
+    -------
+    checkpoint : skorch.callbacks.Checkpoint
+    manifest : dict
+        What :class:`CheckpointManifest` wrote with it.
 
     Raises
     ------
@@ -100,9 +392,9 @@ def verified_checkpoint(resume_from) -> Checkpoint:
         )
     try:
         with open(_manifest_path(checkpoint), "rb") as file:
-            manifest = json.loads(file.read(1 << 20))
+            manifest = json.loads(file.read(MAX_MANIFEST_BYTES))
         files, epochs = manifest["files"], manifest["epochs"]
-        if not isinstance(files, dict) or not isinstance(epochs, int):
+        if not isinstance(files, dict) or not _is_int(epochs):
             raise TypeError
     except (OSError, ValueError, TypeError, KeyError):
         raise ValueError(
@@ -119,4 +411,4 @@ def verified_checkpoint(resume_from) -> Checkpoint:
                 "writing a later checkpoint, which left files of two epochs; it cannot be "
                 "resumed exactly. Fit again from the start."
             )
-    return checkpoint
+    return checkpoint, manifest

@@ -350,6 +350,15 @@ class TaskValidationScores(Callback):
         self.best_ = {}
         return self
 
+    def on_train_begin(self, net, **kwargs):
+        # the best scores so far are the history's: a fit resumed from a checkpoint
+        # flags its epochs as the uninterrupted fit does
+        for t, task in enumerate(self.tasks):
+            key = f"valid_{task.metric}_task{t}"
+            scores = [epoch[key] for epoch in net.history if key in epoch]
+            if scores:
+                self.best_[key] = max(scores)
+
     def on_epoch_end(self, net, dataset_valid=None, **kwargs):
         if dataset_valid is None or len(dataset_valid) == 0:
             return

@@ -311,7 +311,10 @@ def make_callbacks(estimator, state, seed: int, early_stopping: bool, scheduled:
     # After the user's callbacks: a Checkpoint's files exist, and a callback that
     # loads the best weights at the end has done so, before these two run.
     last = [
-        ("checkpoint_manifest", CheckpointManifest()),
+        (
+            "checkpoint_manifest",
+            CheckpointManifest(state, getattr(estimator, "feature_names_in_", None)),
+        ),
         ("check_trained_model", CheckTrainedModel(kinds)),
     ]
     return callbacks + copy.deepcopy(list(estimator.callbacks or [])) + last

@@ -150,9 +150,12 @@ class BaseMultiTaskNet(GateInspectionMixin, MultiTaskEstimatorMixin, BaseEstimat
                 net.partial_fit(dataset, y=None, epochs=1)
             elif resume_from is not None:
                 net.initialize()
-                checkpoint = verified_checkpoint(resume_from)
+                checkpoint, manifest = verified_checkpoint(resume_from)
                 self._architecture().prepare_resume(net, History.from_file(checkpoint.f_history_))
                 net.load_params(checkpoint=checkpoint)
+                dict(net.callbacks_)["checkpoint_manifest"].prepare_resume(
+                    net, checkpoint, manifest, dataset
+                )
                 remaining = self.max_epochs - len(net.history)
                 if remaining > 0:
                     net.partial_fit(dataset, y=None, epochs=remaining)

@@ -1,5 +1,7 @@
 """warm_start, resuming from a skorch Checkpoint, and interrupted fits."""
 
+import json
+
 import numpy as np
 import pytest
 from skorch.callbacks import Callback, Checkpoint
@@ -80,11 +82,21 @@ def test_early_stopping_stops_quietly(data, recwarn):
     assert not [w for w in recwarn if "interrupted" in str(w.message)]
 
 
-@pytest.mark.parametrize("lr_schedule", ["constant", "cosine"])
-def test_resuming_from_a_checkpoint_gives_the_uninterrupted_fit(data, tmp_path, lr_schedule):
-    """With a cosine schedule, the resumed epochs also run at the uninterrupted fit's rates."""
+@pytest.mark.parametrize(
+    "lr_schedule, loss_weighting",
+    [("constant", "equal"), ("cosine", "equal"), ("constant", "dwa"), ("constant", "gradnorm")],
+)
+def test_resuming_from_a_checkpoint_gives_the_uninterrupted_fit(
+    data, tmp_path, lr_schedule, loss_weighting
+):
+    """With a cosine schedule, the resumed epochs also run at the uninterrupted fit's rates.
+
+    DWA's last two epochs of losses and GradNorm's start are not tensors of
+    the checkpoint's criterion; they are rebuilt from its history.
+    """
     X, Y = data
-    settings = {**SMALL, "dropout": 0.2, "max_epochs": 6, "lr_schedule": lr_schedule}
+    settings = {**SMALL, "dropout": 0.2, "max_epochs": 6, "lr_schedule": lr_schedule,
+                "loss_weighting": loss_weighting}  # fmt: skip
 
     def model(*callbacks):
         checkpoint = Checkpoint(dirname=str(tmp_path / "checkpoint"), monitor=None)
@@ -96,9 +108,8 @@ def test_resuming_from_a_checkpoint_gives_the_uninterrupted_fit(data, tmp_path, 
     resumed = model().fit(X, Y, resume_from=tmp_path / "checkpoint")
     assert resumed.n_iter_ == 6
     np.testing.assert_array_equal(resumed.predict_proba(X)[0], uninterrupted.predict_proba(X)[0])
-    np.testing.assert_allclose(
-        resumed.net_.history[:, "train_loss"], uninterrupted.net_.history[:, "train_loss"]
-    )
+    for key in ("train_loss", "task_weights"):
+        np.testing.assert_allclose(resumed.net_.history[:, key], uninterrupted.net_.history[:, key])
     if lr_schedule == "cosine":
         np.testing.assert_allclose(
             resumed.net_.history[:, "event_lr"], uninterrupted.net_.history[:, "event_lr"]
@@ -139,12 +150,12 @@ def test_a_checkpoint_killed_mid_write_resumes_exactly_or_is_refused(
     monkeypatch.setattr(NeuralNet, "save_params", killed_in_epoch_4)
     write_manifest = CheckpointManifest._write
 
-    def manifest_killed_in_epoch_4(net, checkpoint):
+    def manifest_killed_in_epoch_4(self, net, checkpoint):
         if len(net.history) == 4:
             raise Killed  # every file of epoch 4 written, not yet its manifest
-        write_manifest(net, checkpoint)
+        write_manifest(self, net, checkpoint)
 
-    monkeypatch.setattr(CheckpointManifest, "_write", staticmethod(manifest_killed_in_epoch_4))
+    monkeypatch.setattr(CheckpointManifest, "_write", manifest_killed_in_epoch_4)
     checkpoint = Checkpoint(dirname=str(tmp_path / "checkpoint"), monitor=None)
     model = MMoEClassifier(**SMALL, max_epochs=6, random_state=0, callbacks=[checkpoint])
     with pytest.raises(Killed):
@@ -196,3 +207,121 @@ def test_warm_start_continues_from_the_fitted_state(data):
     cold = MMoERegressor(**SMALL, max_epochs=2, random_state=0).fit(X, Y).fit(X, Y)
     assert cold.n_iter_ == 2
     np.testing.assert_array_equal(_weights(cold), first)
+
+
+class KilledAt(Callback):
+    """Stands for a kill (SIGKILL) as epoch `epoch` begins: nothing handles it."""
+
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def on_epoch_begin(self, net, **kwargs):
+        if len(net.history) == self.epoch:
+            raise Killed
+
+
+@pytest.fixture(scope="module")
+def stopping_data():
+    """1,100 rows: early_stopping='auto' holds out a validation split and stops early."""
+    return make_task_pair(1100, 0.5, n_features=6, target="binary", random_state=1)
+
+
+STOPPING = {**SMALL, "max_epochs": 40, "n_iter_no_change": 3, "dropout": 0.1}
+
+
+def test_a_fit_that_stops_early_resumes_exactly(stopping_data, tmp_path):
+    """Killed one epoch after its best epoch: the patience counter and best weights resume.
+
+    The audit's resume ran 17 epochs where the uninterrupted fit ran 12, and its
+    probabilities differed by up to 0.93: skorch's checkpoint does not hold
+    EarlyStopping's state.
+    """
+    X, Y = stopping_data
+    uninterrupted = MMoEClassifier(**STOPPING, random_state=0).fit(X, Y)
+    history = uninterrupted.net_.history
+    assert "valid_loss" in history[-1]  # the 'auto' regime: early stopping is on
+    best = max(e["epoch"] for e in history if e["valid_loss_best"])
+    assert best + 1 < uninterrupted.n_iter_ < STOPPING["max_epochs"]
+    folder = tmp_path / "checkpoint"
+
+    def model(*callbacks):
+        checkpoint = Checkpoint(dirname=str(folder), monitor=None)
+        return MMoEClassifier(**STOPPING, random_state=0, callbacks=[checkpoint, *callbacks])
+
+    with pytest.raises(Killed):  # the checkpoint holds the epoch after the best one
+        model(KilledAt(epoch=best + 2)).fit(X, Y)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["epochs"] == best + 1
+    assert manifest["early_stopping"]["early_stopping"]["misses"] == 1
+    assert "early_stopping_best_params.pt" in manifest["files"]  # hashed with the others
+    resumed = model().fit(X, Y, resume_from=folder)
+    assert resumed.n_iter_ == uninterrupted.n_iter_
+    for key in ("train_loss", "valid_loss", "valid_loss_best", "valid_roc_auc_task0_best"):
+        assert resumed.net_.history[:, key] == pytest.approx(history[:, key]), key
+    for resumed_proba, proba in zip(resumed.predict_proba(X), uninterrupted.predict_proba(X)):
+        np.testing.assert_array_equal(resumed_proba, proba)
+
+
+def test_a_checkpoint_whose_best_weights_were_changed_is_refused(stopping_data, tmp_path):
+    X, Y = stopping_data
+    folder = tmp_path / "checkpoint"
+    checkpoint = Checkpoint(dirname=str(folder), monitor=None)
+    with pytest.raises(Killed):
+        MMoEClassifier(**STOPPING, random_state=0, callbacks=[checkpoint, KilledAt(5)]).fit(X, Y)
+    best = folder / "early_stopping_best_params.pt"
+    if not best.exists():  # epoch 4 was the best: its weights are params.pt's
+        pytest.skip("no separate best weights at epoch 4")
+    best.write_bytes(best.read_bytes()[:-8])
+    with pytest.raises(ValueError, match="early_stopping_best_params.pt does not match"):
+        MMoEClassifier(**STOPPING, random_state=0).fit(X, Y, resume_from=folder)
+
+
+def test_a_resume_with_other_early_stopping_is_refused(stopping_data, tmp_path):
+    X, Y = stopping_data
+    folder = tmp_path / "checkpoint"
+    checkpoint = Checkpoint(dirname=str(folder), monitor=None)
+    with pytest.raises(Killed):
+        MMoEClassifier(**STOPPING, random_state=0, callbacks=[checkpoint, KilledAt(3)]).fit(X, Y)
+    plain = MMoEClassifier(**STOPPING, early_stopping=False, random_state=0)
+    with pytest.raises(ValueError, match="written by a fit with early stopping.*without it"):
+        plain.fit(X, Y, resume_from=folder)
+    assert not hasattr(plain, "net_")
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda X, Y: (X[:-50], Y[:-50]), "X has 1050 rows of 6 encoded columns"),
+        (lambda X, Y: (X + 1.0, Y), "the input means differ \\(numeric column 0"),
+        (lambda X, Y: (X, Y[:, ::-1].copy()), "the values of X, y or sample_weight differ"),
+        (lambda X, Y: (X[::-1].copy(), Y[::-1].copy()), ""),  # the sums' rounding differs
+    ],
+    ids=["fewer rows", "shifted inputs", "other labels", "other row order"],
+)
+def test_a_resume_on_other_data_is_refused(stopping_data, tmp_path, change, message):
+    """The audit resumed on another data set silently (target statistics re-learnt)."""
+    X, Y = stopping_data
+    folder = tmp_path / "checkpoint"
+    checkpoint = Checkpoint(dirname=str(folder), monitor=None)
+    with pytest.raises(Killed):
+        MMoEClassifier(**STOPPING, random_state=0, callbacks=[checkpoint, KilledAt(3)]).fit(X, Y)
+    model = MMoEClassifier(**STOPPING, random_state=0)
+    with pytest.raises(ValueError, match="was written by a fit on other data: " + message):
+        model.fit(*change(X, Y), resume_from=folder)
+    assert not hasattr(model, "net_")
+
+
+def test_a_regressor_resume_on_other_targets_names_their_statistics(data, tmp_path):
+    X, Y = data
+    Y = Y.astype(float) * 10.0 + 5.0
+    folder = tmp_path / "checkpoint"
+    checkpoint = Checkpoint(dirname=str(folder), monitor=None)
+    with pytest.raises(Killed):
+        MMoERegressor(**SMALL, max_epochs=6, random_state=0,
+                      callbacks=[checkpoint, KilledAt(3)]).fit(X, Y)  # fmt: skip
+    with pytest.raises(ValueError, match="the targets of task 1 differ \\(regression, mean"):
+        MMoERegressor(**SMALL, max_epochs=6).fit(
+            X, np.column_stack([Y[:, 0], Y[:, 1] * 1.4]), resume_from=folder
+        )
+    resumed = MMoERegressor(**SMALL, max_epochs=6, random_state=0).fit(X, Y, resume_from=folder)
+    assert resumed.n_iter_ == 6

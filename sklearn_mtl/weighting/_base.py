@@ -70,6 +70,14 @@ class TaskWeighting(nn.Module):
         """
         self.observed.append(task_losses.detach())
 
+    def resume(self, history) -> None:
+        """Take up a fit resumed from a checkpoint with ``history``, its epochs so far.
+
+        The checkpoint holds the weighting's tensors (the criterion's state);
+        a weighting that keeps other state rebuilds it here from the history
+        (``train_task_losses`` and ``task_weights`` of each epoch).
+        """
+
     def start_epoch(self) -> None:
         """Forget the losses of an epoch that did not finish (an interrupted one)."""
         self.observed = []

@@ -36,6 +36,10 @@ class DWA(TaskWeighting):
     def weights(self) -> Tensor:
         return self.current
 
+    def resume(self, history) -> None:
+        losses = [epoch["train_task_losses"] for epoch in history if "train_task_losses" in epoch]
+        self.previous_losses = [torch.as_tensor(m).to(self.current) for m in losses[-2:]]
+
     def end_epoch(self) -> Tensor:
         mean = super().end_epoch()
         self.previous_losses = [*self.previous_losses[-1:], mean.clone()]

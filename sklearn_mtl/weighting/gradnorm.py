@@ -38,6 +38,9 @@ class GradNorm(TaskWeighting):
         self.register_buffer("initial_losses", torch.zeros(self.n_tasks))
         self.started = False
 
+    def resume(self, history) -> None:
+        self.started = bool(self.initial_losses.any())  # set by the first step (clamped > 0)
+
     def weights(self) -> Tensor:
         weights = self.task_weights.detach().clamp(min=1e-3)
         return weights * (self.n_tasks / weights.sum())
