@@ -140,6 +140,10 @@ class CheckpointManifest(Callback):
         self.best_written_ = {}
         return self
 
+    # a net pickled before the manifest recorded the data and early stopping has none of these
+    # (and pickle restores no empty state through __setstate__)
+    fit_state = feature_names = resume_state_ = dataset_ = fingerprint_ = None
+
     def on_train_begin(self, net, X=None, **kwargs):
         # After every callback's own on_train_begin, which resets EarlyStopping.
         self.dataset_, self.fingerprint_ = X, None
@@ -203,9 +207,10 @@ class CheckpointManifest(Callback):
             return state, None
         path = os.path.join(checkpoint.dirname, f"{checkpoint.fn_prefix}{name}_best_params.pt")
         key = (path, callback.best_epoch_)
-        if self.best_written_.get(name) != key or not os.path.isfile(path):
+        written = self.__dict__.setdefault("best_written_", {})
+        if written.get(name) != key or not os.path.isfile(path):
             atomic_write(path, lambda file: torch.save(best, file))
-            self.best_written_[name] = key
+            written[name] = key
         state["weights"] = os.path.basename(path)
         return state, path
 

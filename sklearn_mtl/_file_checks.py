@@ -226,10 +226,16 @@ def _check_numeric_embedding(inputs, n_numeric: int) -> None:
 
 
 def _check_ordinal_encoder(encoder, n_columns: int, cardinalities: list[int]) -> None:
-    """Its categories, then codes inside the embedding tables for every known category."""
+    """Its settings and categories, then codes inside the embedding tables for every category.
+
+    Linear in what the file holds: each column's largest code follows from its
+    own categories (and infrequent-category mapping), checked column by
+    column; the encoder then codes a probe of two rows (each column's first
+    and last category), not one row per category of the largest column.
+    """
     from sklearn.preprocessing import OrdinalEncoder
 
-    from ._inputs import FIRST_CODE
+    from ._inputs import FIRST_CODE, MISSING_CODE, UNKNOWN_CODE
 
     categories = getattr(encoder, "categories_", None)
     if type(encoder) is not OrdinalEncoder or not (
@@ -237,14 +243,71 @@ def _check_ordinal_encoder(encoder, n_columns: int, cardinalities: list[int]) ->
         and all(isinstance(c, np.ndarray) and c.ndim == 1 and c.size for c in categories)
     ):  # fmt: skip
         raise ValueError(f"the OrdinalEncoder must hold the categories of {n_columns} columns")
-    rows = max(len(c) for c in categories)
-    probe = np.empty((rows, n_columns), dtype=object)
+    settings = {
+        "handle_unknown": "use_encoded_value",
+        "unknown_value": UNKNOWN_CODE - FIRST_CODE,
+        "encoded_missing_value": MISSING_CODE - FIRST_CODE,
+        "n_features_in_": n_columns,
+        "categories": "auto",
+        "max_categories": None,
+    }
+    for name, value in settings.items():
+        current = getattr(encoder, name, _ABSENT)
+        if isinstance(current, bool) or type(current) is not type(value) or current != value:
+            raise ValueError(f"the OrdinalEncoder's {name} must be {value!r}")
+    infrequent = getattr(encoder, "_infrequent_enabled", None)
+    if not isinstance(infrequent, bool):
+        raise ValueError("the OrdinalEncoder's _infrequent_enabled must be a bool")
+    mappings = getattr(encoder, "_default_to_infrequent_mappings", None) if infrequent else None
+    indices = getattr(encoder, "_infrequent_indices", None) if infrequent else None
+    if infrequent and not (_list_of(mappings, n_columns) and _list_of(indices, n_columns)):
+        raise ValueError(
+            f"the OrdinalEncoder's infrequent categories must be listed for {n_columns} columns"
+        )
+    missing = getattr(encoder, "_missing_indices", None)
+    if not isinstance(missing, dict) or not all(
+        _index(j, n_columns) and _index(i, len(categories[j])) for j, i in missing.items()
+    ):
+        raise ValueError("the OrdinalEncoder's _missing_indices must map columns to categories")
+    for j, (column, size) in enumerate(zip(categories, cardinalities)):
+        # a missing value (the last category, if any) codes as MISSING_CODE, outside the count
+        coded = np.ones(len(column), dtype=bool)
+        if j in missing:
+            coded[missing[j]] = False
+        largest = int(np.flatnonzero(coded).max(initial=0))
+        if infrequent and mappings[j] is not None:
+            mapping, rare = mappings[j], indices[j]
+            if not _array(mapping, (len(column),), "iu") or (mapping < 0).any():
+                raise ValueError(f"the OrdinalEncoder's infrequent mapping of column {j} is wrong")
+            if rare is not None and not (
+                _array(rare, rare.shape, "iu") and rare.ndim == 1
+                and ((rare >= 0) & (rare < len(column))).all()
+            ):  # fmt: skip
+                raise ValueError(f"the OrdinalEncoder's infrequent categories of column {j}")
+            largest = int(mapping[coded].max(initial=0))
+        if largest + FIRST_CODE >= size:
+            raise ValueError(
+                f"the OrdinalEncoder codes {largest + 1} categories in column {j}, whose "
+                f"embedding table has {size - FIRST_CODE}"
+            )
+    probe = np.empty((2, n_columns), dtype=object)
     for j, column in enumerate(categories):
-        probe[:, j] = np.resize(column.astype(object), rows)
+        probe[0, j], probe[1, j] = column[0], column[-1]
     codes = encoder.transform(probe) + FIRST_CODE
     within = (codes >= 0) & (codes < np.asarray(cardinalities))
     if codes.shape != probe.shape or not within.all():
         raise ValueError("the OrdinalEncoder's codes fall outside the embedding tables")
+
+
+_ABSENT = object()
+
+
+def _list_of(value, length: int) -> bool:
+    return isinstance(value, list) and len(value) == length
+
+
+def _index(value, size: int) -> bool:
+    return isinstance(value, Integral) and not isinstance(value, bool) and 0 <= value < size
 
 
 def check_history(history, n_tasks: int) -> None:

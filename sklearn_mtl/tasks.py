@@ -605,7 +605,7 @@ def plot_branches(branches, task_names=None, *, ax=None):
     """
     import matplotlib.pyplot as plt
 
-    from .nn.adaptive import check_branches, parent_index
+    from .nn.adaptive import check_branches, parent_indices
 
     branches = getattr(branches, "branches_", branches)
     n_tasks = 1 + max(t for layer in branches for group in layer for t in group)
@@ -624,11 +624,12 @@ def plot_branches(branches, task_names=None, *, ax=None):
 
     everything = tuple(range(n_tasks))
     for depth, layer in enumerate(branches):
-        for group in layer:
+        parents = parent_indices(branches, depth) if depth else [0] * len(layer)
+        for group, parent in zip(layer, parents):
             below = (
                 (0, height(everything))
                 if depth == 0
-                else (depth, height(branches[depth - 1][parent_index(branches, depth, group)]))
+                else (depth, height(branches[depth - 1][parent]))
             )
             ax.plot([below[0], depth + 1], [below[1], height(group)], color="0.4", lw=1.5)
             ax.scatter([depth + 1], [height(group)], s=40 + 25 * len(group), color="C0", zorder=3)

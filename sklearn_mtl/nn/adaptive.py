@@ -28,43 +28,98 @@ def check_branches(branches, n_tasks: int, n_layers: int) -> Branches:
     """The tree as tuples, or a ``ValueError`` saying what is wrong with it.
 
     Every layer must partition the tasks ``0 .. n_tasks - 1``, and every branch
-    must lie inside one branch of the layer below (it reads that branch).
+    must lie inside one branch of the layer below (it reads that branch). The
+    check is linear in the number of tasks and layers: the tree is bounded by
+    ``n_tasks`` and ``n_layers`` before any of it is read (a model file's tree
+    is untrusted).
     """
     if branches is None:
         return tuple((tuple(range(n_tasks)),) for _ in range(n_layers))
     try:
-        if isinstance(branches, str) or any(isinstance(layer, str) for layer in branches):
+        if isinstance(branches, str):
             raise TypeError
-        branches = tuple(
-            tuple(tuple(operator.index(t) for t in group) for group in layer) for layer in branches
-        )
+        if len(branches) != n_layers:
+            raise _WrongSize(f"branches has {len(branches)} layers; the trunk has {n_layers}.")
+        layers = []
+        for depth, layer in enumerate(branches):
+            if isinstance(layer, str):
+                raise TypeError
+            if len(layer) > n_tasks:
+                raise _WrongSize(
+                    f"branches[{depth}] has {len(layer)} branches; there are {n_tasks} tasks."
+                )
+            groups = []
+            size = 0
+            for group in layer:
+                if isinstance(group, str):
+                    raise TypeError
+                size += len(group)
+                if size > n_tasks:
+                    raise _WrongSize(
+                        f"branches[{depth}] holds more than the {n_tasks} tasks: it must split "
+                        "them into non-empty groups, each task in exactly one."
+                    )
+                groups.append(tuple(operator.index(t) for t in group))
+            layers.append(tuple(groups))
+    except _WrongSize as error:
+        raise ValueError(str(error)) from None
     except TypeError:
         raise ValueError(
             "branches must be a sequence, per layer, of groups of task indices (ints); got "
             f"{str(branches)[:80]!r}."
         ) from None
-    if len(branches) != n_layers:
-        raise ValueError(f"branches has {len(branches)} layers; the trunk has {n_layers}.")
-    for depth, layer in enumerate(branches):
-        tasks = sorted(t for group in layer for t in group)
-        if tasks != list(range(n_tasks)) or any(not group for group in layer):
+    for depth, layer in enumerate(layers):
+        owner = _branch_of_task(layer, n_tasks)
+        if owner is None:
             raise ValueError(
                 f"branches[{depth}] must split the tasks 0..{n_tasks - 1} into non-empty "
-                f"groups, each task in exactly one; got {layer}."
+                f"groups, each task in exactly one; got {str(layer)[:200]}."
             )
         if depth:
+            below = _branch_of_task(layers[depth - 1], n_tasks)
             for group in layer:
-                if not any(set(group) <= set(parent) for parent in branches[depth - 1]):
+                if any(below[t] != below[group[0]] for t in group):
                     raise ValueError(
                         f"branch {group} of layer {depth} spans several branches of layer "
-                        f"{depth - 1} ({branches[depth - 1]}); a branch reads one branch."
+                        f"{depth - 1} ({str(layers[depth - 1])[:200]}); a branch reads one "
+                        "branch."
                     )
-    return branches
+    return tuple(layers)
 
 
-def parent_index(branches: Branches, depth: int, group) -> int:
-    """Which branch of layer ``depth - 1`` the branch ``group`` of layer ``depth`` reads."""
-    return next(i for i, parent in enumerate(branches[depth - 1]) if set(group) <= set(parent))
+class _WrongSize(Exception):
+    """A tree larger than the tasks and layers it is for."""
+
+
+def _branch_of_task(layer, n_tasks: int) -> list[int] | None:
+    """For each task, the index of the branch of ``layer`` holding it; None unless a partition."""
+    owner = [-1] * n_tasks
+    for index, group in enumerate(layer):
+        if not group:
+            return None
+        for t in group:
+            if not 0 <= t < n_tasks or owner[t] != -1:
+                return None
+            owner[t] = index
+    return None if -1 in owner else owner
+
+
+def branch_of_task(layer, n_tasks: int) -> list[int]:
+    """For each task ``0 .. n_tasks - 1``, the index of the branch of ``layer`` that holds it.
+
+    ``layer`` must partition the tasks (as :func:`check_branches` ensures).
+    """
+    owner = _branch_of_task(layer, n_tasks)
+    if owner is None:
+        raise ValueError(f"{str(layer)[:200]} does not partition the tasks 0..{n_tasks - 1}.")
+    return owner
+
+
+def parent_indices(branches: Branches, depth: int) -> list[int]:
+    """For each branch of layer ``depth``, which branch of layer ``depth - 1`` it reads."""
+    n_tasks = sum(len(group) for group in branches[depth])
+    below = branch_of_task(branches[depth - 1], n_tasks)
+    return [below[group[0]] for group in branches[depth]]
 
 
 class AdaptiveSharing(MultiTaskModule):
@@ -121,15 +176,11 @@ class AdaptiveSharing(MultiTaskModule):
         )
         self.act = make_activation(activation)
         self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
-        top = self.branches[-1]
         self.register_buffer(  # task -> the top branch it reads
-            "task_branch",
-            torch.tensor(
-                [next(i for i, g in enumerate(top) if t in g) for t in range(len(head_sizes))]
-            ),
+            "task_branch", torch.tensor(branch_of_task(self.branches[-1], len(head_sizes)))
         )
         self._parents = [
-            [parent_index(self.branches, depth, group) if depth else 0 for group in layer]
+            parent_indices(self.branches, depth) if depth else [0] * len(layer)
             for depth, layer in enumerate(self.branches)
         ]
         self.towers = TaskTowers(self.units[-1], tower_units, head_sizes, activation, dropout)
@@ -155,23 +206,24 @@ class AdaptiveSharing(MultiTaskModule):
         of this network's tree. The towers are copied; right after growing, the
         new network computes exactly what this one does.
         """
-        branches = check_branches(branches, len(self.head_sizes), len(self.units))
+        n_tasks = len(self.head_sizes)
+        branches = check_branches(branches, n_tasks, len(self.units))
+        sources = []  # per layer, the branch of this network each new branch copies
         for depth, (old, new) in enumerate(zip(self.branches, branches)):
+            owner = branch_of_task(old, n_tasks)
             for group in new:
-                if not any(set(group) <= set(parent) for parent in old):
+                if any(owner[t] != owner[group[0]] for t in group):
                     raise ValueError(
-                        f"branch {group} of layer {depth} merges branches {old}; growing "
-                        "only splits branches."
+                        f"branch {group} of layer {depth} merges branches {str(old)[:200]}; "
+                        "growing only splits branches."
                     )
+            sources.append([owner[group[0]] for group in new])
         child = type(self)(self.in_features, self.head_sizes, self.units, branches,
                            self.tower_units, self.activation, self.dropout_rate)  # fmt: skip
         child.to(next(self.parameters()).device)
         with torch.no_grad():
-            for depth, layer in enumerate(branches):
-                for index, group in enumerate(layer):
-                    source = next(
-                        i for i, g in enumerate(self.branches[depth]) if set(group) <= set(g)
-                    )
+            for depth, layer_sources in enumerate(sources):
+                for index, source in enumerate(layer_sources):
                     child.layers[depth][index].load_state_dict(
                         self.layers[depth][source].state_dict()
                     )
@@ -184,15 +236,13 @@ class AdaptiveSharing(MultiTaskModule):
         A branch's weights come from the branch of ``parent``'s same layer
         that holds its tasks; the towers from the same towers.
         """
+        n_tasks = len(self.head_sizes)
+        owners = [branch_of_task(layer, n_tasks) for layer in parent.branches]
         sources = {}
         for name, _ in self.named_parameters():
             parts = name.split(".")
             if parts[0] == "layers":
                 depth, index = int(parts[1]), int(parts[2])
-                group = self.branches[depth][index]
-                source = next(
-                    i for i, g in enumerate(parent.branches[depth]) if set(group) <= set(g)
-                )
-                parts[2] = str(source)
+                parts[2] = str(owners[depth][self.branches[depth][index][0]])
             sources[name] = ".".join(parts)
         return sources
