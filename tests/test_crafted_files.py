@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from sklearn_mtl import AdaptiveSharingRegressor, MMoEClassifier, load, save
-from sklearn_mtl.datasets import make_task_groups, make_task_pair
+from sklearn_mtl.datasets import make_task_groups
 from sklearn_mtl.nn.adaptive import check_branches
 from sklearn_mtl.persistence import ModelFileError
 from tests._cost import package_lines, peak_allocation
@@ -182,9 +182,9 @@ def test_an_encoder_with_other_settings_is_refused(categorical_file, tmp_path, n
 
 def test_a_model_with_infrequent_categories_still_loads(tmp_path):
     rng = np.random.default_rng(0)
-    X = pd.DataFrame({"x": rng.normal(size=200),
-                      "c": pd.Categorical(rng.choice(list("abcdefgh"), 200,
-                                                     p=[0.5, 0.3, 0.1, 0.04, 0.03, 0.01, 0.01, 0.01]))})  # fmt: skip
+    shares = [0.5, 0.3, 0.1, 0.04, 0.03, 0.01, 0.01, 0.01]
+    column = pd.Categorical(rng.choice(list("abcdefgh"), 200, p=shares))
+    X = pd.DataFrame({"x": rng.normal(size=200), "c": column})
     Y = rng.integers(0, 2, size=(200, 2))
     model = MMoEClassifier(n_experts=2, expert_units=(4,), tower_units=(), max_epochs=2,
                            min_frequency=10, random_state=0).fit(X, Y)  # fmt: skip
