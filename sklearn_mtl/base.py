@@ -225,7 +225,8 @@ class BaseMultiTaskNet(GateInspectionMixin, MultiTaskEstimatorMixin, BaseEstimat
                     TensorBatchDataset(X, encoded, weight, device=device), y=None, epochs=epochs
                 )
         except Exception:
-            # e.g. a diverged epoch: the model stays the one fitted before this call
+            # e.g. a diverged epoch, or a callback's error: the model stays the one
+            # fitted before this call, and the error is the one raised
             _restore_training_state(self.net_, before)
             raise
         return self._read_training_state()
@@ -414,7 +415,22 @@ def _same_classes(given, known) -> bool:
 
 
 def _training_state(net) -> tuple:
-    """What training changes: history length, weights, optimizer state (copies)."""
+    """What training changes (copies): the history's length, the modules and the optimizer.
+
+    In one process the module, the criterion and the optimizer are copied
+    together (one ``deepcopy``, so the copied optimizer holds the copied
+    parameters): an epoch may replace the network by a grown one
+    (``AdaptiveSharing``), whose weights no longer fit the old structure. A
+    data-parallel net keeps its objects (the accelerator prepared them) and
+    copies their state.
+    """
+    if getattr(net, "accelerator", None) is None:
+        objects = copy.deepcopy((net.module_, net.criterion_, net.optimizer_))
+        return (
+            len(net.history),
+            objects,
+            (net.module is net.module_, net.criterion is net.criterion_),
+        )
     modules = {
         name: copy.deepcopy(getattr(net, name + "_").state_dict())
         for name in ("module", "criterion")
@@ -423,14 +439,23 @@ def _training_state(net) -> tuple:
 
 
 def _restore_training_state(net, state: tuple) -> None:
-    epochs, modules, optimizer = state
-    for name, module_state in modules.items():
+    epochs, saved, extra = state
+    del net.history[epochs:]
+    if isinstance(saved, tuple):
+        net.module_, net.criterion_, net.optimizer_ = saved
+        same_module, same_criterion = extra  # skorch's parameters are the instances that train
+        if same_module:
+            net.module = net.module_
+        if same_criterion:
+            net.criterion = net.criterion_
+        net.__dict__.pop("_compiled", None)
+        return
+    for name, module_state in saved.items():
         module = getattr(net, name + "_")
         # a failed data-parallel epoch can leave the module in its DDP wrapper
         module = module.module if isinstance(module, DistributedDataParallel) else module
         module.load_state_dict(module_state)
-    net.optimizer_.load_state_dict(optimizer)
-    del net.history[epochs:]
+    net.optimizer_.load_state_dict(extra)
 
 
 def _concatenate(tensors) -> np.ndarray:

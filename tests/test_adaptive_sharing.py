@@ -5,6 +5,7 @@ export, ...) runs over these estimators through ``tests/_settings.py``; this
 file tests what is particular to branching.
 """
 
+import copy
 import json
 import zipfile
 
@@ -13,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 from sklearn.metrics import adjusted_rand_score
-from skorch.callbacks import Checkpoint
+from skorch.callbacks import Callback, Checkpoint
 
 from sklearn_mtl import (
     AdaptiveSharingClassifier,
@@ -332,3 +333,47 @@ def test_plot_branches_draws_the_tree(groups):
     ]
     with pytest.raises(ValueError, match="task_names has 3 names for 4 tasks"):
         plot_branches(model.branches_, task_names=list("abc"))
+
+
+class FailsWhenTheTreeGrows(Callback):
+    """A disk error (OSError) at the end of the epoch in which the tree grew, once."""
+
+    def initialize(self):
+        self.failed_ = False
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) == 3 and not self.failed_:
+            self.failed_ = True
+            raise OSError("No space left on device")
+
+
+@pytest.mark.parametrize("how", ["warm_start", "partial_fit"])
+def test_a_failed_call_after_a_split_leaves_the_model_it_had(groups, tmp_path, how):
+    """The audit: a RuntimeError ("Missing key(s) in state_dict") hid the OSError, the
+    network kept the grown tree while branches_, n_iter_ and the history disagreed, and
+    save wrote a file that load refused."""
+    X, Y = groups
+    settings = {**SMALL, "branching_cost": 0.0, "branching_factor": 5.0, "split_every": 3}
+    model = AdaptiveSharingRegressor(**settings, max_epochs=2, warm_start=True, random_state=0,
+                                     callbacks=[FailsWhenTheTreeGrows()])  # fmt: skip
+    if how == "warm_start":
+        model.fit(X, Y)
+    else:
+        for _ in range(2):
+            model.partial_fit(X, Y)
+    before = model.predict(X)
+    assert model.branches_ == ((tuple(range(4)),), (tuple(range(4)),))
+    with pytest.raises(OSError, match="No space left"):
+        model.fit(X, Y) if how == "warm_start" else model.partial_fit(X, Y)
+    assert model.n_iter_ == 2 == len(model.net_.history)
+    assert model.branches_ == model.net_.module_.model.branches == ((tuple(range(4)),),) * 2
+    np.testing.assert_array_equal(model.predict(X), before)
+    saved = copy.copy(model)  # the same fitted state, without the callback save cannot write
+    saved.callbacks = None
+    save(saved, tmp_path / "m.mtl")
+    np.testing.assert_array_equal(load(tmp_path / "m.mtl").predict(X), before)
+    # and it trains on (the optimizer holds the live weights) and grows this time
+    model.fit(X, Y) if how == "warm_start" else model.partial_fit(X, Y)
+    assert model.n_iter_ == (4 if how == "warm_start" else 3)
+    assert not np.array_equal(model.predict(X), before)
