@@ -95,7 +95,6 @@ def test_the_content_is_written_once_and_never_through_a_named_file(tmp_path, mo
         raise AssertionError("the fallback through a named temporary file was taken")
 
     monkeypatch.setattr(_files, "_write_named", named_file)
-    monkeypatch.setattr(_files.tempfile, "mkstemp", named_file)
     atomic_write(tmp_path / "m.mtl", lambda file: calls.append(file.write(b"model")))
     assert calls == [5] and (tmp_path / "m.mtl").read_bytes() == b"model"
     assert _leftovers(tmp_path) == ["m.mtl"] or os.listdir(tmp_path) == ["m.mtl"]

@@ -28,7 +28,6 @@ import errno
 import hashlib
 import os
 import re
-import tempfile
 from collections.abc import Callable
 from typing import BinaryIO
 
