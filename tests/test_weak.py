@@ -1,14 +1,17 @@
 """The multi-task label model and the majority vote (sklearn_mtl.weak)."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from sklearn_mtl.datasets import make_weak_labels
 from sklearn_mtl.weak import (
+    LabelingFunction,
     MajorityVoter,
     MultiTaskLabelModel,
+    apply_labeling_functions,
     hierarchy,
     independent_tasks,
     mutually_exclusive,
@@ -121,7 +124,8 @@ def test_declaring_a_dependent_pair_keeps_it_from_fooling_the_model():
 def test_dependent_cliques_at_the_edges():
     """A clique with no source outside it, a vote pattern unseen in fit, too many patterns."""
     L = make_weak_labels(3000, [0.8, 0.7, 0.75, 0.85], propensity=0.7, random_state=1)[0][:, :, 0]
-    lonely = MultiTaskLabelModel(source_dependencies=[(0, 1)]).fit(L[:, :2])
+    with pytest.warns(UserWarning, match="voted on by 1 conditionally independent source"):
+        lonely = MultiTaskLabelModel(source_dependencies=[(0, 1)]).fit(L[:, :2])
     assert np.isfinite(lonely.source_accuracies_).all()  # read off the posterior instead
     model = MultiTaskLabelModel(source_dependencies=[(0, 1)]).fit(L)
     unseen = np.array([[1, 0, -1, -1]])  # a pattern of the pair that fit may not have seen
@@ -135,7 +139,8 @@ def test_dependent_cliques_at_the_edges():
     rng = np.random.default_rng(0)
     many = rng.integers(-1, 3, size=(20000, 8, 1))  # 8 sources of 3 classes: 4^8 patterns
     with pytest.raises(ValueError, match="source_dependencies.*distinct ways"):
-        MultiTaskLabelModel(source_dependencies=[(i, i + 1) for i in range(6)]).fit(many)
+        with pytest.warns(UserWarning, match="voted on by 2 conditionally independent"):
+            MultiTaskLabelModel(source_dependencies=[(i, i + 1) for i in range(6)]).fit(many)
 
 
 def test_task_graph_helpers():
@@ -275,7 +280,7 @@ def test_labeling_functions_refuse_bad_rules_by_name():
         apply_labeling_functions(_frame(), [LabelingFunction("x", query="age > 1")] * 2)
     with pytest.raises(ValueError, match="'bad' returned -3"):
         apply_labeling_functions(_frame(), [LabelingFunction("bad", lambda row: -3)])
-    with pytest.raises(ValueError, match="'text' must return class indices"):
+    with pytest.raises(ValueError, match="'text' returned values such as 'yes'; it must return"):
         apply_labeling_functions(_frame(), [LabelingFunction("text", lambda row: "yes")])
     with pytest.raises(TypeError, match="X must be a pandas DataFrame"):
         apply_labeling_functions(np.zeros((2, 2)), [LabelingFunction("x", query="a > 1")])
@@ -350,3 +355,138 @@ def test_soft_labels_pass_through_a_grid_search(soft_labels):
     search = GridSearchCV(pipeline, {"sharedbottomclassifier__lr": [1e-3, 1e-2]}, cv=KFold(2))
     search.fit(X, soft)
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+
+
+# ------------------------------------------------ hostile label matrices (issue 29)
+
+
+def _stray(vote: int) -> np.ndarray:
+    rng = np.random.default_rng(0)
+    L = rng.integers(-1, 2, size=(300, 3))
+    L[7, 1] = vote
+    return L
+
+
+def test_a_stray_label_is_refused_before_it_sizes_the_model():
+    """The audit: one vote of 1000 in a 300 x 3 matrix fitted for 118 s and 2 GB into a
+    silent 1,001-class model; 4000 reached 21 GB."""
+    with pytest.raises(ValueError, match=r"run up to class 1000, but only 3 of those 1001"):
+        MultiTaskLabelModel().fit(_stray(1000))
+    with pytest.raises(ValueError, match="cardinalities="):
+        MultiTaskLabelModel().fit(_stray(4000))
+
+
+def test_declared_classes_that_would_take_minutes_are_refused():
+    with pytest.raises(ValueError, match=r"3 sources over 1001 joint labels .* an iteration"):
+        MultiTaskLabelModel(cardinalities=[1001]).fit(_stray(1000))
+
+
+def test_a_class_no_source_votes_for_is_fine_when_declared():
+    L = _stray(2)  # classes 0, 1, 2: all voted
+    assert MultiTaskLabelModel().fit(L).cardinalities_ == [3]
+    L = _stray(3)
+    L[L == 2] = 1  # class 2 never voted, class 3 once
+    with pytest.raises(ValueError, match="only 3 of those 4 classes"):
+        MultiTaskLabelModel().fit(L)
+    assert MultiTaskLabelModel(cardinalities=[4]).fit(L).predict_proba(L).shape == (300, 4)
+
+
+def test_a_source_voting_one_class_only_keeps_two_classes():
+    L = np.where(np.random.default_rng(0).random((200, 3)) < 0.5, 1, -1)
+    L[0] = 0  # a third source votes both
+    assert MultiTaskLabelModel().fit(L).cardinalities_ == [2]
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_an_unsigned_label_matrix_is_refused(dtype):
+    """-1 in uint8 is 255: the audit got a silent 256-class model."""
+    L = np.array([[0, 1, -1], [1, -1, 1]]).astype(dtype)
+    with pytest.raises(ValueError, match=f"dtype {np.dtype(dtype)}, which cannot hold -1"):
+        MultiTaskLabelModel().fit(L)
+
+
+def test_an_all_abstain_matrix_is_refused():
+    with pytest.raises(ValueError, match="L holds no vote: all 3 source"):
+        MultiTaskLabelModel().fit(np.full((50, 3), -1))
+
+
+@pytest.mark.parametrize("n_sources", [1, 2])
+def test_accuracies_that_cannot_be_identified_are_flagged(n_sources):
+    """One source: 0.85 whether it was planted at 0.6 or 0.95; two at 0.6 and 0.95: 0.685
+    and 0.689. The method needs three conditionally independent sources."""
+    L = make_weak_labels(2000, [0.6, 0.95, 0.8][:n_sources], random_state=0)[0][:, :, 0]
+    message = f"Task 0 of L is voted on by {n_sources} conditionally independent source"
+    with pytest.warns(UserWarning, match=message):
+        MultiTaskLabelModel().fit(L)
+
+
+def test_three_sources_two_of_them_dependent_are_flagged_too():
+    L = make_weak_labels(2000, [0.6, 0.95, 0.8], random_state=0)[0][:, :, 0]
+    with pytest.warns(UserWarning, match=r"voted on by 2 conditionally independent.*0, 1, 2"):
+        MultiTaskLabelModel(source_dependencies=[(0, 1)]).fit(L)
+
+
+def test_three_independent_sources_raise_no_warning(recwarn):
+    L = make_weak_labels(2000, [0.6, 0.95, 0.8], random_state=0)[0][:, :, 0]
+    MultiTaskLabelModel().fit(L)
+    assert not [w for w in recwarn if "conditionally independent" in str(w.message)]
+
+
+# ------------------------------------------------ labelling functions that vote wrong
+
+
+FRAME = pd.DataFrame({"hours": [50, 20, 40, 60], "age": [30, 60, 45, 25]}, index=[10, 11, 12, 13])
+
+
+def test_a_series_in_another_order_is_read_by_index():
+    def by_age(frame):  # sorts: the Series comes back in another order
+        votes = pd.Series(np.where(frame["age"] > 40, 0, 1), index=frame.index)
+        return votes.sort_values()
+
+    votes = LabelingFunction("by age", by_age, vectorized=True)(FRAME)
+    np.testing.assert_array_equal(votes, [1, 0, 0, 1])
+
+
+def test_a_series_of_other_rows_is_refused():
+    wrong = LabelingFunction("wrong rows", lambda f: pd.Series([1, 1, 1, 1]), vectorized=True)
+    with pytest.raises(ValueError, match="'wrong rows' returned a Series whose index"):
+        wrong(FRAME)
+
+
+@pytest.mark.parametrize(
+    "votes, message",
+    [
+        (np.array([0.9, 1.0, -1.0, 0.0]), "returned 0.9, which is not a class index"),
+        (np.array([1.0, np.nan, -1.0, 0.0]), "returned nan, which is not a class index"),
+        (np.array([True, False, True, True]), "returned True/False"),
+        (np.array([1, 0, 255, 0], dtype=np.uint8), "returned uint8 votes, which cannot hold -1"),
+        (np.array(["a", "b", "a", "b"], dtype=object), "returned values such as 'a'"),
+    ],
+    ids=["fraction", "nan", "bool", "uint8", "strings"],
+)
+def test_votes_that_are_not_class_indices_are_refused(votes, message):
+    function = LabelingFunction("rule", lambda frame: votes, vectorized=True)
+    with pytest.raises(ValueError, match=f"LabelingFunction 'rule' {message}"):
+        function(FRAME)
+
+
+def test_whole_floats_are_votes():
+    function = LabelingFunction("rule", lambda f: np.array([1.0, -1.0, 0.0, 1.0]), vectorized=True)
+    np.testing.assert_array_equal(function(FRAME), [1, -1, 0, 1])
+
+
+def test_a_query_that_is_not_a_condition_is_refused():
+    """The audit: query="hours - 40" counted every non-zero row as a vote."""
+    with pytest.raises(ValueError, match=r"'long hours': query 'hours - 40' gives int64 values"):
+        LabelingFunction("long hours", query="hours - 40")(FRAME)
+    votes = LabelingFunction("long hours", query="hours > 40")(FRAME)
+    np.testing.assert_array_equal(votes, [1, -1, -1, 1])
+
+
+def test_an_error_inside_a_labelling_function_names_it():
+    row_rule = LabelingFunction("senior", lambda row: 1 if row["salary"] > 5 else -1)
+    with pytest.raises(KeyError, match="LabelingFunction 'senior' raised KeyError\\('salary'\\)"):
+        apply_labeling_functions(FRAME, [row_rule])
+    query_rule = LabelingFunction("rich", query="salary > 5")
+    with pytest.raises(Exception, match="LabelingFunction 'rich' raised"):
+        apply_labeling_functions(FRAME, [query_rule])

@@ -27,8 +27,18 @@ indicator, moment and posterior grows with their product: a stray label of
 10**9 must be refused before it sizes an allocation.
 """
 
-INDICATOR_CHUNK_ROWS = 200_000
-"""Items turned into indicator rows at a time, so that memory stays bounded."""
+INDICATOR_CHUNK_ENTRIES = 1 << 25
+"""Most (item, source, joint label) entries turned into indicators at a time (32 MB of
+booleans), so that memory stays bounded whatever the number of joint labels."""
+
+MAX_MOMENT_WORK = 2e9
+"""Most multiply-adds one iteration of the label model's fit may take.
+
+Completing ``mu`` (``n_sources * K`` by ``K``) against the ``(n_sources * K)^2``
+second moments costs about ``(n_sources * K)^2 * K`` per L-BFGS iteration. 15
+sources over 8 joint labels take 1.2e5; 50 sources over 64, 6.6e8; the audit's
+three sources with one stray label of 1000 (K = 1001) would take 9e9 for each
+of up to ``max_iter`` iterations (118 s and 2 GB before this bound)."""
 
 
 def check_label_matrix(L, n_sources: int | None = None, n_tasks: int | None = None):
@@ -48,7 +58,13 @@ def check_label_matrix(L, n_sources: int | None = None, n_tasks: int | None = No
             raise ValueError("L must hold class indices or -1 (abstain); it holds NaN or inf.")
         if not np.equal(np.mod(array, 1), 0).all():
             raise ValueError("L must hold class indices (integers) or -1 (abstain).")
-    elif array.dtype.kind not in "iub":
+    elif array.dtype.kind == "u":
+        raise ValueError(
+            f"L has dtype {array.dtype}, which cannot hold -1 (abstain): a -1 stored in it "
+            f"wraps to {np.iinfo(array.dtype).max}, a class of its own. Build L with a signed "
+            "integer dtype (e.g. np.int64)."
+        )
+    elif array.dtype.kind not in "ib":
         raise ValueError(f"L must hold integers (class index, -1 to abstain); got {array.dtype}.")
     if 0 in array.shape:
         raise ValueError(f"L has shape {array.shape}; it needs at least one item and one source.")
@@ -61,6 +77,19 @@ def check_label_matrix(L, n_sources: int | None = None, n_tasks: int | None = No
     if n_tasks is not None and array.shape[2] != n_tasks:
         raise ValueError(f"L has {array.shape[2]} tasks; the model was fitted with {n_tasks}.")
     return array, single_task
+
+
+def check_fit_size(n_sources: int, n_joint: int) -> None:
+    """Raise a ``ValueError`` before a fit whose iterations would exceed ``MAX_MOMENT_WORK``."""
+    size = n_sources * n_joint
+    work = float(size) * size * n_joint
+    if work > MAX_MOMENT_WORK:
+        raise ValueError(
+            f"{n_sources} sources over {n_joint} joint labels make a label model of "
+            f"{size} x {n_joint} conditional probabilities, whose fit costs about {work:.1e} "
+            f"multiply-adds an iteration (more than {MAX_MOMENT_WORK:.0e}): give fewer classes "
+            "(cardinalities=), a task_graph of the feasible joint labels, or fewer sources."
+        )
 
 
 def check_joint_size(cardinalities) -> None:
@@ -143,8 +172,9 @@ def indicators(L: np.ndarray, feasible: np.ndarray) -> sparse.csr_matrix:
     n_items, n_sources, _ = L.shape
     K = len(feasible)
     blocks = []
-    for start in range(0, n_items, INDICATOR_CHUNK_ROWS):
-        part = L[start : start + INDICATOR_CHUNK_ROWS]  # (rows, m, T)
+    rows = max(1, INDICATOR_CHUNK_ENTRIES // (n_sources * K))
+    for start in range(0, n_items, rows):
+        part = L[start : start + rows]  # (rows, m, T)
         voted = (part != ABSTAIN).any(axis=2)  # (rows, m)
         agree = np.ones(part.shape[:2] + (K,), dtype=bool)
         for t in range(part.shape[2]):

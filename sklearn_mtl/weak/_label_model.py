@@ -28,6 +28,7 @@ respects the graph.
 
 from __future__ import annotations
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -49,6 +50,7 @@ from ._cross_moments import (
 from ._label_matrix import (
     ABSTAIN,
     check_feasible,
+    check_fit_size,
     check_joint_size,
     check_label_matrix,
     independent_tasks,
@@ -215,6 +217,11 @@ default="uniform"
         """
         L, single = check_label_matrix(L)
         n_items, n_sources, n_tasks = L.shape
+        if (L == ABSTAIN).all():
+            raise ValueError(
+                f"L holds no vote: all {n_sources} source(s) abstain on all {n_items} items, "
+                "so there is nothing to learn from."
+            )
         cardinalities = self._cardinalities(L)
         feasible = (
             independent_tasks(cardinalities)
@@ -222,7 +229,9 @@ default="uniform"
             else check_feasible(self.task_graph, cardinalities)
         )
         K = len(feasible)
+        check_fit_size(n_sources, K)
         dependencies = self._dependencies(n_sources)
+        _warn_unidentifiable(L, dependencies)
         mask = _fit_mask(n_sources, K, dependencies)
         cliques = dependency_cliques(n_sources, dependencies)
         patterns = [clique_patterns(L, members) for members in cliques]
@@ -290,6 +299,8 @@ default="uniform"
         seen = [max(int(L[:, :, t].max()) + 1, 2) for t in range(L.shape[2])]
         for k in seen:  # each task's classes size arrays, with or without a task graph
             check_joint_size([k])
+        if self.cardinalities is None and self.task_graph is None:
+            _check_voted_classes(L, seen)
         if self.cardinalities is not None:
             given = [int(k) for k in np.atleast_1d(self.cardinalities)]
             if len(given) != L.shape[2] or any(k < 2 for k in given):
@@ -448,6 +459,62 @@ default="uniform"
         joint = self.predict_joint_proba(L)
         labels = self.feasible_labels_[joint.argmax(axis=1)]
         return labels[:, 0] if self._single_task else labels
+
+
+def _check_voted_classes(L, seen: list[int]) -> None:
+    """Classes read off ``L`` (its largest label plus one) must each be voted for.
+
+    A stray label (a vote of 1000 among 0s and 1s) would otherwise make a
+    1,001-class task, and minutes of fitting for a model no vote supports.
+    Two classes are always allowed (a source may vote one class only).
+    """
+    for t, k in enumerate(seen):
+        if k <= 2:
+            continue
+        voted = np.unique(L[:, :, t])
+        voted = voted[voted != ABSTAIN]
+        if len(voted) < k:
+            shown = voted.tolist()[:8]
+            raise ValueError(
+                f"L's votes on task {t} run up to class {k - 1}, but only {len(voted)} of "
+                f"those {k} classes are ever voted ({shown}{'...' if len(voted) > 8 else ''}): "
+                "a stray label? Fix L, or declare the classes with cardinalities= (or a "
+                "task_graph) if the others exist."
+            )
+
+
+def _warn_unidentifiable(L, dependencies) -> None:
+    """Warn, per task, when fewer than three conditionally independent sources vote on it.
+
+    The accuracies come from the agreements between independent sources: with
+    one or two, many accuracies explain the same votes (one source at 0.6 and
+    one at 0.95 look alike), so ``source_accuracies_`` follow ``prec_init``
+    and the class balance more than the data.
+    """
+    n_sources = L.shape[1]
+    group = list(range(n_sources))  # dependent sources count once: their group's smallest index
+
+    def find(i):
+        while group[i] != i:
+            group[i] = group[group[i]]
+            i = group[i]
+        return i
+
+    for i, j in dependencies:
+        group[find(i)] = find(j)
+    for t in range(L.shape[2]):
+        voting = np.flatnonzero((L[:, :, t] != ABSTAIN).any(axis=0))
+        independent = {find(int(i)) for i in voting}
+        if len(independent) < 3:
+            names = ", ".join(str(int(i)) for i in voting) or "none"
+            warnings.warn(
+                f"Task {t} of L is voted on by {len(independent)} conditionally independent "
+                f"source(s) (sources {names}); the label model needs at least three to identify "
+                "their accuracies, so source_accuracies_ (and the labels) for this task rest on "
+                "prec_init and the class balance rather than on the votes. Add sources for it.",
+                UserWarning,
+                stacklevel=4,  # the caller of fit (through scikit-learn's _fit_context)
+            )
 
 
 def _complete(moments, mask, balance, prec_init, l2, max_iter, ties=None):

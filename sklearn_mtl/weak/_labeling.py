@@ -79,28 +79,108 @@ class LabelingFunction:
         return f"LabelingFunction({self.name!r}, task={self.task})"
 
     def __call__(self, frame: pd.DataFrame) -> np.ndarray:
-        """The source's vote on every row: a class index or -1."""
+        """The source's vote on every row: a class index or -1.
+
+        Raises
+        ------
+        ValueError
+            Naming the function, for votes that are not class indices or -1
+            (fractions, booleans, unsigned or non-numeric values), a ``query``
+            that is not a condition, or a result whose rows do not match the
+            frame's. An error raised inside the function or query is raised
+            again, of the same type where it can be, with the function's name.
+        """
+        try:
+            if self.query is not None:
+                result = frame.eval(self.query)
+            elif self.vectorized:
+                result = self.function(frame)
+            else:
+                result = frame.apply(self.function, axis=1)
+        except Exception as error:
+            raise _named(error, f"LabelingFunction {self.name!r} raised {error!r}") from error
         if self.query is not None:
-            holds = frame.eval(self.query)
-            holds = pd.Series(holds, index=frame.index).fillna(False).astype(bool).to_numpy()
-            return np.where(holds, self.label, ABSTAIN)
-        votes = self.function(frame) if self.vectorized else frame.apply(self.function, axis=1)
+            return np.where(self._condition(result, frame), self.label, ABSTAIN)
+        return self._votes(result, frame)
+
+    def _condition(self, holds, frame: pd.DataFrame) -> np.ndarray:
+        """Where the query holds: a boolean per row (missing: it does not hold)."""
+        if not isinstance(holds, pd.Series):  # a constant, or an array of one per row
+            holds = pd.Series(holds, index=frame.index)
+        kind = holds.dtype
+        boolean = pd.api.types.is_bool_dtype(kind) or (
+            kind.kind == "O" and holds.dropna().map(type).isin([bool, np.bool_]).all()
+        )
+        if not boolean:
+            raise ValueError(
+                f"LabelingFunction {self.name!r}: query {self.query!r} gives {kind} values, not "
+                "True/False; write a condition, such as 'hours > 40' (a number is not read as "
+                "one)."
+            )
+        return holds.fillna(False).astype(bool).to_numpy()
+
+    def _votes(self, votes, frame: pd.DataFrame) -> np.ndarray:
+        if isinstance(votes, pd.Series) and not votes.index.equals(frame.index):
+            # a vectorised function may sort or filter: its Series is read by index
+            if (
+                votes.index.has_duplicates
+                or not votes.index.isin(frame.index).all()
+                or len(votes) != len(frame)
+            ):
+                raise ValueError(
+                    f"LabelingFunction {self.name!r} returned a Series whose index is not "
+                    "the frame's (one vote per row, by index label)."
+                )
+            votes = votes.reindex(frame.index)
         votes = np.asarray(votes)
         if votes.shape != (len(frame),):
             raise ValueError(
                 f"LabelingFunction {self.name!r} returned shape {votes.shape}; expected one "
                 f"vote per row, ({len(frame)},)."
             )
-        try:
-            votes = votes.astype(
-                np.int64, casting="safe" if votes.dtype.kind in "iub" else "unsafe"
+        if votes.dtype.kind == "O":
+            try:
+                votes = votes.astype(np.float64)
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"LabelingFunction {self.name!r} returned values such as {votes[0]!r}; "
+                    "it must return class indices or -1."
+                ) from None
+        kind = votes.dtype.kind
+        if kind == "b":
+            raise ValueError(
+                f"LabelingFunction {self.name!r} returned True/False; a vote is a class index "
+                "or -1 to abstain (False would vote class 0, not abstain): return, e.g., "
+                "np.where(condition, 1, -1), or use query=."
             )
-        except (TypeError, ValueError):
+        if kind == "u":
+            raise ValueError(
+                f"LabelingFunction {self.name!r} returned {votes.dtype} votes, which cannot "
+                "hold -1 (abstain): return a signed integer type."
+            )
+        if kind == "f":
+            bad = ~np.isfinite(votes) | (votes != np.round(votes))
+            if bad.any():
+                example = float(votes[np.flatnonzero(bad)[0]])
+                raise ValueError(
+                    f"LabelingFunction {self.name!r} returned {example!r}, which is not a "
+                    "class index: votes are whole numbers (a class index, or -1 to abstain)."
+                )
+        elif kind != "i":
             raise ValueError(
                 f"LabelingFunction {self.name!r} must return class indices or -1; got "
                 f"{votes.dtype}."
-            ) from None
-        return votes
+            )
+        return votes.astype(np.int64)
+
+
+def _named(error: Exception, message: str) -> Exception:
+    """``error``'s type with ``message``; a ``ValueError`` where the type words its own."""
+    try:
+        named = type(error)(message)
+    except Exception:
+        return ValueError(message)
+    return named if message in str(named) else ValueError(message)
 
 
 def apply_labeling_functions(X, functions, *, n_tasks: int | None = None) -> np.ndarray:
