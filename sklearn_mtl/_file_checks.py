@@ -80,6 +80,37 @@ def check_params(estimator) -> None:
             raise ValueError(f"{name} must be a name in a file")
 
 
+def check_params_match_state(params: dict, state: dict) -> None:
+    """Parameters that describe the training data must describe the file's fitted state.
+
+    ``MultiTaskNet``'s ``task_types`` must list the fitted tasks' types, and
+    ``categorical_features`` (a mask, indices or names) the fitted categorical
+    columns; other such parameters (``task_weights``, ``funnel``) are checked
+    when the network is built.
+    """
+    kinds = params.get("task_types")
+    fitted_kinds = state.get("_task_types")
+    if kinds is not None:
+        listed = [str(kind) for kind in np.asarray(kinds, dtype=object).ravel()]
+        if listed != fitted_kinds:
+            raise ValueError(
+                f"its task_types parameter lists {len(listed)} task type(s) "
+                f"({listed[:4]}{'...' if len(listed) > 4 else ''}), but the network was fitted "
+                f"on {state['n_tasks_']} task(s) of types {fitted_kinds}"
+            )
+    spec = params.get("categorical_features")
+    mask = state.get("is_categorical_")
+    if spec is None or isinstance(spec, str) or mask is None:
+        return
+    from ._inputs import InputEncoder
+
+    names = state.get("feature_names_in_")
+    frame = None if names is None else pd.DataFrame(columns=[str(n) for n in names])
+    implied = InputEncoder(spec, None, "the file")._categorical_mask(frame, len(mask))
+    if not np.array_equal(implied, mask):
+        raise ValueError("its categorical_features parameter does not give its categorical columns")
+
+
 def check_fitted_state(state: dict) -> None:
     """Types, shapes and values of a file's fitted attributes, against each other."""
     n_features = _count(state, "n_features_in_")

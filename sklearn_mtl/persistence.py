@@ -10,12 +10,13 @@ estimator from it.
 
 ``load`` treats the file as untrusted. It never executes code from it: JSON is
 parsed as data, safetensors holds only tensors, and the only classes it
-instantiates are the package's estimators and input encoder and
-scikit-learn's ``OrdinalEncoder``, named in the file and looked up in an
-allow-list. It bounds what it reads by the file's own size (a member may
-decompress to at most ``MAX_EXPANSION`` times its compressed size), validates
-the hyper-parameters with the estimator's constraints, sets fitted attributes
-only (never a method), checks them against each other, checks the tensors'
+instantiates are the package's estimators (with the label model of
+:mod:`sklearn_mtl.weak`) and input encoder and scikit-learn's
+``OrdinalEncoder``, named in the file and looked up in an allow-list. It
+bounds what it reads by the file's own size (a member may decompress to at
+most ``MAX_EXPANSION`` times its compressed size), validates the
+hyper-parameters with the estimator's constraints, sets fitted attributes only
+(never a method), checks them against each other, checks the tensors'
 shapes in the safetensors header against the architecture built on torch's
 ``meta`` device before reading any tensor, refuses non-finite weights, and
 predicts on a probe input before returning. Every refusal is a
@@ -87,6 +88,13 @@ def _estimator_classes() -> dict[str, type]:
     }
 
 
+def _savable_classes() -> dict[str, type]:
+    """The estimators ``save`` writes: the package's, and the label model of weak supervision."""
+    from .weak import MultiTaskLabelModel
+
+    return {**_estimator_classes(), "MultiTaskLabelModel": MultiTaskLabelModel}
+
+
 def _allowed_classes() -> dict[str, type]:
     """The classes a file may name: the estimators, the architectures and the encoders."""
     from sklearn.preprocessing import OrdinalEncoder
@@ -94,7 +102,7 @@ def _allowed_classes() -> dict[str, type]:
     from . import architectures
     from ._inputs import InputEncoder
 
-    classes = _estimator_classes()
+    classes = _savable_classes()
     classes.update(
         {
             name: getattr(architectures, name)
@@ -155,9 +163,11 @@ def save(estimator, path) -> None:
     from safetensors.torch import save as save_tensors
     from sklearn.utils.validation import check_is_fitted
 
+    from .weak._label_model_file import label_model_state
+
     name = type(estimator).__name__
     allowed = _allowed_classes()
-    if _estimator_classes().get(name) is not type(estimator):
+    if _savable_classes().get(name) is not type(estimator):
         raise TypeError(f"save takes an estimator of sklearn_mtl; got {name}.")
     check_is_fitted(estimator)
     params = estimator.get_params(deep=False)
@@ -165,12 +175,15 @@ def save(estimator, path) -> None:
         params["accelerator"] = None  # a run-time object, not part of the model
     if isinstance(params.get("optimizer"), type):
         params["optimizer"] = _optimizer_name(params["optimizer"])
-    state = {
-        key: value
-        for key, value in vars(estimator).items()
-        if key not in params and key not in ("net_", "_fit_state") and not key.startswith("__")
-    }
-    state.update(estimator._fit_state.file_state(network=hasattr(estimator, "net_")))
+    if name == "MultiTaskLabelModel":
+        state = label_model_state(estimator)
+    else:
+        state = {
+            key: value
+            for key, value in vars(estimator).items()
+            if key not in params and key not in ("net_", "_fit_state") and not key.startswith("__")
+        }
+        state.update(estimator._fit_state.file_state(network=hasattr(estimator, "net_")))
     metadata = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -257,7 +270,7 @@ def _load(archive: zipfile.ZipFile, label: str, device):
     metadata = _read_metadata(archive, members[_METADATA], label)
     allowed = _allowed_classes()
     name = metadata.get("estimator")
-    if not isinstance(name, str) or name not in _estimator_classes():
+    if not isinstance(name, str) or name not in _savable_classes():
         raise ModelFileError(f"{label} names the class {str(name)[:60]!r}, which is not an "
                              "estimator of sklearn_mtl.")  # fmt: skip
     params, state = metadata.get("params"), metadata.get("state")
@@ -271,12 +284,15 @@ def _load(archive: zipfile.ZipFile, label: str, device):
     checks.check_params(estimator)
     if device is not None and "device" in params:
         estimator.set_params(device=device)
+    if name == "MultiTaskLabelModel":
+        return _load_label_model(estimator, state, members, allowed)
     neural = "device" in params
     if neural:
         _check_device(estimator, label)
     checks.check_state_names(state, params, type(estimator))
     fitted = {key: decode(value, allowed) for key, value in state.items()}
     checks.check_fitted_state(fitted)
+    checks.check_params_match_state(estimator.get_params(deep=False), fitted)
     estimator._fit_state = FitState.from_file_state(fitted)
     estimator.__dict__.update({k: v for k, v in fitted.items() if k not in FILE_STATE})
     if neural:
@@ -289,6 +305,24 @@ def _load(archive: zipfile.ZipFile, label: str, device):
         raise ValueError(f"a {name} has no weights, but the file holds some")
     checks.probe(estimator)
     return estimator
+
+
+def _load_label_model(model, state: dict, members: dict, allowed: dict):
+    """A ``MultiTaskLabelModel``: its checked fitted attributes, then a probe of its posterior."""
+    import numpy as np
+
+    from .weak._label_model_file import check_label_model_state
+
+    if _WEIGHTS in members:
+        raise ValueError("a MultiTaskLabelModel has no weights, but the file holds some")
+    fitted = {key: decode(value, allowed) for key, value in state.items()}
+    model.__dict__.update(check_label_model_state(fitted, model))
+    probe = np.full((2, model.n_sources_, model.n_tasks_), -1)
+    probe[1] = 0  # every source votes class 0 on every task
+    joint = model.predict_joint_proba(probe)
+    if not (np.isfinite(joint).all() and np.allclose(joint.sum(axis=1), 1.0)):
+        raise ValueError("the loaded label model gives no probabilities on a probe")
+    return model
 
 
 def _members(archive: zipfile.ZipFile, label: str) -> dict[str, zipfile.ZipInfo]:

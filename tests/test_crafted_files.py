@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sklearn_mtl import AdaptiveSharingRegressor, MMoEClassifier, load, save
-from sklearn_mtl.datasets import make_task_groups
+from sklearn_mtl import AdaptiveSharingRegressor, MMoEClassifier, MultiTaskNet, load, save
+from sklearn_mtl.architectures import MMoE
+from sklearn_mtl.datasets import make_task_groups, make_task_pair
 from sklearn_mtl.nn.adaptive import check_branches
 from sklearn_mtl.persistence import ModelFileError
 from tests._cost import package_lines, peak_allocation
@@ -191,3 +192,33 @@ def test_a_model_with_infrequent_categories_still_loads(tmp_path):
     save(model, tmp_path / "m.mtl")
     loaded = load(tmp_path / "m.mtl")
     np.testing.assert_array_equal(loaded.predict_proba(X)[0], model.predict_proba(X)[0])
+
+
+# ------------------------------------------------ parameters against the fitted state
+
+
+def test_parameters_that_contradict_the_fitted_state_are_refused(tmp_path):
+    """The audit loaded a 3-task MultiTaskNet whose task_types listed 50 entries."""
+    X, Y = make_task_pair(200, 0.5, n_features=4, target="binary", random_state=0)
+    Y = np.column_stack([Y, Y[:, 0]])
+    model = MultiTaskNet(MMoE(n_experts=2, expert_units=(4,), tower_units=()), max_epochs=1,
+                         task_types=["binary"] * 3, random_state=0).fit(X, Y)  # fmt: skip
+    save(model, tmp_path / "m.mtl")
+    source = (tmp_path / "m.mtl").read_bytes()
+
+    def task_types(metadata):
+        metadata["params"]["task_types"] = ["binary"] * 50
+
+    _rewrite(tmp_path / "m.mtl", task_types)
+    with pytest.raises(ModelFileError, match="task_types parameter lists 50 task type"):
+        load(tmp_path / "m.mtl")
+    (tmp_path / "m.mtl").write_bytes(source)
+
+    def categorical(metadata):
+        metadata["params"]["categorical_features"] = [0, 2]
+
+    _rewrite(tmp_path / "m.mtl", categorical)
+    with pytest.raises(ModelFileError, match="categorical_features parameter does not give"):
+        load(tmp_path / "m.mtl")
+    (tmp_path / "m.mtl").write_bytes(source)
+    np.testing.assert_array_equal(load(tmp_path / "m.mtl").predict(X), model.predict(X))

@@ -490,3 +490,77 @@ def test_an_error_inside_a_labelling_function_names_it():
     query_rule = LabelingFunction("rich", query="salary > 5")
     with pytest.raises(Exception, match="LabelingFunction 'rich' raised"):
         apply_labeling_functions(FRAME, [query_rule])
+
+
+# ------------------------------------------------ saving a label model without pickle
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [{}, {"source_dependencies": [(0, 1)], "class_balance": "estimate"},
+     {"task_graph": "hierarchy", "source_model": "joint"}],
+    ids=["plain", "dependent, estimated balance", "hierarchy"],
+)  # fmt: skip
+def test_a_label_model_saves_and_loads_with_its_posterior(tmp_path, settings):
+    """save(MultiTaskLabelModel) used to be refused, so the label model could only be pickled."""
+    from sklearn_mtl import load, save
+
+    settings = dict(settings)
+    graph = None
+    if settings.get("task_graph") == "hierarchy":
+        graph = settings["task_graph"] = hierarchy([(1, 0)], 2)
+    L, _ = make_weak_labels(1500, [0.8, 0.7, 0.75, 0.85], task_graph=graph, random_state=0)
+    L = L if graph is not None else L[:, :, 0]
+    model = MultiTaskLabelModel(**settings).fit(L)
+    save(model, tmp_path / "labels.mtl")
+    loaded = load(tmp_path / "labels.mtl")
+    assert type(loaded) is MultiTaskLabelModel
+    np.testing.assert_array_equal(loaded.predict_joint_proba(L), model.predict_joint_proba(L))
+    np.testing.assert_array_equal(loaded.source_accuracies_, model.source_accuracies_)
+
+
+def _tampered_label_model(tmp_path, change):
+    import json
+    import zipfile
+
+    from sklearn_mtl import save
+
+    L = make_weak_labels(500, [0.8, 0.7, 0.75], random_state=0)[0][:, :, 0]
+    save(MultiTaskLabelModel(source_dependencies=[(0, 1)]).fit(L), tmp_path / "m.mtl")
+    with zipfile.ZipFile(tmp_path / "m.mtl") as archive:
+        metadata = json.loads(archive.read("metadata.json"))
+    change(metadata)
+    with zipfile.ZipFile(tmp_path / "m.mtl", "w") as archive:
+        archive.writestr("metadata.json", json.dumps(metadata))
+    return tmp_path / "m.mtl"
+
+
+def _set(path, value):
+    def change(metadata):
+        target = metadata
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+
+    return change
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (_set(["state", "n_sources_"], 7), "mu_ must be a float array of shape"),
+        (_set(["state", "mu_", "data", 0], 3.5), "mu_ must hold probabilities"),
+        (_set(["state", "class_balance_", "data"], [0.9, 0.9]), "class_balance_ must be positive"),
+        (_set(["state", "cardinalities_"], [2**20]), "cardinalities_ must list 1 class count"),
+        (_set(["state", "_cliques"], []), "source_dependencies do not give its cliques"),
+        (_set(["params", "source_dependencies"], [[0, 9]]), "must name two different sources"),
+        (_set(["state", "__class__"], 1), "its state must set exactly"),
+    ],
+    ids=["sources", "mu", "balance", "classes", "cliques", "dependencies", "extra attribute"],
+)
+def test_a_crafted_label_model_file_is_refused(tmp_path, change, message):
+    from sklearn_mtl import load
+    from sklearn_mtl.persistence import ModelFileError
+
+    with pytest.raises(ModelFileError, match=message):
+        load(_tampered_label_model(tmp_path, change))

@@ -491,20 +491,13 @@ def _warn_unidentifiable(L, dependencies) -> None:
     one at 0.95 look alike), so ``source_accuracies_`` follow ``prec_init``
     and the class balance more than the data.
     """
-    n_sources = L.shape[1]
-    group = list(range(n_sources))  # dependent sources count once: their group's smallest index
-
-    def find(i):
-        while group[i] != i:
-            group[i] = group[group[i]]
-            i = group[i]
-        return i
-
-    for i, j in dependencies:
-        group[find(i)] = find(j)
+    group = list(range(L.shape[1]))  # dependent sources count once, as their group
+    for members in dependency_cliques(L.shape[1], dependencies):
+        for i in members:
+            group[i] = members[0]
     for t in range(L.shape[2]):
         voting = np.flatnonzero((L[:, :, t] != ABSTAIN).any(axis=0))
-        independent = {find(int(i)) for i in voting}
+        independent = {group[i] for i in voting}
         if len(independent) < 3:
             names = ", ".join(str(int(i)) for i in voting) or "none"
             warnings.warn(
