@@ -12,7 +12,13 @@ Training can diverge in three ways that a user must hear about:
   ``FloatingPointError``;
 - the loss grows without becoming infinite (Adam can reach 1e21):
   :class:`CheckTrainedModel` warns when the last epoch's training loss is more
-  than ``LOSS_GROWTH_LIMIT`` times the first epoch's.
+  than ``LOSS_GROWTH_LIMIT`` times the first epoch's;
+- the loss is huge from the first epoch on (``lr=100``: finite predictions,
+  an R^2 of -5e10): :class:`CheckTrainedModel` warns when the trained
+  network's loss on the first ``CHECKED_ROWS`` training rows is worse, for
+  some task, than the loss of the best constant prediction on those rows
+  (the base rate, the class frequencies, the mean), by more than
+  ``CONSTANT_TOLERANCE``.
 
 The advice in the messages follows the task types: regression targets are
 only mentioned when a task is a regression.
@@ -32,6 +38,13 @@ LOSS_GROWTH_LIMIT = 1e3
 
 CHECKED_ROWS = 1024
 """Training rows whose outputs must be finite at the end of training."""
+
+CONSTANT_TOLERANCE = 0.1
+"""A task's trained loss above ``1 + CONSTANT_TOLERANCE`` times a constant's gets a warning."""
+
+DIVERGED_FACTOR = 10.0
+"""Above this multiple of the constant's loss the warning says the fit diverged (lower the
+learning rate); below it, that it has not converged (train longer)."""
 
 
 def divergence_advice(net, task_types) -> str:
@@ -92,13 +105,19 @@ class CheckTrainedModel(Callback):
     ----------
     task_types : list of str
         The tasks' types, for the advice in the messages.
+    warn_unconverged : bool, default=True
+        Whether a network worse than a constant by less than
+        ``DIVERGED_FACTOR`` (one that has not converged yet) gets a warning;
+        one worse by more (a diverged fit) always does.
     """
 
-    def __init__(self, task_types):
+    def __init__(self, task_types, warn_unconverged=True):
         self.task_types = task_types
+        self.warn_unconverged = warn_unconverged
 
     def on_train_end(self, net, X=None, **kwargs):
-        problem = _non_finite_weight(net) or _non_finite_outputs(net, X)
+        outputs = _training_outputs(net, X)
+        problem = _non_finite_weight(net) or _non_finite_outputs(net, outputs)
         if problem:
             raise FloatingPointError(
                 f"After epoch {len(net.history)} {problem}, though the training loss was "
@@ -116,6 +135,85 @@ class CheckTrainedModel(Callback):
                     ConvergenceWarning,
                     stacklevel=2,
                 )
+                return
+        worse = _worse_than_constant(net, X, outputs)
+        if worse:
+            tasks = ", ".join(str(t) for t, _, _ in worse)
+            t, trained, constant = max(worse, key=lambda task: task[1] / max(task[2], 1e-12))
+            if trained > DIVERGED_FACTOR * constant:
+                advice = f"Training diverged. {_sentence(net, self.task_types)}"
+            elif not getattr(self, "warn_unconverged", True):
+                return
+            else:
+                advice = (
+                    f"Training has not converged: train longer (max_epochs={net.max_epochs}), "
+                    f"or try another lr (it is {net.lr:g})."
+                )
+            warnings.warn(
+                f"After {len(net.history)} epoch(s), the network predicts the training rows "
+                f"worse than a constant would, on task(s) {tasks} (task {t}: loss {trained:.3g} "
+                f"against {constant:.3g} for the best constant). {advice}",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+
+
+def _training_outputs(net, dataset) -> torch.Tensor | None:
+    """The network's outputs (eval mode) on the first ``CHECKED_ROWS`` training rows."""
+    inputs = getattr(dataset, "X", None)
+    if not isinstance(inputs, torch.Tensor) or not len(inputs):
+        return None
+    module = net.module_
+    training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            return module(inputs[:CHECKED_ROWS])  # already on the training device
+    finally:
+        module.train(training)
+
+
+def _worse_than_constant(net, dataset, outputs) -> list[tuple[int, float, float]]:
+    """``(task, trained loss, constant's loss)`` of each task the network predicts worse."""
+    targets = getattr(dataset, "y", None)
+    task_loss = net.criterion_.task_loss
+    if outputs is None or targets is None or not hasattr(task_loss, "task_losses"):
+        return []  # no targets, or a loss pickled before it named its tasks' losses
+    rows = len(outputs)
+    y = targets[:rows]
+    weight = None if dataset.weight is None else dataset.weight[:rows]
+    constant = _constant_logits(task_loss, y, weight)
+    with torch.no_grad():
+        trained = net.criterion_(outputs, y, weight).double()
+        baseline = net.criterion_(constant.expand_as(outputs), y, weight).double()
+    observed = torch.ones(y.shape[1], dtype=torch.bool) if weight is None else (
+        weight.sum(dim=0) > 0
+    ).cpu()  # fmt: skip
+    limit = baseline * (1 + CONSTANT_TOLERANCE) + 1e-6
+    return [
+        (t, float(trained[t]), float(baseline[t]))
+        for t in range(len(trained))
+        if observed[t] and trained[t] > limit[t]
+    ]
+
+
+def _constant_logits(task_loss, y, weight) -> torch.Tensor:
+    """The logits of the best constant prediction of every task, shape ``(1, sum(heads))``."""
+    weight = torch.ones_like(y) if weight is None else weight
+    total = weight.sum(dim=0).clamp_min(1e-12)  # (n_tasks,)
+    parts = []
+    for t, (kind, size) in enumerate(zip(task_loss.task_losses, task_loss.head_sizes)):
+        if kind == "multiclass":
+            counts = torch.zeros(size, dtype=y.dtype, device=y.device)
+            counts.index_add_(0, y[:, t].long().clamp(0, size - 1), weight[:, t])
+            parts.append(torch.log((counts / total[t]).clamp_min(1e-7)))
+            continue
+        mean = (weight[:, t] * y[:, t]).sum() / total[t]
+        if kind == "binary":
+            mean = mean.clamp(1e-7, 1 - 1e-7)
+            mean = torch.log(mean) - torch.log1p(-mean)
+        parts.append(mean.reshape(1))
+    return torch.cat(parts)[None]
 
 
 def _sentence(net, task_types) -> str:
@@ -131,21 +229,10 @@ def _non_finite_weight(net) -> str | None:
     return None
 
 
-def _non_finite_outputs(net, dataset) -> str | None:
-    inputs = getattr(dataset, "X", None)
-    if not isinstance(inputs, torch.Tensor) or not len(inputs):
+def _non_finite_outputs(net, outputs) -> str | None:
+    if outputs is None or torch.isfinite(outputs).all():
         return None
-    module = net.module_
-    training = module.training
-    module.eval()
-    try:
-        with torch.no_grad():
-            outputs = module(inputs[:CHECKED_ROWS])  # already on the training device
-    finally:
-        module.train(training)
-    if torch.isfinite(outputs).all():
-        return None
-    largest = max(float(p.detach().abs().max()) for p in module.parameters())
+    largest = max(float(p.detach().abs().max()) for p in net.module_.parameters())
     return (
         f"the network's outputs on the training rows are NaN or infinite (its largest "
         f"weight is {largest:.3g})"

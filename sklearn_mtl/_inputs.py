@@ -71,7 +71,8 @@ def column_mean_std(X: np.ndarray, rows: int = STATISTICS_CHUNK_ROWS):
         k = block.shape[0]
         block_mean = block.mean(axis=0, dtype=np.float64)  # (d,)
         deviations = block - block_mean.astype(block.dtype)  # (k, d), the block's dtype
-        block_squares = np.square(deviations, out=deviations).sum(axis=0, dtype=np.float64)
+        # squares summed in float64: a float32 deviation of 2e19 squares beyond float32
+        block_squares = np.einsum("ij,ij->j", deviations, deviations, dtype=np.float64)
         delta = block_mean - mean
         total = n_seen + k
         mean += delta * (k / total)
@@ -263,7 +264,7 @@ class InputEncoder:
                 "value there must be NaN, and non-numeric columns belong in a DataFrame "
                 "with category, object or string dtype."
             ) from None
-        if values.dtype == np.float64 and values.size:
+        if values.size:  # float32 too: 3e38 is a float32, but the network's sums overflow
             _check_float32_range(np.nan_to_num(values) if allow_missing else values, columns)
         return values
 

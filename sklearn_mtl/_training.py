@@ -183,7 +183,9 @@ def build_net(
         train_split=(
             ShuffleSplitDataset(estimator.validation_fraction, seed) if early_stopping else None
         ),
-        callbacks=make_callbacks(estimator, state, seed, early_stopping, lr_schedule),
+        callbacks=make_callbacks(
+            estimator, state, seed, early_stopping, lr_schedule, partial=partial
+        ),
         # per-task lists stay in the history, out of the printed table
         callbacks__print_log__keys_ignored=[
             "task_weights",
@@ -281,8 +283,15 @@ class CosineLearningRate(Callback):
         net.history.record("event_lr", lr)
 
 
-def make_callbacks(estimator, state, seed: int, early_stopping: bool, scheduled: bool) -> list:
-    """Ours around the user's: seeding and rewinding first, divergence checks last."""
+def make_callbacks(
+    estimator, state, seed: int, early_stopping: bool, scheduled: bool, partial: bool = False
+) -> list:
+    """Ours around the user's: seeding and rewinding first, divergence checks last.
+
+    ``partial``: the net of ``partial_fit``, whose calls each train one epoch
+    on one batch of the data: it warns of a diverged fit, never of one that has
+    not converged yet.
+    """
     kinds = state.task_types
     callbacks = [
         ("epoch_seed", EpochSeed(seed)),
@@ -315,7 +324,7 @@ def make_callbacks(estimator, state, seed: int, early_stopping: bool, scheduled:
             "checkpoint_manifest",
             CheckpointManifest(state, getattr(estimator, "feature_names_in_", None)),
         ),
-        ("check_trained_model", CheckTrainedModel(kinds)),
+        ("check_trained_model", CheckTrainedModel(kinds, warn_unconverged=not partial)),
     ]
     return callbacks + copy.deepcopy(list(estimator.callbacks or [])) + last
 
@@ -334,9 +343,30 @@ def check_device(estimator) -> torch.device:
             f"device={estimator.device!r} was requested but CUDA is not available on "
             "this machine; use device='cpu'."
         )
+    if device.type == "meta":
+        raise ValueError(
+            f"The 'device' parameter of {type(estimator).__name__} must be a device that "
+            "holds data; 'meta' holds shapes only. Use device='cpu' or 'cuda'."
+        )
+    if device.type not in ("cpu", "cuda") and not _usable(device):
+        raise ValueError(
+            f"device={estimator.device!r} was requested but this torch build or machine "
+            f"cannot use {device.type!r} devices (allocating a tensor there fails); use "
+            "device='cpu'."
+        )
     if device.type == "cuda" and device.index is None:
         device = torch.device("cuda", torch.cuda.current_device())
     return device
+
+
+@functools.cache
+def _usable(device: torch.device) -> bool:
+    """Whether a tensor can be made on ``device`` (mps, xpu and the other kinds torch names)."""
+    try:
+        torch.empty(1, device=device)
+    except Exception:  # NotImplementedError, AssertionError, RuntimeError, ImportError, ...
+        return False
+    return True
 
 
 def check_optimizer(estimator) -> type[torch.optim.Optimizer]:

@@ -94,7 +94,7 @@ def test_a_loss_that_grows_a_thousandfold_warns(funnel):
 
 def test_a_converging_fit_does_not_warn(regression, recwarn):
     X, Y = regression
-    MMoEClassifier(max_epochs=3, random_state=0).fit(X, Y > 0)
+    MMoEClassifier(max_epochs=10, lr=1e-2, random_state=0).fit(X, Y > 0)
     assert not [w for w in recwarn if issubclass(w.category, ConvergenceWarning)]
 
 

@@ -1,5 +1,7 @@
 """MultiTaskNet: any architecture, each task binary, multi-class or regression."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
@@ -73,8 +75,10 @@ class MultiTaskNet(BaseMultiTaskNet):
     task_types : list of {"binary", "multiclass", "regression", "probabilistic"} or None, \
 default=None
         The type of each column of ``y``; ``None`` reads it from the labels
-        with ``type_of_target`` (floats that are not whole numbers are
-        regression, two classes binary, more multi-class). A
+        with ``type_of_target``: two classes are binary, more multi-class,
+        other numbers regression. A float column of more than two
+        whole-number values (grams, prices) is regression too, with a
+        warning: pass ``"multiclass"`` for it to read it as classes. A
         "probabilistic" column holds soft labels, ``P(class 1)`` in [0, 1]
         (e.g. a label model's output), learnt with the binary cross-entropy
         against them; it predicts the classes 0 and 1.
@@ -243,8 +247,20 @@ default=None
             ]
         inferred = []
         for t in range(n_tasks):
-            kind = type_of_target(observed(y, missing, t))
+            labels = observed(y, missing, t)
+            kind = type_of_target(labels)
             kind = "regression" if kind == "continuous" else kind
+            if kind == "multiclass" and labels.dtype.kind == "f":
+                kind = "regression"  # floats are measurements unless told otherwise
+                warnings.warn(
+                    f"{task_name(t, single_output)} of y holds floats with "
+                    f"{len(np.unique(labels))} distinct whole-number values; MultiTaskNet "
+                    "reads it as a regression task. To read it as classes, pass "
+                    "task_types= with 'multiclass' for it (or give the column an integer "
+                    "dtype).",
+                    UserWarning,
+                    stacklevel=4,
+                )
             if kind not in ("binary", "multiclass", "regression"):
                 raise ValueError(
                     f"The type of {task_name(t, single_output).lower()} of y cannot be "
