@@ -91,13 +91,12 @@ def _hash_part(digest, part) -> None:
     if part is None:
         digest.update(b"none;")
         return
-    if isinstance(part, torch.Tensor):
-        array = part.detach().cpu().contiguous().numpy()
-    else:  # a scipy sparse matrix (CSR): its arrays identify it
-        digest.update(f"sparse{part.shape};".encode())
+    if not isinstance(part, torch.Tensor):  # SparseRows: its CSR arrays identify it
+        digest.update(f"sparse{tuple(part.shape)};".encode())
         for array in (part.indptr, part.indices, part.data):
-            _hash_part(digest, torch.as_tensor(np.ascontiguousarray(array)))
+            _hash_part(digest, array)
         return
+    array = part.detach().cpu().contiguous().numpy()
     digest.update(f"{array.dtype.str}{array.shape};".encode())
     digest.update(np.ascontiguousarray(array).reshape(-1).view(np.uint8).data)
 

@@ -161,14 +161,14 @@ class CheckTrainedModel(Callback):
 def _training_outputs(net, dataset) -> torch.Tensor | None:
     """The network's outputs (eval mode) on the first ``CHECKED_ROWS`` training rows."""
     inputs = getattr(dataset, "X", None)
-    if not isinstance(inputs, torch.Tensor) or not len(inputs):
+    if inputs is None or not len(inputs):
         return None
     module = net.module_
     training = module.training
     module.eval()
     try:
         with torch.no_grad():
-            return module(inputs[:CHECKED_ROWS])  # already on the training device
+            return module(inputs[:CHECKED_ROWS])  # on the training device (sparse: made dense)
     finally:
         module.train(training)
 

@@ -14,6 +14,7 @@ from numbers import Integral
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from sklearn.preprocessing import OrdinalEncoder
 from sklearn.utils import check_array
 
@@ -57,7 +58,8 @@ def column_mean_std(X: np.ndarray, rows: int = STATISTICS_CHUNK_ROWS):
     """Each column's mean and (population) standard deviation, as float64.
 
     One sweep over ``X`` in blocks of ``rows`` rows, combined with Chan et al.'s
-    pairwise update, with float64 accumulation: the result matches
+    pairwise update, with float64 accumulation (a sparse ``X`` is made dense a
+    block at a time, so it gives what its dense copy gives): the result matches
     ``X.mean(axis=0, dtype=float64)`` and ``X.std(axis=0, dtype=float64)`` to
     about 1e-10 (relative) for float32 ``X``, without their ``n x d`` float64
     temporary, and about twice as fast on this CPU. Shape:
@@ -68,6 +70,8 @@ def column_mean_std(X: np.ndarray, rows: int = STATISTICS_CHUNK_ROWS):
     squares = np.zeros(X.shape[1])  # sum of squared deviations from the mean
     for start in range(0, X.shape[0], rows):
         block = X[start : start + rows]  # (k, d), a view
+        if sparse.issparse(block):  # the same blocks, dense: the same sums as a dense X
+            block = block.toarray()
         k = block.shape[0]
         block_mean = block.mean(axis=0, dtype=np.float64)  # (d,)
         deviations = block - block_mean.astype(block.dtype)  # (k, d), the block's dtype
@@ -98,8 +102,11 @@ def quantile_bin_edges(numeric: np.ndarray, n_bins: int) -> np.ndarray:
         numeric = numeric[np.sort(rows)]
     edges = np.zeros((numeric.shape[1], n_bins + 1))
     levels = np.linspace(0, 1, n_bins + 1)
+    if sparse.issparse(numeric):
+        numeric = numeric.tocsc()
     for j in range(numeric.shape[1]):
-        column = numeric[:, j].astype(np.float64)
+        column = numeric[:, [j]].toarray().ravel() if sparse.issparse(numeric) else numeric[:, j]
+        column = column.astype(np.float64)
         column = column[~np.isnan(column)]
         if column.size == 0:
             continue
@@ -157,10 +164,12 @@ class InputEncoder:
         self.allow_missing = allow_missing
 
     def fit_transform(self, X) -> np.ndarray:
-        """Learn the encoding on ``X`` and return it encoded, float32."""
+        """Learn the encoding on ``X`` and return it encoded, float32 (CSR for a sparse ``X``)."""
         frame = X if isinstance(X, pd.DataFrame) else None
         n_features = X.shape[1]
         self.is_categorical = self._categorical_mask(frame, n_features)
+        if sparse.issparse(X):
+            self._check_sparse()
         self.numeric_dtypes = (
             [pd.api.types.is_numeric_dtype(d) for d in frame.dtypes] if frame is not None else None
         )
@@ -210,14 +219,30 @@ class InputEncoder:
     def n_numeric(self) -> int:
         return int((~self.is_categorical).sum())
 
+    def _check_sparse(self) -> None:
+        """A sparse ``X`` is numeric, and complete unless missing values are learnt."""
+        if self.is_categorical.any():
+            raise ValueError(
+                f"{self.estimator_name} got a sparse X with categorical_features: a sparse X "
+                "holds numbers only; pass categorical columns in a DataFrame, or one-hot "
+                "encode them (OneHotEncoder's sparse output is read as numbers)."
+            )
+        if getattr(self, "allow_missing", False):
+            raise ValueError(
+                f"{self.estimator_name}(numeric_missing='learn') needs a dense X; a sparse "
+                "X's absent entries are zeros, not missing values."
+            )
+
     @staticmethod
     def _assemble(numeric: np.ndarray, codes: np.ndarray | None) -> np.ndarray:
         """Row-major float32, the nets gather rows of it for every batch.
 
         Numeric columns stay as they are (a float32 C-ordered ``X`` is not even
-        copied); the net's input layer standardises each batch with ``mean``
-        and ``scale``.
+        copied; a sparse one stays sparse, as CSR); the net's input layer
+        standardises each batch with ``mean`` and ``scale``.
         """
+        if sparse.issparse(numeric):
+            return sparse.csr_matrix(numeric, dtype=np.float32)
         if codes is not None:
             numeric = np.hstack([numeric, codes])  # (n, n_numeric + n_categorical)
         return np.ascontiguousarray(numeric, dtype=np.float32)
@@ -233,9 +258,12 @@ class InputEncoder:
             part = X.iloc[:, columns]
         else:
             part = np.asarray(X)[:, columns]
+        if sparse.issparse(part) and not fit:
+            self._check_sparse()
         try:
             values = check_array(
                 part,
+                accept_sparse="csr",
                 dtype=[np.float64, np.float32],
                 ensure_min_features=0,
                 ensure_min_samples=1 if fit else 0,
@@ -264,7 +292,11 @@ class InputEncoder:
                 "value there must be NaN, and non-numeric columns belong in a DataFrame "
                 "with category, object or string dtype."
             ) from None
-        if values.size:  # float32 too: 3e38 is a float32, but the network's sums overflow
+        if sparse.issparse(values):
+            if values.nnz:  # the stored entries; the others are zeros
+                _check_float32_range(values.max(axis=0).toarray()[0][None], columns)
+                _check_float32_range(values.min(axis=0).toarray()[0][None], columns)
+        elif values.size:  # float32 too: 3e38 is a float32, but the network's sums overflow
             _check_float32_range(np.nan_to_num(values) if allow_missing else values, columns)
         return values
 

@@ -12,84 +12,11 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import sklearn_mtl
-from sklearn_mtl import ESMMClassifier, architectures, persistence
+from sklearn_mtl import architectures, persistence
 from sklearn_mtl._training import FUNNEL_CONSTRAINTS, TRAINING_CONSTRAINTS
 from sklearn_mtl.base import BaseMultiTaskNet
-from sklearn_mtl.linear._base import BaseMultiTaskLinear
+from sklearn_mtl.utils.estimator_checks import expected_failed_checks
 from tests._settings import ESTIMATORS, FAST_SETTINGS, public_estimator_classes
-
-EXPECTED_FAILED_CHECKS = {
-    "check_sample_weight_equivalence_on_dense_data": (
-        "minibatch SGD: a weight of k is not k repeated rows (batches and shuffling differ)"
-    ),
-    # Seen failing for the regressors and for CrossStitchClassifier (3.4e-7 on a
-    # probability); the others pass it by luck of their sizes.
-    "check_methods_subset_invariance": (
-        "float32 GEMM on CPU sums in an order that depends on the batch's row count: "
-        "outputs for a subset differ by 2e-7 to 4e-7, the check allows 1e-7; "
-        "float64 inference would cost 2.5x"
-    ),
-}
-
-
-# ESMM models one funnel: y must be (n_samples, 2) binary click/conversion labels with
-# no conversion without a click. These checks fit 1-D, multi-class or random multi-label
-# targets; tests/test_esmm.py checks the same properties on funnel data.
-ESMM_EXPECTED_FAILED_CHECKS = dict.fromkeys(
-    [
-        "check_all_zero_sample_weights_error",
-        "check_classifier_data_not_an_array",
-        "check_classifier_multioutput",
-        "check_classifiers_classes",
-        "check_classifiers_multilabel_output_format_decision_function",
-        "check_classifiers_multilabel_output_format_predict",
-        "check_classifiers_multilabel_output_format_predict_proba",
-        "check_classifiers_multilabel_representation_invariance",
-        "check_classifiers_one_label",
-        "check_classifiers_one_label_sample_weights",
-        "check_classifiers_regression_target",
-        "check_classifiers_train",
-        "check_dict_unchanged",
-        "check_dont_overwrite_parameters",
-        "check_dtype_object",
-        "check_estimators_dtypes",
-        "check_estimators_fit_returns_self",
-        "check_estimators_nan_inf",
-        "check_estimators_overwrite_params",
-        "check_estimators_partial_fit_n_features",
-        "check_estimators_pickle",
-        "check_f_contiguous_array_estimator",
-        "check_fit2d_1feature",
-        "check_fit2d_1sample",
-        "check_fit2d_predict1d",
-        "check_fit_check_is_fitted",
-        "check_fit_idempotent",
-        "check_fit_score_takes_y",
-        "check_methods_sample_order_invariance",
-        "check_methods_subset_invariance",
-        "check_n_features_in",
-        "check_n_features_in_after_fitting",
-        "check_pipeline_consistency",
-        "check_positive_only_tag_during_fit",
-        "check_readonly_memmap_input",
-        "check_sample_weight_equivalence_on_dense_data",
-        "check_sample_weights_list",
-        "check_sample_weights_not_an_array",
-        "check_sample_weights_not_overwritten",
-        "check_sample_weights_pandas_series",
-        "check_sample_weights_shape",
-        "check_supervised_y_2d",
-    ],  # fmt: skip
-    "ESMM needs y of shape (n_samples, 2): binary click and conversion labels",
-)
-
-
-def expected_failed_checks(estimator):
-    if isinstance(estimator, ESMMClassifier):
-        return ESMM_EXPECTED_FAILED_CHECKS
-    if isinstance(estimator, BaseMultiTaskLinear):
-        return {}  # a deterministic convex solver: every check must pass
-    return EXPECTED_FAILED_CHECKS
 
 
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
