@@ -57,7 +57,7 @@ MAX_EXPANSION = 50
 
 MIN_MEMBER_CAP = 1 << 20
 
-_METADATA, _WEIGHTS = "metadata.json", "weights.safetensors"
+_METADATA, _WEIGHTS, _STEPS = "metadata.json", "weights.safetensors", "steps.skops"
 
 __all__ = ["FORMAT_VERSION", "ModelFileError", "load", "save", "skops_trusted_types"]
 
@@ -147,8 +147,13 @@ def save(estimator, path) -> None:
 
     Parameters
     ----------
-    estimator : estimator of sklearn_mtl
-        A fitted estimator (neural or linear).
+    estimator : estimator of sklearn_mtl, or Pipeline
+        A fitted estimator (neural or linear, or the label model of
+        :mod:`sklearn_mtl.weak`), or a fitted ``Pipeline`` whose last step is
+        one and whose other steps are scikit-learn transformers
+        (``ColumnTransformer``, ``OneHotEncoder``, ``StandardScaler``, ...;
+        see :data:`sklearn_mtl._file_pipeline.TRANSFORMER_MODULES`), which are
+        written with skops (``pip install 'sklearn-mtl[pipeline]'``).
     path : str or path-like
         The file to write (a zip archive; ``.mtl`` is a good suffix).
 
@@ -158,8 +163,48 @@ def save(estimator, path) -> None:
         If ``estimator`` is not fitted.
     TypeError
         If a hyper-parameter or attribute is not plain data (e.g. callback
-        objects); the message names it.
+        objects), or a pipeline step is not an allowed transformer; the
+        message names it.
     """
+    from sklearn.pipeline import Pipeline
+
+    pipeline = steps = None
+    if isinstance(estimator, Pipeline):
+        from . import _file_pipeline
+
+        pipeline, estimator = estimator, estimator.steps[-1][1]
+        if _savable_classes().get(type(estimator).__name__) is not type(estimator):
+            raise TypeError(
+                "save takes a Pipeline whose last step is an estimator of sklearn_mtl; its "
+                f"last step is a {type(estimator).__name__}."
+            )
+        _file_pipeline.check_steps(pipeline)
+        _require_skops()
+    metadata, weights = _payload(estimator)
+    if pipeline is not None:
+        metadata = {
+            **{key: metadata[key] for key in ("format", "format_version", "sklearn_mtl_version")},
+            "estimator": "Pipeline",
+            "steps": [name for name, _ in pipeline.steps],
+            "verbose": bool(pipeline.verbose),
+            "final_step": metadata,
+        }
+        steps = _file_pipeline.dump_steps(pipeline)
+    text = json.dumps(metadata).encode()
+
+    def write(file):
+        with zipfile.ZipFile(file, "w") as archive:
+            archive.writestr(_METADATA, text, compress_type=zipfile.ZIP_DEFLATED)
+            if weights is not None:  # float weights hardly compress; stored, they read fast
+                archive.writestr(_WEIGHTS, weights, compress_type=zipfile.ZIP_STORED)
+            if steps is not None:
+                archive.writestr(_STEPS, steps, compress_type=zipfile.ZIP_STORED)
+
+    atomic_write(path, write)
+
+
+def _payload(estimator) -> tuple[dict, bytes | None]:
+    """The metadata of a fitted estimator of sklearn_mtl, and its weights (None: none)."""
     from safetensors.torch import save as save_tensors
     from sklearn.utils.validation import check_is_fitted
 
@@ -168,7 +213,7 @@ def save(estimator, path) -> None:
     name = type(estimator).__name__
     allowed = _allowed_classes()
     if _savable_classes().get(name) is not type(estimator):
-        raise TypeError(f"save takes an estimator of sklearn_mtl; got {name}.")
+        raise TypeError(f"save takes an estimator of sklearn_mtl, or a Pipeline; got {name}.")
     check_is_fitted(estimator)
     params = estimator.get_params(deep=False)
     if "accelerator" in params:
@@ -204,15 +249,17 @@ def save(estimator, path) -> None:
             for key, tensor in module.state_dict().items()
         }
         weights = save_tensors(tensors)
-    text = json.dumps(metadata).encode()
+    return metadata, weights
 
-    def write(file):
-        with zipfile.ZipFile(file, "w") as archive:
-            archive.writestr(_METADATA, text, compress_type=zipfile.ZIP_DEFLATED)
-            if weights is not None:  # float weights hardly compress; stored, they read fast
-                archive.writestr(_WEIGHTS, weights, compress_type=zipfile.ZIP_STORED)
 
-    atomic_write(path, write)
+def _require_skops() -> None:
+    try:
+        import skops.io  # noqa: F401
+    except ImportError:
+        raise ImportError(
+            "save writes a pipeline's scikit-learn steps with skops, which is not installed: "
+            "pip install 'sklearn-mtl[pipeline]' (or skops)."
+        ) from None
 
 
 def load(path, *, device=None):
@@ -268,6 +315,54 @@ def load(path, *, device=None):
 def _load(archive: zipfile.ZipFile, label: str, device):
     members = _members(archive, label)
     metadata = _read_metadata(archive, members[_METADATA], label)
+    if metadata.get("estimator") == "Pipeline":
+        return _load_pipeline(archive, members, metadata, label, device)
+    if _STEPS in members:
+        raise ValueError(f"it holds {_STEPS}, which only a Pipeline's file has")
+    return _load_estimator(archive, members, metadata, label, device)
+
+
+def _load_pipeline(archive, members: dict, metadata: dict, label: str, device):
+    """A ``Pipeline``: its scikit-learn steps (skops, allow-listed), then its last step."""
+    from sklearn.pipeline import Pipeline
+
+    from ._file_pipeline import load_steps
+    from ._file_weights import read_member
+
+    names, final = metadata.get("steps"), metadata.get("final_step")
+    if not (
+        isinstance(names, list) and len(names) >= 1 and all(isinstance(n, str) for n in names)
+        and len(set(names)) == len(names) and isinstance(final, dict)
+        and isinstance(metadata.get("verbose"), bool)
+    ):  # fmt: skip
+        raise ValueError("its pipeline must name its steps and hold its last step")
+    if _STEPS not in members:
+        raise ValueError(f"its pipeline's steps ({_STEPS}) are missing")
+    steps = load_steps(read_member(archive, members[_STEPS]))
+    if [name for name, _ in steps.steps] != names[:-1]:
+        raise ValueError("its pipeline's steps are not the ones it names")
+    if final.get("estimator") == "Pipeline":
+        raise ValueError("its pipeline's last step is a pipeline")
+    estimator = _load_estimator(archive, members, final, label, device)
+    _check_step_widths(steps, estimator)
+    return Pipeline([*steps.steps, (names[-1], estimator)], verbose=metadata["verbose"])
+
+
+def _check_step_widths(steps, estimator) -> None:
+    """The steps' output must have the columns the last step was fitted on."""
+    try:
+        names = steps.get_feature_names_out()
+    except Exception:  # not every transformer names its outputs
+        return
+    if len(names) != estimator.n_features_in_:
+        raise ValueError(
+            f"its pipeline's steps give {len(names)} columns, and its last step was fitted on "
+            f"{estimator.n_features_in_}"
+        )
+
+
+def _load_estimator(archive, members: dict, metadata: dict, label: str, device):
+    """The estimator of sklearn_mtl that ``metadata`` (and the file's weights) describe."""
     allowed = _allowed_classes()
     name = metadata.get("estimator")
     if not isinstance(name, str) or name not in _savable_classes():
@@ -331,10 +426,10 @@ def _members(archive: zipfile.ZipFile, label: str) -> dict[str, zipfile.ZipInfo]
     names = [info.filename for info in infos]
     if _METADATA not in names:
         raise ModelFileError(f"{label} is not an sklearn_mtl model file: it has no {_METADATA}.")
-    if len(set(names)) != len(names) or not set(names) <= {_METADATA, _WEIGHTS}:
+    if len(set(names)) != len(names) or not set(names) <= {_METADATA, _WEIGHTS, _STEPS}:
         raise ModelFileError(
             f"{label} is not an sklearn_mtl model file: it holds {sorted(names)[:4]}, not "
-            f"{_METADATA} and {_WEIGHTS} once each."
+            f"{_METADATA}, {_WEIGHTS} and {_STEPS} at most once each."
         )
     for info in infos:
         cap = max(MIN_MEMBER_CAP, MAX_EXPANSION * info.compress_size)
