@@ -242,18 +242,22 @@ _REGRESSOR_ATTRIBUTES = (
 )
 
 _FIT = """\
-        X : array-like of shape (n_samples, n_features)
-            Numeric training inputs (a DataFrame is accepted; its column names
-            are recorded in ``feature_names_in_``).
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training inputs (a DataFrame is accepted; its column names are
+            recorded in ``feature_names_in_``; a sparse matrix is read as
+            numbers).
         y : array-like of shape (n_samples, n_tasks) or (n_samples,)
             One column per task; NaN (or None) marks a missing label, which the
-            loss ignores. A 1-D ``y`` is a single task.
+            loss ignores. A 1-D ``y`` is a single task. In a search over a
+            ``y`` with NaN, pass a splitter, ``cv=KFold(5)``: scikit-learn's
+            ``cv=5`` asks ``type_of_target``, which refuses NaN ("Input y
+            contains NaN") before this estimator is called.
         sample_weight : array-like of shape (n_samples,) or (n_samples, n_tasks), \
 default=None
             Per-row (or per-row, per-task) weights of the loss."""
 
 _PARTIAL_FIT = """\
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             A batch of inputs, with the columns of the first call.
         y : array-like of shape (n_samples, n_tasks) or (n_samples,)
             The batch's labels; NaN (or None) marks a missing one.

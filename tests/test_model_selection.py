@@ -84,6 +84,19 @@ def test_grid_search_with_missing_labels_and_a_nan_aware_scorer(binary_pair):
     assert np.isfinite(search.best_estimator_.score(X, y))
 
 
+def test_an_integer_cv_with_missing_labels_fails_in_scikit_learn_as_documented(binary_pair):
+    """The docstrings of y say to pass cv=KFold(...): scikit-learn's check_cv asks
+    type_of_target, which refuses NaN before any estimator code runs (no hook exists to
+    word that error). If scikit-learn stops refusing, this test says the advice is stale."""
+    X, Y = binary_pair
+    y = Y.astype(float)
+    y[::5, 0] = np.nan
+    search = GridSearchCV(MMoEClassifier(**FAST), {"lr": [1e-3]}, cv=3)
+    with pytest.raises(ValueError, match="Input y contains NaN"):
+        search.fit(X, y)
+    assert "cv=KFold(5)" in MMoEClassifier.fit.__doc__
+
+
 def test_sample_weight_routes_through_pipeline_and_grid_search(binary_pair):
     X, Y = binary_pair
     weight = np.where(Y[:, 0] == 1, 20.0, 1.0)
