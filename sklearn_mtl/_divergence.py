@@ -27,8 +27,12 @@ only mentioned when a task is a regression.
 from __future__ import annotations
 
 import math
+import os
+import sys
 import warnings
 
+import sklearn
+import skorch
 import torch
 from sklearn.exceptions import ConvergenceWarning
 from skorch.callbacks import Callback
@@ -133,7 +137,7 @@ class CheckTrainedModel(Callback):
                     f"epoch {len(losses)}, more than {LOSS_GROWTH_LIMIT:g} times: training "
                     f"diverged. {_sentence(net, self.task_types)}",
                     ConvergenceWarning,
-                    stacklevel=2,
+                    stacklevel=caller_stacklevel(),
                 )
                 return
         worse = _worse_than_constant(net, X, outputs)
@@ -154,7 +158,7 @@ class CheckTrainedModel(Callback):
                 f"worse than a constant would, on task(s) {tasks} (task {t}: loss {trained:.3g} "
                 f"against {constant:.3g} for the best constant). {advice}",
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=caller_stacklevel(),
             )
 
 
@@ -214,6 +218,23 @@ def _constant_logits(task_loss, y, weight) -> torch.Tensor:
             mean = torch.log(mean) - torch.log1p(-mean)
         parts.append(mean.reshape(1))
     return torch.cat(parts)[None]
+
+
+_LIBRARIES = tuple(
+    os.path.dirname(module.__file__) + os.sep for module in (sklearn, skorch, torch)
+) + (os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep,)
+
+
+def caller_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning at the first frame outside the libraries.
+
+    A callback warns from deep inside skorch's loop, under the estimator's
+    ``fit``; the user's line that called ``fit`` is what the warning should name.
+    """
+    level, frame = 1, sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_LIBRARIES):
+        level, frame = level + 1, frame.f_back
+    return level
 
 
 def _sentence(net, task_types) -> str:
