@@ -21,8 +21,7 @@ $(BIN)/.installed: pyproject.toml
 setup: $(BIN)/.installed
 
 demo: setup
-	$(BIN)/python -m benchmarks run synthetic --quick
-	$(BIN)/python -m benchmarks run adult --quick
+	$(BIN)/python -m benchmarks demo
 
 test: setup
 	$(BIN)/python -m pytest -n $(TEST_WORKERS)

@@ -6,6 +6,9 @@ A quick run writes under ``benchmarks/results/quick/`` (not versioned); a full
 run writes the versioned results in ``benchmarks/results/``. Every run prints
 its table; long runs print their progress on stderr.
 
+``python -m benchmarks demo`` is ``make demo``: the quick synthetic and Adult
+runs, each read against its stored full run, and the answer they support.
+
 ``python -m benchmarks smoke FOLDER`` runs every benchmark at tiny sizes in
 one process (seconds each; the test suite checks what they write): whether
 each still runs, not what it measures.
@@ -41,7 +44,7 @@ BENCHMARKS = {
     ),
     "adult": (
         "Adult census task groups: every multi-task, single-task and linear model, same split",
-        "--seeds 1 --task-groups income --max-epochs 4 --alphas 4 --verbose".split(),
+        "--seeds 1 --task-groups income --max-epochs 4 --alphas 4".split(),
         [],
         False,
     ),
@@ -205,6 +208,8 @@ def main(argv=None) -> None:
     size.add_argument("--quick", action="store_true", help="small settings, minutes on a CPU")
     size.add_argument("--full", action="store_true", help="the settings the README reports")
     run.add_argument("--device", default="cpu")
+    demo = commands.add_parser("demo", help="make demo: two quick runs against the stored ones")
+    demo.add_argument("options", nargs="*", help="options of benchmarks/demo.py")
     check = commands.add_parser("smoke", help="every benchmark at tiny sizes, in one process")
     check.add_argument("folder", type=Path, help="where the results go")
     check.add_argument("--only", nargs="+", choices=sorted(BENCHMARKS), default=list(BENCHMARKS))
@@ -214,6 +219,9 @@ def main(argv=None) -> None:
     if args.command == "list":
         for name, (summary, *_rest) in BENCHMARKS.items():
             print(f"{name:12} {summary}")
+        return
+    if args.command == "demo":
+        importlib.import_module("benchmarks.demo").main(args.options + extra)
         return
     if args.command == "smoke":
         args.folder.mkdir(parents=True, exist_ok=True)

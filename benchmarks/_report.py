@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sys
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -30,3 +34,27 @@ def write_report(
 def mean_spread(mean: float, std: float, n: int) -> str:
     """``"0.9081 ± 0.0012"`` over several runs; ``"0.9081"`` for one, which has no spread."""
     return f"{mean:.4f} ± {std:.4f}" if n > 1 else f"{mean:.4f}"
+
+
+@contextlib.contextmanager
+def heartbeat(label: str, every: float = 5.0):
+    """Print ``label`` and the seconds so far on stderr every ``every`` seconds of the block.
+
+    A long fit that prints nothing of its own (a grid search of a baseline)
+    still shows that it runs, without its own line per fold.
+    """
+    start = time.perf_counter()
+    done = threading.Event()
+
+    def beat():
+        while not done.wait(every):
+            print(f"  {label}: still running ({time.perf_counter() - start:.0f} s)",
+                  file=sys.stderr, flush=True)  # fmt: skip
+
+    thread = threading.Thread(target=beat, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()

@@ -57,9 +57,9 @@ from sklearn_mtl import (
 from sklearn_mtl.datasets import load_adult
 
 try:
-    from ._report import mean_spread, write_report
+    from ._report import heartbeat, mean_spread, write_report
 except ImportError:  # run as a script: python benchmarks/adult.py
-    from _report import mean_spread, write_report
+    from _report import heartbeat, mean_spread, write_report
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -154,7 +154,7 @@ def run(args) -> dict:
                 if args.models and name not in args.models:
                     continue
                 start = time.perf_counter()
-                with warnings.catch_warnings():
+                with warnings.catch_warnings(), heartbeat(f"{group}, seed {seed}: {name}"):
                     warnings.simplefilter("ignore", ConvergenceWarning)
                     probas = configure(model, args).fit(X, Y).predict_proba(X_test)
                 seconds.setdefault(name, []).append(time.perf_counter() - start)
@@ -168,7 +168,8 @@ def run(args) -> dict:
                 start = time.perf_counter()
                 task_scores = []
                 for t in tasks:  # one fit per task, each announced: progress on a long run
-                    model = configure(build(), args).fit(X, Y[t])
+                    with heartbeat(f"{group}, seed {seed}: {name}: {t}"):
+                        model = configure(build(), args).fit(X, Y[t])
                     task_scores.append(roc_auc_score(Y_test[t], model.predict_proba(X_test)[:, 1]))
                     elapsed = time.perf_counter() - start
                     print(f"  {group}, seed {seed}: {name}: {t} fitted ({elapsed:.1f} s)",
