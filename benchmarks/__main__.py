@@ -124,12 +124,12 @@ BENCHMARKS = {
 
 
 SMOKE = {
-    "synthetic": ["--preset", "quick", "--runs", "1", "--n-samples", "1200", "--epochs", "2",
+    "synthetic": ["--preset", "quick", "--runs", "1", "--n-samples", "600", "--epochs", "2",
                   "--correlations", "0.9", "--jobs", "1"],
-    "task_groups": ["--seeds", "1", "--planted-seeds", "1", "--planted-rows", "600",
-                    "--adult-rows", "800",
+    "task_groups": ["--seeds", "1", "--planted-seeds", "1", "--planted-rows", "400",
+                    "--adult-rows", "500",
                     "--epochs", "2", "--split-every", "1", "--jobs", "1"],
-    "adult": ["--task-groups", "income", "--seeds", "1", "--n-train", "1500", "--models",
+    "adult": ["--task-groups", "income", "--seeds", "1", "--n-train", "800", "--models",
               "MMoE", "MMoE, periodic embeddings", "l1/l2 logistic (CV)",
               "LogisticRegression (one-hot, C by CV)"],
     "adult_tuned": ["--task-groups", "income", "--seeds", "1", "--n-train", "600",

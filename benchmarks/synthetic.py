@@ -842,6 +842,7 @@ def parse_args(argv=None):
         help="processes drawing the data (default: all cores on a GPU, else 1)",
     )
     parser.add_argument("--output", type=Path, default=None, help="JSON file to write")
+    parser.add_argument("--no-figures", action="store_true", help="write no figure")
     parser.add_argument(
         "--rereport",
         action="store_true",
@@ -898,9 +899,8 @@ def main(argv=None) -> dict:
     checkpoint = output.with_suffix(".partial.jsonl")
     report = run(args, checkpoint)
     report["config"]["output"] = output.name
-    write_report(
-        report, output, format_table(report), plot=lambda r, out: plot(r, out.with_suffix(""))
-    )
+    figures = None if args.no_figures else (lambda r, out: plot(r, out.with_suffix("")))
+    write_report(report, output, format_table(report), plot=figures)
     checkpoint.unlink(missing_ok=True)
     return report
 

@@ -148,7 +148,10 @@ def test_benchmark_repeats_exactly_across_processes_and_resumes_after_a_kill(tmp
     assert first["environment"]["torch"] == torch.__version__
     assert set(first["claims"]) == set(synthetic.READINGS)
     # two worker processes give the same numbers as one
-    second = synthetic.main([*TINY_RUN, "--jobs", "2", "--output", str(tmp_path / "b.json")])
+    second = synthetic.main(
+        [*TINY_RUN, "--jobs", "2", "--no-figures", "--output", str(tmp_path / "b.json")]
+    )
+    assert not list(tmp_path.glob("b*.png"))
     assert _results(second) == _results(first)
     assert second["learning_rates_chosen"] == first["learning_rates_chosen"]
     # a run killed after two stacks, its last line half written, resumes to the same numbers
@@ -190,8 +193,9 @@ def test_benchmark_repeats_exactly_across_processes_and_resumes_after_a_kill(tmp
     (tmp_path / "d.partial.jsonl").write_text("\n".join(stale) + "\n")
     # (and rows drawn in two processes, kept for the next model, are the same rows)
     fresh = synthetic.main(
-        [*TINY_RUN, "--jobs", "1", "--data-jobs", "2", "--output", str(tmp_path / "d.json")]
-    )
+        [*TINY_RUN, "--jobs", "1", "--data-jobs", "2", "--no-figures",
+         "--output", str(tmp_path / "d.json")]
+    )  # fmt: skip
     assert _results(fresh) == _results(first)
     # --verify reruns stored stacks and finds them equal
     verified = synthetic.main([*TINY_RUN, "--output", str(tmp_path / "a.json"), "--verify", "2"])
