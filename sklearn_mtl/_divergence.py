@@ -46,6 +46,10 @@ CHECKED_ROWS = 1024
 CONSTANT_TOLERANCE = 0.1
 """A task's trained loss above ``1 + CONSTANT_TOLERANCE`` times a constant's gets a warning."""
 
+CONSTANT_FLOOR = 1e-2
+"""A task whose best constant's loss is below this (its labels all but constant) is not
+compared: the network cannot beat a constant that fits."""
+
 DIVERGED_FACTOR = 10.0
 """Above this multiple of the constant's loss the warning says the fit diverged (lower the
 learning rate); below it, that it has not converged (train longer)."""
@@ -197,7 +201,8 @@ def _worse_than_constant(net, dataset, outputs) -> list[tuple[int, float, float]
     return [
         (t, float(trained[t]), float(baseline[t]))
         for t in range(len(trained))
-        if observed[t] and trained[t] > limit[t]
+        # a constant that fits already (one class, a constant target) is no yardstick
+        if observed[t] and baseline[t] > CONSTANT_FLOOR and trained[t] > limit[t]
     ]
 
 

@@ -179,6 +179,7 @@ class MultiTaskNeuralNet(NeuralNet):
         if cached is None or cached[0] is not self.module_:
             mode = None if self.compile_mode == "default" else self.compile_mode
             forward = forward_code_for(self.module_)
+            _silence_compiler_notices()
             compiled = torch.compile(
                 types.MethodType(forward, self.module_), mode=mode, fullgraph=True
             )
@@ -241,6 +242,17 @@ class MultiTaskNeuralNet(NeuralNet):
         parameters = list(self.module_.parameters())
         objective = objective.detach() + weighting.backward(task_losses, representation, parameters)
         return {"loss": objective, "y_pred": y_pred}
+
+
+def _silence_compiler_notices() -> None:
+    """Hide torch's notice that it itself uses a deprecated ``torch.jit.script_method``.
+
+    torch's inductor warns about its own code the first time it compiles; the
+    user compiled nothing with ``torch.jit``. One filter, for that message only.
+    """
+    warnings.filterwarnings(
+        "ignore", message=".*torch.jit.script_method.* is deprecated", category=DeprecationWarning
+    )
 
 
 CUDA_GRAPH_MODES = ("reduce-overhead", "max-autotune")

@@ -144,6 +144,8 @@ class BaseMultiTaskNet(GateInspectionMixin, MultiTaskEstimatorMixin, BaseEstimat
         encoded = encode_targets(tasks, y, missing, single_output, check=False)
         self._check_targets(encoded, missing)
         weight = _loss_weights(sample_weight, missing)
+        if not partial:  # a first partial_fit batch may lack a class that it declares
+            _check_weighted_classes(tasks, encoded, weight, single_output)
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         state = FitState(tasks, single_output, inputs, seed)
         device = check_device(self)
@@ -417,6 +419,23 @@ class MultiTaskRegressor(MultiTaskRegressorMixin, BaseMultiTaskNet):
             The estimator, trained one more epoch.
         """
         return self._partial_fit(X, y, None, sample_weight)
+
+
+def _check_weighted_classes(tasks, encoded, weight, single_output: bool) -> None:
+    """Each classification task needs two classes among its rows of positive weight."""
+    if weight is None:
+        return  # every label observed with weight 1: the tasks checked their classes
+    for t, task in enumerate(tasks):
+        if task.kind not in ("binary", "multiclass"):
+            continue
+        weighted = np.unique(encoded[weight[:, t] > 0, t])
+        if len(weighted) < 2:
+            label = task.classes[int(weighted[0])] if len(weighted) else None
+            raise ValueError(
+                f"{task_name(t, single_output)} of y has one class only among the rows of "
+                f"positive sample_weight ({label!r}); a classifier needs at least two "
+                "classes per task: give another class weight."
+            )
 
 
 def _pad_last_batch(encoded, batch_size: int):

@@ -1,5 +1,7 @@
 """ESMM on click/conversion data: the funnel, the contract the sklearn checks cannot test."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -60,7 +62,8 @@ def test_contract_on_funnel_data(funnel):
     assert model.n_features_in_ == 6 and model.n_tasks_ == 2
     assert [c.tolist() for c in model.classes_] == [["no", "yes"], [False, True]]
     assert set(model.predict(frame)[:, 0]) <= {"no", "yes"}
-    with pytest.raises(ValueError, match="6 features"):
+    with pytest.raises(ValueError, match="6 features"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "X does not have valid feature names"
         model.predict(X[:, :5])
     # Missing labels and per-task weights
     y = Y.astype(float)

@@ -65,7 +65,8 @@ def numeric_column(draw, kind, n):
         values = [values[0]] * n if n else values
     if kind == "Float64":
         return pd.array([None if v != v else v for v in values], dtype="Float64")
-    return np.array(values, dtype=kind)
+    with np.errstate(over="ignore", invalid="ignore"):  # 1e300 as float32 is inf, on purpose
+        return np.array(values, dtype=kind)
 
 
 def categorical_column(draw, kind, n):

@@ -25,7 +25,7 @@ def search():
 def client():
     cluster = distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-        dashboard_address=None,
+        dashboard_address=":0",  # any free port: 8787 may be taken
     )  # fmt: skip
     with cluster, distributed.Client(cluster) as client:
         yield client

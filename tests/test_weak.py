@@ -525,7 +525,7 @@ def _tampered_label_model(tmp_path, change):
 
     from sklearn_mtl import save
 
-    L = make_weak_labels(500, [0.8, 0.7, 0.75], random_state=0)[0][:, :, 0]
+    L = make_weak_labels(500, [0.8, 0.7, 0.75, 0.85], random_state=0)[0][:, :, 0]
     save(MultiTaskLabelModel(source_dependencies=[(0, 1)]).fit(L), tmp_path / "m.mtl")
     with zipfile.ZipFile(tmp_path / "m.mtl") as archive:
         metadata = json.loads(archive.read("metadata.json"))

@@ -121,9 +121,21 @@ class BaseMultiTaskLinear(MultiTaskEstimatorMixin, BaseEstimator):
             self._forget_fit()
             raise
 
+    _centers_inputs = False
+    """Whether ``fit`` solves on centred columns (the free intercepts absorb their means)."""
+
     def _fit(self, X, y, sample_weight):
         X, datafit, state = self._validate_problem(X, y, sample_weight)
+        offset = None
+        if self.fit_intercept and self._centers_inputs:
+            # XW + b = (X - m)W + (b + mW): the same optimum for W, whose gradient steps
+            # no longer crawl along columns of mean 100 (the estimator checks' data)
+            rows = datafit.S.sum(axis=1)  # weighted: k copies of a row centre as weight k
+            offset = rows @ X / rows.sum()
+            X = X - offset  # a copy: the caller's X is left as it was
         result = self._solve(X, datafit, self._make_penalty())
+        if offset is not None:
+            result.intercept = result.intercept - offset @ result.W
         self._set_fitted(result, state)
         return self
 
@@ -143,6 +155,14 @@ class BaseMultiTaskLinear(MultiTaskEstimatorMixin, BaseEstimator):
                 f"{task_name(t, single_output)} of y has no observed label with a positive "
                 "sample_weight."
             )
+        for t, task in enumerate(tasks):
+            weighted = np.unique(encoded[weight[:, t] > 0, t])
+            if task.kind == "binary" and len(weighted) < 2:
+                raise ValueError(
+                    f"{task_name(t, single_output)} of y has one class only among the rows of "
+                    f"positive sample_weight ({task.classes[int(weighted[0])]!r}); the logistic "
+                    "loss of one class has no minimum: give both classes weight."
+                )
         datafit = self._datafit(encoded.astype(np.float64), weight / totals)
         return X, datafit, FitState(tasks, single_output)
 

@@ -36,6 +36,7 @@ MEAN_REGULARIZED_DOCS = {
 class _MeanRegularized:
     """Parameters and penalty of the mean-regularised estimators."""
 
+    _centers_inputs = True  # accelerated gradient steps: centred columns condition them
     _parameter_constraints: dict = {
         "lambda_1": [Interval(Real, 0, None, closed="neither")],
         "lambda_2": [Interval(Real, 0, None, closed="neither")],
