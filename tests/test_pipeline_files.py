@@ -97,6 +97,15 @@ def test_a_pipeline_whose_last_step_is_not_ours_is_refused(frame, tmp_path):
         save(pipeline, tmp_path / "m.mtl")
 
 
+def _with_steps(path, steps) -> None:
+    """The file at ``path``, its steps replaced by a skops archive of ``steps``."""
+
+    def change(members):
+        members["steps.skops"] = sio.dumps(steps)
+
+    _rewrite(path, change)
+
+
 def _rewrite(path, members_change):
     with zipfile.ZipFile(path) as archive:
         members = {name: archive.read(name) for name in archive.namelist()}
@@ -117,14 +126,8 @@ def saved(frame, tmp_path):
 def test_a_crafted_step_of_another_class_is_refused(saved, frame):
     """A skops archive that would build a classifier where a transformer stood."""
     X, Y = frame
-    other = Pipeline(
-        [("columntransformer", LogisticRegression().fit(np.zeros((4, 2)), [0, 1] * 2))]
-    )
-
-    def change(members):
-        members["steps.skops"] = sio.dumps(other)
-
-    _rewrite(saved, change)
+    classifier = LogisticRegression().fit(np.zeros((4, 2)), [0, 1] * 2)
+    _with_steps(saved, Pipeline([("columntransformer", classifier)]))
     with pytest.raises(ModelFileError, match="outside the allow-list|step 'steps.steps"):
         load(saved)
 
@@ -143,13 +146,8 @@ def test_a_decompression_bomb_in_the_steps_is_refused(saved):
 
 def test_steps_that_do_not_fit_the_network_are_refused(saved, frame):
     X, _ = frame
-    narrower = Pipeline([("columntransformer", ColumnTransformer(
-        [("numbers", StandardScaler(), ["age"])]).fit(X))])  # fmt: skip
-
-    def change(members):
-        members["steps.skops"] = sio.dumps(narrower)
-
-    _rewrite(saved, change)
+    narrower = ColumnTransformer([("numbers", StandardScaler(), ["age"])]).fit(X)
+    _with_steps(saved, Pipeline([("columntransformer", narrower)]))
     with pytest.raises(ModelFileError, match="steps give 1 columns, and its last step was fitted"):
         load(saved)
 
@@ -168,10 +166,6 @@ def test_a_pipeline_file_that_names_other_steps_is_refused(saved):
 def test_a_plain_model_file_holding_steps_is_refused(tmp_path):
     X, Y = make_task_pair(100, 0.5, n_features=3, target="binary", random_state=0)
     save(MMoEClassifier(**SMALL).fit(X, Y), tmp_path / "m.mtl")
-
-    def change(members):
-        members["steps.skops"] = sio.dumps(Pipeline([("s", StandardScaler().fit(X))]))
-
-    _rewrite(tmp_path / "m.mtl", change)
+    _with_steps(tmp_path / "m.mtl", Pipeline([("s", StandardScaler().fit(X))]))
     with pytest.raises(ModelFileError, match="holds steps.skops, which only a Pipeline"):
         load(tmp_path / "m.mtl")

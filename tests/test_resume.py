@@ -262,26 +262,29 @@ def test_a_fit_that_stops_early_resumes_exactly(stopping_data, tmp_path):
         np.testing.assert_array_equal(resumed_proba, proba)
 
 
+def _killed_fit(X, Y, folder, epoch: int, estimator=MMoEClassifier, **settings):
+    """The checkpoint a fit with ``settings`` leaves when killed as ``epoch`` begins."""
+    checkpoint = Checkpoint(dirname=str(folder), monitor=None)
+    model = estimator(random_state=0, callbacks=[checkpoint, KilledAt(epoch)], **settings)
+    with pytest.raises(Killed):
+        model.fit(X, Y)
+    return folder
+
+
 def test_a_checkpoint_whose_best_weights_were_changed_is_refused(stopping_data, tmp_path):
     X, Y = stopping_data
-    folder = tmp_path / "checkpoint"
-    checkpoint = Checkpoint(dirname=str(folder), monitor=None)
-    with pytest.raises(Killed):
-        MMoEClassifier(**STOPPING, random_state=0, callbacks=[checkpoint, KilledAt(5)]).fit(X, Y)
-    best = folder / "early_stopping_best_params.pt"
-    if not best.exists():  # epoch 4 was the best: its weights are params.pt's
-        pytest.skip("no separate best weights at epoch 4")
-    best.write_bytes(best.read_bytes()[:-8])
+    history = MMoEClassifier(**STOPPING, random_state=0).fit(X, Y).net_.history
+    best = max(e["epoch"] for e in history if e["valid_loss_best"])
+    folder = _killed_fit(X, Y, tmp_path / "checkpoint", best + 2, **STOPPING)
+    weights = folder / "early_stopping_best_params.pt"  # the best epoch is not the last
+    weights.write_bytes(weights.read_bytes()[:-8])
     with pytest.raises(ValueError, match="early_stopping_best_params.pt does not match"):
         MMoEClassifier(**STOPPING, random_state=0).fit(X, Y, resume_from=folder)
 
 
 def test_a_resume_with_other_early_stopping_is_refused(stopping_data, tmp_path):
     X, Y = stopping_data
-    folder = tmp_path / "checkpoint"
-    checkpoint = Checkpoint(dirname=str(folder), monitor=None)
-    with pytest.raises(Killed):
-        MMoEClassifier(**STOPPING, random_state=0, callbacks=[checkpoint, KilledAt(3)]).fit(X, Y)
+    folder = _killed_fit(X, Y, tmp_path / "checkpoint", 3, **STOPPING)
     plain = MMoEClassifier(**STOPPING, early_stopping=False, random_state=0)
     with pytest.raises(ValueError, match="written by a fit with early stopping.*without it"):
         plain.fit(X, Y, resume_from=folder)
@@ -301,10 +304,7 @@ def test_a_resume_with_other_early_stopping_is_refused(stopping_data, tmp_path):
 def test_a_resume_on_other_data_is_refused(stopping_data, tmp_path, change, message):
     """The audit resumed on another data set silently (target statistics re-learnt)."""
     X, Y = stopping_data
-    folder = tmp_path / "checkpoint"
-    checkpoint = Checkpoint(dirname=str(folder), monitor=None)
-    with pytest.raises(Killed):
-        MMoEClassifier(**STOPPING, random_state=0, callbacks=[checkpoint, KilledAt(3)]).fit(X, Y)
+    folder = _killed_fit(X, Y, tmp_path / "checkpoint", 3, **STOPPING)
     model = MMoEClassifier(**STOPPING, random_state=0)
     with pytest.raises(ValueError, match="was written by a fit on other data: " + message):
         model.fit(*change(X, Y), resume_from=folder)
@@ -314,11 +314,7 @@ def test_a_resume_on_other_data_is_refused(stopping_data, tmp_path, change, mess
 def test_a_regressor_resume_on_other_targets_names_their_statistics(data, tmp_path):
     X, Y = data
     Y = Y.astype(float) * 10.0 + 5.0
-    folder = tmp_path / "checkpoint"
-    checkpoint = Checkpoint(dirname=str(folder), monitor=None)
-    with pytest.raises(Killed):
-        MMoERegressor(**SMALL, max_epochs=6, random_state=0,
-                      callbacks=[checkpoint, KilledAt(3)]).fit(X, Y)  # fmt: skip
+    folder = _killed_fit(X, Y, tmp_path / "checkpoint", 3, MMoERegressor, **SMALL, max_epochs=6)
     with pytest.raises(ValueError, match="the targets of task 1 differ \\(regression, mean"):
         MMoERegressor(**SMALL, max_epochs=6).fit(
             X, np.column_stack([Y[:, 0], Y[:, 1] * 1.4]), resume_from=folder
