@@ -39,7 +39,7 @@ MAX_STEP_EXPANSION = 200
 def check_steps(pipeline) -> None:
     """Raise a ``TypeError`` naming any step of ``pipeline[:-1]`` outside the allow-list."""
     for name, step in pipeline.steps[:-1]:
-        for where, estimator in _estimators_in(step, name):
+        for where, estimator in nested_estimators(step, name):
             if not allowed_class(type(estimator)):
                 kind = f"{type(estimator).__module__}.{type(estimator).__qualname__}"
                 raise TypeError(
@@ -94,7 +94,7 @@ def load_steps(data: bytes):
     steps = sio.loads(data, trusted=list(untrusted))
     if not isinstance(steps, Pipeline):
         raise ValueError("its pipeline steps are not a Pipeline")
-    for where, estimator in _estimators_in(steps, "steps"):
+    for where, estimator in nested_estimators(steps, "steps"):
         if not allowed_class(type(estimator)):
             raise ValueError(f"its pipeline step {where!r} is a {type(estimator).__name__}")
     return steps
@@ -129,7 +129,7 @@ def _check_archive(data: bytes) -> None:
             )
 
 
-def _estimators_in(estimator, where: str):
+def nested_estimators(estimator, where: str):
     """``(path, estimator)`` of ``estimator`` and every estimator nested in it."""
     from sklearn.base import BaseEstimator
 
@@ -139,7 +139,7 @@ def _estimators_in(estimator, where: str):
     for key, value in vars(estimator).items():
         for index, item in _items(value):
             if isinstance(item, BaseEstimator):
-                yield from _estimators_in(item, f"{where}.{key}{index}")
+                yield from nested_estimators(item, f"{where}.{key}{index}")
 
 
 def _items(value):

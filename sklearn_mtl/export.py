@@ -251,9 +251,14 @@ def _pipeline_model(pipeline, X, opset_version):
     model = _network_model(network, opset_version)
     opset = _opset(model)
     sample = _sample(steps, X)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # skl2onnx's notices about opsets and dtypes
-        front = convert(steps, sample, target_opset={"": opset, "ai.onnx.ml": ML_OPSET})
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # skl2onnx's notices about opsets and dtypes
+            front = convert(steps, sample, target_opset={"": opset, "ai.onnx.ml": ML_OPSET})
+    except (RuntimeError, NotImplementedError, TypeError, ValueError) as error:
+        raise TypeError(
+            f"to_onnx cannot export the pipeline's steps: skl2onnx says {error}"
+        ) from error
     return _behind(_as_float32(front), front.graph.output[0].name, model)
 
 
@@ -271,15 +276,18 @@ def _sample(steps, X):
 
 def _check_convertible(steps) -> None:
     """Raise a ``TypeError`` naming the steps that skl2onnx has no converter for."""
-    from skl2onnx._parse import sklearn_operator_name_map
+    try:  # skl2onnx's table of converters, which it does not export
+        from skl2onnx._parse import sklearn_operator_name_map
+    except ImportError:
+        return  # the conversion itself will say what it cannot convert
 
-    from ._file_pipeline import _estimators_in
+    from ._file_pipeline import nested_estimators
 
     missing = sorted(
         {
             f"{where} ({type(estimator).__name__})"
             for name, step in steps.steps
-            for where, estimator in _estimators_in(step, name)
+            for where, estimator in nested_estimators(step, name)
             if type(estimator) not in sklearn_operator_name_map
             and type(estimator).__name__ != "Pipeline"
             and not where.endswith("_name_to_fitted_passthrough['remainder']")
