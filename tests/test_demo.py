@@ -291,6 +291,7 @@ def check_a_benchmark_writes_its_json_and_table(smoke, name):
             assert (smoke[0] / f"synthetic-{figure}.png").stat().st_size > 0
 
 
+@pytest.mark.benchmarks
 def test_every_benchmark_runs_at_tiny_sizes(tmp_path):
     smoke = run_smoke(tmp_path)
     checks = [

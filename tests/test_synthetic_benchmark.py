@@ -140,6 +140,7 @@ def _results(report):
     return {(r["model"], r["correlation"]): r["readings"] for r in report["results"]}
 
 
+@pytest.mark.benchmarks
 def test_benchmark_repeats_exactly_across_processes_and_resumes_after_a_kill(tmp_path):
     first = synthetic.main([*TINY_RUN, "--jobs", "1", "--output", str(tmp_path / "a.json")])
     assert not (tmp_path / "a.partial.jsonl").exists()  # removed once the report is written
