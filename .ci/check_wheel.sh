@@ -29,6 +29,11 @@ from sklearn_mtl.datasets import load_adult
 X, Y = load_adult(task_group="income", return_X_y=True)
 model = MMoEClassifier(max_epochs=5, random_state=0).fit(X[:2000], Y[:2000])
 assert len(model.predict_proba(X[:5])) == Y.shape[1]
+from importlib.metadata import version
+from importlib.resources import files
+
+assert sklearn_mtl.__version__ == version("sklearn-mtl") != "0+unknown"
+assert files("sklearn_mtl").joinpath("py.typed").is_file(), "the wheel lacks py.typed"
 print("sklearn_mtl", sklearn_mtl.__version__, "from", sklearn_mtl.__file__)
 PY
     )

@@ -12,8 +12,14 @@ load torch.
 """
 
 import importlib
+from importlib.metadata import PackageNotFoundError, version
 
-__version__ = "0.1.0"
+from .utils._moved_modules import install as _install_moved_modules
+
+try:  # the one source of the version is pyproject.toml, through the installed metadata
+    __version__ = version("sklearn-mtl")
+except PackageNotFoundError:  # run from a source tree that was never installed
+    __version__ = "0+unknown"
 
 PUBLIC = {
     "estimators._adaptive": ("AdaptiveSharingClassifier", "AdaptiveSharingRegressor"),
@@ -55,3 +61,6 @@ def __getattr__(name):
 
 def __dir__():
     return sorted(set(globals()) | set(_MODULE_OF))
+
+
+_install_moved_modules()  # pickles of 0.1 name modules that have moved

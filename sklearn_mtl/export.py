@@ -115,7 +115,7 @@ def to_onnx(estimator, path=None, *, X=None, opset_version=None):
 
 
 def _check_network(estimator, what: str) -> None:
-    from .base import BaseMultiTaskNet
+    from .estimators._base import BaseMultiTaskNet
 
     if not isinstance(estimator, BaseMultiTaskNet):
         raise TypeError(
@@ -171,7 +171,7 @@ def _encoding_model(inputs, opset: int):
     """
     from onnx import TensorProto, helper
 
-    from ._inputs import FIRST_CODE, MISSING_CODE, UNKNOWN_CODE
+    from ._training.inputs import FIRST_CODE, MISSING_CODE, UNKNOWN_CODE
 
     encoder = inputs.encoder
     n_categorical = len(inputs.cardinalities)
@@ -281,7 +281,7 @@ def _check_convertible(steps) -> None:
     except ImportError:
         return  # the conversion itself will say what it cannot convert
 
-    from ._file_pipeline import nested_estimators
+    from .persistence._pipeline import nested_estimators
 
     missing = sorted(
         {

@@ -16,6 +16,15 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+__all__ = [
+    "binary_logistic_loss",
+    "FunnelPenalty",
+    "MaskedMultiTaskLoss",
+    "multiclass_logistic_loss",
+    "squared_error",
+    "TASK_LOSSES",
+]
+
 
 def binary_logistic_loss(logits: Tensor, target: Tensor) -> Tensor:
     """Binary cross-entropy on logits. Shape: ``(batch, k), (batch, k) -> (batch, k)``."""

@@ -23,7 +23,7 @@ from sklearn_mtl import (
     load,
     save,
 )
-from sklearn_mtl._branching import grow, somp, split_children, split_layer
+from sklearn_mtl._training.branching import grow, somp, split_children, split_layer
 from sklearn_mtl.architectures import AdaptiveSharing
 from sklearn_mtl.datasets import make_task_groups
 from sklearn_mtl.persistence import ModelFileError
@@ -308,7 +308,7 @@ def test_somp_thin_init_starts_from_units_of_a_wider_trained_network(groups):
 
 
 def test_somp_trains_the_wide_network_on_the_training_rows_only(groups, monkeypatch):
-    from sklearn_mtl import _branching
+    from sklearn_mtl._training import branching as _branching
 
     seen = []
     original = _branching.somp_initialize

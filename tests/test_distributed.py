@@ -11,8 +11,8 @@ import pytest
 import torch
 
 from sklearn_mtl import MMoEClassifier
-from sklearn_mtl._data import BatchLoader, TensorBatchDataset
-from sklearn_mtl._distributed import check_accelerator
+from sklearn_mtl._training.data import BatchLoader, TensorBatchDataset
+from sklearn_mtl._training.distributed import check_accelerator
 from sklearn_mtl.weighting import Equal
 from tests.distributed_fit import data, fit
 
@@ -148,7 +148,7 @@ def test_cpu_processes_wait_without_asking_for_a_gpu(monkeypatch):
     on CPUs the net waits with the plain barrier. (The launcher tests above,
     run on a GPU machine, are the end-to-end check.)
     """
-    from sklearn_mtl._distributed import _barrier_on_the_training_device
+    from sklearn_mtl._training.distributed import _barrier_on_the_training_device
 
     calls = []
     accelerator = SimpleNamespace(device="cpu", num_processes=2)

@@ -5,9 +5,9 @@ import pytest
 import torch
 from skorch.callbacks import Callback
 
-from sklearn_mtl._data import ShuffleSplitDataset, TensorBatchDataset
-from sklearn_mtl._divergence import StopOnNonFiniteLoss
-from sklearn_mtl._net import MultiTaskCriterion, MultiTaskNeuralNet
+from sklearn_mtl._training.data import ShuffleSplitDataset, TensorBatchDataset
+from sklearn_mtl._training.divergence import StopOnNonFiniteLoss
+from sklearn_mtl._training.net import MultiTaskCriterion, MultiTaskNeuralNet
 from sklearn_mtl.losses import MaskedMultiTaskLoss
 from sklearn_mtl.nn import MMoE
 from sklearn_mtl.weighting import Equal
@@ -106,7 +106,7 @@ def test_the_net_overrides_no_other_skorch_loop_method():
     """partial_fit and fit_loop are skorch's own: rewinding on an interrupt is a callback."""
     from skorch import NeuralNet
 
-    from sklearn_mtl._net import MultiTaskNeuralNet
+    from sklearn_mtl._training.net import MultiTaskNeuralNet
 
     overridden = {
         name

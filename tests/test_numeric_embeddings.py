@@ -8,7 +8,7 @@ from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
 
 from sklearn_mtl import MMoEClassifier, PLERegressor, SharedBottomClassifier, load, save
-from sklearn_mtl._inputs import quantile_bin_edges
+from sklearn_mtl._training.inputs import quantile_bin_edges
 from sklearn_mtl.export import to_onnx
 from sklearn_mtl.nn import NumericEmbedding, PeriodicEmbedding, PiecewiseLinearEncoding
 from sklearn_mtl.persistence import ModelFileError

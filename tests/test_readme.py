@@ -77,7 +77,7 @@ def test_the_readme_has_its_python_blocks():
 ZYGOTE = r"""
 import os, runpy, sys, traceback
 import numpy, pandas, scipy.stats, sklearn.base, skorch, torch  # noqa: F401
-import sklearn_mtl, sklearn_mtl._training  # noqa: F401
+import sklearn_mtl, sklearn_mtl._training.builder  # noqa: F401
 print("ready", flush=True)
 for line in sys.stdin:
     folder, name = line.rstrip("\n").split("\t")

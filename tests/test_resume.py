@@ -7,7 +7,7 @@ import pytest
 from skorch.callbacks import Callback, Checkpoint
 
 from sklearn_mtl import MMoEClassifier, MMoERegressor
-from sklearn_mtl._checkpoint import CheckpointManifest
+from sklearn_mtl._training.checkpoint import CheckpointManifest
 from sklearn_mtl.datasets import make_task_pair
 
 SMALL = {"n_experts": 2, "expert_units": (8,), "tower_units": (4,), "batch_size": 32, "lr": 1e-2}

@@ -14,7 +14,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_mtl import ESMMClassifier, MMoEClassifier, PLEClassifier, SharedBottomRegressor
-from sklearn_mtl._inputs import MISSING_CODE, UNKNOWN_CODE, embedding_size
+from sklearn_mtl._training.inputs import MISSING_CODE, UNKNOWN_CODE, embedding_size
 from sklearn_mtl.datasets import load_adult
 from tests._settings import NEURAL_ESTIMATORS
 
@@ -216,7 +216,7 @@ def test_categorical_fits_ignore_sklearns_transform_output_setting(estimator):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("n_rows", [1, 5, 8192, 20001])
 def test_column_statistics_match_numpy_in_one_blocked_pass(dtype, n_rows):
-    from sklearn_mtl._inputs import column_mean_std
+    from sklearn_mtl._training.inputs import column_mean_std
 
     rng = np.random.default_rng(n_rows)
     X = (rng.standard_normal((n_rows, 4)) * [1, 1e3, 1e-3, 0] + [0, 5e4, -2, 7]).astype(dtype)

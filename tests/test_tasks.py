@@ -3,8 +3,7 @@
 import numpy as np
 import pytest
 
-from sklearn_mtl._fit_state import FitState
-from sklearn_mtl._tasks import (
+from sklearn_mtl._task_encoders import (
     TASK_TYPES,
     BinaryTask,
     MulticlassTask,
@@ -14,6 +13,7 @@ from sklearn_mtl._tasks import (
     encode_targets,
     new_task,
 )
+from sklearn_mtl.estimators._fit_state import FitState
 
 
 def test_binary_task_codes_labels_and_decodes_logits():

@@ -14,9 +14,9 @@ from sklearn_mtl import (
     OMoERegressor,
     PLERegressor,
     SharedBottomRegressor,
-    _training,
 )
-from sklearn_mtl._training import COSINE_FINAL_FACTOR, cosine_factor
+from sklearn_mtl._training import builder as _training
+from sklearn_mtl._training.builder import COSINE_FINAL_FACTOR, cosine_factor
 from sklearn_mtl.architectures import MMoE
 from sklearn_mtl.datasets import make_task_pair
 

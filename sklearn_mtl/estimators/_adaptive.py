@@ -3,14 +3,14 @@
 from numbers import Integral, Real
 
 from .. import nn
-from .._branching import TopDownBranching
-from .._docstrings import DOCS, fill_doc
-from .._training import FUNNEL_CONSTRAINTS, TRAINING_CONSTRAINTS
-from ..base import MultiTaskClassifier, MultiTaskRegressor, set_init_parameters
+from .._training.branching import TopDownBranching
+from .._training.builder import FUNNEL_CONSTRAINTS, TRAINING_CONSTRAINTS
 from ..nn.adaptive import check_branches
 from ..nn.numeric import PERIODIC_SIGMA
 from ..utils._sklearn import Interval, StrOptions
 from ._architecture import UNITS_CONSTRAINT, Architecture
+from ._base import MultiTaskClassifier, MultiTaskRegressor, set_init_parameters
+from ._docstrings import DOCS, fill_doc
 
 _DOCS = {
     **DOCS,
@@ -149,7 +149,7 @@ class AdaptiveSharing(Architecture):
             )
 
     def prepare_resume(self, net, history) -> None:
-        from .._branching import grow
+        from .._training.branching import grow
 
         branches = next((e["branches"] for e in reversed(history) if "branches" in e), None)
         model = net.module_.model

@@ -3,11 +3,11 @@
 import numpy as np
 
 from .. import nn
-from .._docstrings import DOCS, fill_doc
-from .._training import TRAINING_CONSTRAINTS
-from ..base import MultiTaskClassifier, set_init_parameters
+from .._training.builder import TRAINING_CONSTRAINTS
 from ..nn.numeric import PERIODIC_SIGMA
 from ._architecture import UNITS_CONSTRAINT, Architecture
+from ._base import MultiTaskClassifier, set_init_parameters
+from ._docstrings import DOCS, fill_doc
 
 _DOCS = {
     **DOCS,

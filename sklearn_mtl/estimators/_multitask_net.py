@@ -10,17 +10,17 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted
 
-from .._docstrings import DOCS, fill_doc
-from .._tasks import TASK_TYPES, RegressionTask, classes_per_task, new_task, observed
-from .._training import FUNNEL_CONSTRAINTS, TRAINING_CONSTRAINTS
-from ..base import BaseMultiTaskNet, set_init_parameters
+from .._task_encoders import TASK_TYPES, RegressionTask, classes_per_task, new_task, observed
+from .._training.builder import FUNNEL_CONSTRAINTS, TRAINING_CONSTRAINTS
 from ..metrics import per_task_scores
 from ..nn.numeric import PERIODIC_SIGMA
 from ..utils import task_name
 from ..utils._sklearn import StrOptions, _fit_context
 from ._adaptive import AdaptiveSharing
 from ._architecture import Architecture
+from ._base import BaseMultiTaskNet, set_init_parameters
 from ._cross_stitch import CrossStitch
+from ._docstrings import DOCS, fill_doc
 from ._moe import MMoE, OMoE
 from ._ple import PLE
 from ._shared_bottom import SharedBottom

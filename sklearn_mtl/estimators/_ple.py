@@ -3,12 +3,12 @@
 from numbers import Integral, Real
 
 from .. import nn
-from .._docstrings import DOCS, fill_doc
-from .._training import FUNNEL_CONSTRAINTS, TRAINING_CONSTRAINTS
-from ..base import MultiTaskClassifier, MultiTaskRegressor, set_init_parameters
+from .._training.builder import FUNNEL_CONSTRAINTS, TRAINING_CONSTRAINTS
 from ..nn.numeric import PERIODIC_SIGMA
 from ..utils._sklearn import Interval
 from ._architecture import UNITS_CONSTRAINT, Architecture
+from ._base import MultiTaskClassifier, MultiTaskRegressor, set_init_parameters
+from ._docstrings import DOCS, fill_doc
 
 _DOCS = {
     **DOCS,

@@ -1,11 +1,11 @@
 """Shared-Bottom estimators: hard parameter sharing."""
 
 from .. import nn
-from .._docstrings import DOCS, fill_doc
-from .._training import FUNNEL_CONSTRAINTS, TRAINING_CONSTRAINTS
-from ..base import MultiTaskClassifier, MultiTaskRegressor, set_init_parameters
+from .._training.builder import FUNNEL_CONSTRAINTS, TRAINING_CONSTRAINTS
 from ..nn.numeric import PERIODIC_SIGMA
 from ._architecture import UNITS_CONSTRAINT, Architecture
+from ._base import MultiTaskClassifier, MultiTaskRegressor, set_init_parameters
+from ._docstrings import DOCS, fill_doc
 
 _DOCS = {
     **DOCS,

@@ -13,14 +13,14 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._docstrings import DOCS, fill_doc
-from .._fit_state import FitState
-from .._multioutput import (
+from .._task_encoders import encode_targets
+from ..estimators._docstrings import DOCS, fill_doc
+from ..estimators._fit_state import FitState
+from ..estimators._multioutput import (
     MultiTaskClassifierMixin,
     MultiTaskEstimatorMixin,
     MultiTaskRegressorMixin,
 )
-from .._tasks import encode_targets
 from ..utils import check_multitask_sample_weight, check_multitask_y, task_name
 from ..utils._sklearn import Interval, _fit_context
 from ._datafits import Logistic, Quadratic

@@ -8,7 +8,7 @@ from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.model_selection import check_cv
 
-from .._docstrings import fill_doc
+from ..estimators._docstrings import fill_doc
 from ..utils import task_name
 from ..utils._sklearn import Interval
 from ._l1lq import L1LQ_DOCS, MultiTaskL1LqClassifier, MultiTaskL1LqRegressor, _alpha_max

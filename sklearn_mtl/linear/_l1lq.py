@@ -4,7 +4,7 @@ from numbers import Real
 
 import numpy as np
 
-from .._docstrings import fill_doc
+from ..estimators._docstrings import fill_doc
 from ..utils._sklearn import Interval, Options, StrOptions
 from ._base import (
     LINEAR_DOCS,

@@ -2,7 +2,7 @@
 
 from numbers import Real
 
-from .._docstrings import fill_doc
+from ..estimators._docstrings import fill_doc
 from ..utils._sklearn import Interval
 from ._base import (
     LINEAR_DOCS,

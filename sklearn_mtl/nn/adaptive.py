@@ -20,6 +20,8 @@ from .base import MultiTaskModule
 from .layers import make_activation
 from .towers import TaskTowers
 
+__all__ = ["AdaptiveSharing", "branch_of_task", "Branches", "check_branches", "parent_indices"]
+
 Branches = tuple[tuple[tuple[int, ...], ...], ...]
 """Per layer, bottom first: the partition of the tasks into that layer's branches."""
 

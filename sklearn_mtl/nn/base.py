@@ -15,6 +15,8 @@ from collections.abc import Sequence
 
 from torch import Tensor, nn
 
+__all__ = ["GatedMultiTaskModule", "MultiTaskModule"]
+
 
 class MultiTaskModule(nn.Module):
     """Base of the multi-task architectures: logits for every task's head.

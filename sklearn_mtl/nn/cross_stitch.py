@@ -11,6 +11,8 @@ from .base import MultiTaskModule
 from .experts import BatchedExperts
 from .towers import TaskTowers
 
+__all__ = ["CrossStitch", "stitch_matrix"]
+
 
 def stitch_matrix(n_tasks: int, self_weight: float) -> Tensor:
     """``self_weight`` on the diagonal, the rest of each row spread evenly.

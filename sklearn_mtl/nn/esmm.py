@@ -12,6 +12,8 @@ from .base import MultiTaskModule
 from .layers import MLP
 from .towers import TaskTowers
 
+__all__ = ["ESMM", "logit_of_product"]
+
 
 def logit_of_product(log_p: Tensor) -> Tensor:
     """``logit(p)`` from ``log(p)``, computed without leaving log space.

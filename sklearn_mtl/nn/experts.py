@@ -10,6 +10,8 @@ from torch import Tensor, nn
 
 from .layers import make_activation
 
+__all__ = ["BatchedExperts"]
+
 
 class BatchedExperts(nn.Module):
     """``n_experts`` independent MLPs of identical shape, run together.

@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+__all__ = ["mix_experts", "SoftmaxGate"]
+
 
 class SoftmaxGate(nn.Module):
     """``n_gates`` linear softmax gates over ``n_experts`` experts.

@@ -11,6 +11,8 @@ from .experts import BatchedExperts
 from .gates import SoftmaxGate, mix_experts
 from .towers import TaskTowers
 
+__all__ = ["MMoE", "OMoE"]
+
 
 class MMoE(GatedMultiTaskModule):
     """Multi-gate Mixture-of-Experts.

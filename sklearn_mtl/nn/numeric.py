@@ -24,6 +24,15 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+__all__ = [
+    "NUMERIC_EMBEDDINGS",
+    "NumericEmbedding",
+    "PERIODIC_SIGMA",
+    "PeriodicEmbedding",
+    "PiecewiseLinearEncoding",
+    "UNBOUNDED",
+]
+
 NUMERIC_EMBEDDINGS = ("linear", "piecewise_linear", "periodic")
 """The kinds :class:`NumericEmbedding` builds."""
 

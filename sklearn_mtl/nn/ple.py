@@ -12,6 +12,8 @@ from .experts import BatchedExperts
 from .gates import SoftmaxGate, mix_experts
 from .towers import TaskTowers
 
+__all__ = ["ExtractionLevel", "PLE"]
+
 
 class ExtractionLevel(nn.Module):
     """One extraction level: Customized Gate Control (CGC).

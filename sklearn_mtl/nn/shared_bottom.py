@@ -10,6 +10,8 @@ from .base import MultiTaskModule
 from .layers import MLP
 from .towers import TaskTowers
 
+__all__ = ["SharedBottom"]
+
 
 class SharedBottom(MultiTaskModule):
     """``y_k = h_k(f(x))``: one bottom network ``f`` shared by every task tower ``h_k``.

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
+__all__ = ["Standardize", "TabularInput", "WithInputLayer"]
+
 
 class Standardize(nn.Module):
     """``(x - mean) / scale`` per column, with the statistics learnt in ``fit``.

@@ -9,6 +9,8 @@ from torch import Tensor, nn
 
 from .layers import MLP
 
+__all__ = ["TaskTowers"]
+
 
 class TaskTowers(nn.Module):
     """One ``MLP + Linear`` head per task; the outputs are concatenated.

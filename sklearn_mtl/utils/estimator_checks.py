@@ -118,7 +118,7 @@ def expected_failed_checks(estimator) -> dict[str, str]:
         ``parametrize_with_checks`` take it (``expected_failed_checks=``).
         Empty for the linear models: deterministic solvers pass every check.
     """
-    from ..base import BaseMultiTaskNet
+    from ..estimators._base import BaseMultiTaskNet
     from ..estimators._esmm import ESMMClassifier
     from ..estimators._multitask_net import MultiTaskNet
 

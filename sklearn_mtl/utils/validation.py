@@ -10,6 +10,8 @@ from sklearn.utils import check_array, check_consistent_length
 
 from ._sklearn import _check_sample_weight
 
+__all__ = ["check_multitask_sample_weight", "check_multitask_y", "task_name"]
+
 
 def check_multitask_y(y, n_samples: int, *, estimator_name: str):
     """Validate a multi-task target and return it as a 2-D array.

@@ -25,7 +25,7 @@ class TaskWeighting(nn.Module):
     ``setup(task_types)`` is called once per ``fit``, before the optimizer is
     built, with each task's type (``"binary"``, ``"multiclass"``,
     ``"regression"`` or ``"probabilistic"``: the ``kind`` of its encoder in
-    :mod:`sklearn_mtl._tasks`).
+    :mod:`sklearn_mtl._task_encoders`).
     """
 
     #: Whether :meth:`backward` needs the task gradients (extra backward passes).

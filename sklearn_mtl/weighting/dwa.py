@@ -9,6 +9,8 @@ from torch import Tensor
 
 from ._base import TaskWeighting
 
+__all__ = ["DWA"]
+
 
 class DWA(TaskWeighting):
     """Weights from the rate at which each task's loss fell over the last epochs.

@@ -9,6 +9,8 @@ from torch import Tensor
 
 from ._base import TaskWeighting
 
+__all__ = ["Equal", "Fixed"]
+
 
 class Equal(TaskWeighting):
     """The sum of the task losses, every weight 1."""

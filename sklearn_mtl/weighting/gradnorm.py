@@ -9,6 +9,8 @@ from torch import Tensor, nn
 
 from ._base import TaskWeighting, task_gradients
 
+__all__ = ["GradNorm"]
+
 
 class GradNorm(TaskWeighting):
     """Learn weights that give every task a gradient norm matching its training rate.

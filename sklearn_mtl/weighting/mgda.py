@@ -9,6 +9,8 @@ from torch import Tensor
 
 from ._base import TaskWeighting, task_gradients
 
+__all__ = ["MGDA", "min_norm_weights"]
+
 
 def min_norm_weights(gradients: Tensor, max_iter: int = 1000, tol: float = 1e-10) -> Tensor:
     """The convex combination of the rows of ``gradients`` with the smallest norm.

@@ -7,6 +7,8 @@ from torch import Tensor
 
 from ._base import TaskWeighting, task_gradients
 
+__all__ = ["PCGrad", "project_conflicts"]
+
 
 def project_conflicts(gradients: Tensor, order: Tensor | None = None) -> Tensor:
     """PCGrad's projection: each task gradient loses its component along any

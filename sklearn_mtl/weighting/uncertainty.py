@@ -9,6 +9,8 @@ from torch import Tensor, nn
 
 from ._base import TaskWeighting
 
+__all__ = ["Uncertainty"]
+
 
 class Uncertainty(TaskWeighting):
     """Learn ``s_t = log sigma_t^2`` per task; minimise ``sum_t exp(-s_t) L_t + c_t s_t``.

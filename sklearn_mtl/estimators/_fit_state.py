@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._tasks import TaskEncoder, task_from_fitted
+from .._task_encoders import TaskEncoder, task_from_fitted
 
 FILE_STATE = ("_head_sizes", "_task_types", "_single_output", "_input_encoder", "_seed")
 """The private attributes of a model file that hold the fit state."""

@@ -10,7 +10,7 @@ import zipfile
 
 import torch
 
-from . import _file_checks as checks
+from . import _checks as checks
 
 
 def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
@@ -33,7 +33,7 @@ def restore_net(estimator, archive, info, history: list) -> None:
     from safetensors.torch import load as load_tensors
     from skorch.history import History
 
-    from ._training import build_net
+    from .._training.builder import build_net
 
     # built as it was trained: with a validation split and a schedule where the history has them
     trained_with = {

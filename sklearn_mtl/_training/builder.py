@@ -1,7 +1,7 @@
 """The training parameters every network shares, and the function that builds the skorch net.
 
 :func:`build_net` turns an estimator's parameters and a
-:class:`~sklearn_mtl._fit_state.FitState` into the skorch net that trains it:
+:class:`~sklearn_mtl.estimators._fit_state.FitState` into the skorch net that trains it:
 ``fit``, ``partial_fit``, the data-parallel path and
 :func:`sklearn_mtl.load` all build it here.
 """
@@ -18,17 +18,17 @@ import numpy as np
 import torch
 from skorch.callbacks import Callback, EarlyStopping, LRScheduler, ProgressBar
 
-from . import nn
-from ._checkpoint import CheckpointManifest
-from ._data import ShuffleSplitDataset
-from ._distributed import check_accelerator, distributed_net_options
-from ._divergence import CheckTrainedModel, StopOnNonFiniteLoss
-from ._inputs import embedding_size
-from ._net import EpochSeed, MultiTaskCriterion, RewindOnInterrupt, TaskValidationScores
-from .losses import FunnelPenalty, MaskedMultiTaskLoss
-from .nn import ACTIVATIONS
-from .utils._sklearn import HasMethods, Interval, StrOptions
-from .weighting import WEIGHTINGS, Fixed, RecordTaskWeights, TaskWeighting
+from .. import nn
+from ..losses import FunnelPenalty, MaskedMultiTaskLoss
+from ..nn import ACTIVATIONS
+from ..utils._sklearn import HasMethods, Interval, StrOptions
+from ..weighting import WEIGHTINGS, Fixed, RecordTaskWeights, TaskWeighting
+from .checkpoint import CheckpointManifest
+from .data import ShuffleSplitDataset
+from .distributed import check_accelerator, distributed_net_options
+from .divergence import CheckTrainedModel, StopOnNonFiniteLoss
+from .inputs import embedding_size
+from .net import EpochSeed, MultiTaskCriterion, RewindOnInterrupt, TaskValidationScores
 
 OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
     "adam": torch.optim.Adam,

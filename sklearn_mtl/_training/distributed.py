@@ -3,7 +3,7 @@
 Every process of a ``torchrun`` / ``accelerate launch`` job calls ``fit`` on
 the same data. The module is wrapped in ``DistributedDataParallel`` by the
 accelerator, and the fast data path shards each global batch across the
-processes (:class:`~sklearn_mtl._data.BatchLoader` with ``shard``), so the
+processes (:class:`~sklearn_mtl._training.data.BatchLoader` with ``shard``), so the
 averaged gradient is the one-process gradient of the whole batch.
 """
 
@@ -14,8 +14,8 @@ import contextlib
 import torch
 from skorch.hf import AccelerateMixin
 
-from ._net import MultiTaskNeuralNet, print_log_sink
-from .weighting import Equal, Fixed
+from ..weighting import Equal, Fixed
+from .net import MultiTaskNeuralNet, print_log_sink
 
 DISTRIBUTED_WEIGHTINGS = (Equal, Fixed)
 """Weightings that give every process the same objective: no learnt or observed state."""

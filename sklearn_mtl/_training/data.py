@@ -87,6 +87,8 @@ def as_rows(X, device) -> Tensor | SparseRows:
     """``X`` on ``device``: a tensor, or :class:`SparseRows` for a scipy sparse matrix."""
     if sparse.issparse(X):
         return SparseRows(X, device=device)
+    if isinstance(X, np.ndarray) and not X.flags.writeable:
+        X = X.copy()  # torch cannot share a read-only array (a memmap opened "r")
     return torch.as_tensor(X, device=device)
 
 

@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ._fit_state import FILE_STATE as PRIVATE_STATE
-from ._tasks import TASK_TYPES
+from .._task_encoders import TASK_TYPES
+from ..estimators._fit_state import FILE_STATE as PRIVATE_STATE
 
 ONE_OUTPUT_TYPES = ("binary", "regression", "probabilistic")
 
@@ -102,7 +102,7 @@ def check_params_match_state(params: dict, state: dict) -> None:
     mask = state.get("is_categorical_")
     if spec is None or isinstance(spec, str) or mask is None:
         return
-    from ._inputs import InputEncoder
+    from .._training.inputs import InputEncoder
 
     names = state.get("feature_names_in_")
     frame = None if names is None else pd.DataFrame(columns=[str(n) for n in names])
@@ -192,7 +192,7 @@ def _check_network_state(state: dict, n_features: int, n_tasks: int, head_sizes)
 
 
 def _check_input_encoder(inputs, is_categorical, n_features: int) -> None:
-    from ._inputs import FIRST_CODE, InputEncoder
+    from .._training.inputs import FIRST_CODE, InputEncoder
 
     if type(inputs) is not InputEncoder:
         raise ValueError("_input_encoder must be an InputEncoder")
@@ -229,8 +229,8 @@ def _check_input_encoder(inputs, is_categorical, n_features: int) -> None:
 
 def _check_numeric_embedding(inputs, n_numeric: int) -> None:
     """The numeric embedding's kind, size and quantile bins (files before them have none)."""
-    from ._training import MAX_NUMERIC_EMBEDDING_SIZE
-    from .nn import NUMERIC_EMBEDDINGS
+    from .._training.builder import MAX_NUMERIC_EMBEDDING_SIZE
+    from ..nn import NUMERIC_EMBEDDINGS
 
     kind = getattr(inputs, "numeric_embedding", "linear")
     if kind not in NUMERIC_EMBEDDINGS:
@@ -266,7 +266,7 @@ def _check_ordinal_encoder(encoder, n_columns: int, cardinalities: list[int]) ->
     """
     from sklearn.preprocessing import OrdinalEncoder
 
-    from ._inputs import FIRST_CODE, MISSING_CODE, UNKNOWN_CODE
+    from .._training.inputs import FIRST_CODE, MISSING_CODE, UNKNOWN_CODE
 
     categories = getattr(encoder, "categories_", None)
     if type(encoder) is not OrdinalEncoder or not (

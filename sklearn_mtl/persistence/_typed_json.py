@@ -19,7 +19,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from .estimators._architecture import Architecture
+from ..estimators._architecture import Architecture
 
 MAX_DEPTH = 64
 """The deepest nesting :func:`decode` reads (a saved model nests about 12 levels)."""

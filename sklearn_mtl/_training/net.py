@@ -16,7 +16,7 @@ from skorch.dataset import get_len, unpack_data
 from skorch.utils import to_tensor
 from torch import nn
 
-from ._data import BatchLoader
+from .data import BatchLoader
 
 _ANSI_CODES = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -37,7 +37,7 @@ class MultiTaskNeuralNet(NeuralNet):
     """A skorch ``NeuralNet`` for multi-task targets.
 
     Batches are ``({"X": inputs, "sample_weight": weights}, targets)`` made by
-    :class:`~sklearn_mtl._data.BatchLoader`, or ``(inputs, targets)`` when every
+    :class:`~sklearn_mtl._training.data.BatchLoader`, or ``(inputs, targets)`` when every
     label is present with unit weight; the per-task weights (zero for a
     missing label) travel inside ``X`` as skorch recommends, reach the
     criterion in :meth:`get_loss` and never reach the module. The criterion
@@ -343,7 +343,7 @@ class MultiTaskCriterion(nn.Module):
 class TaskValidationScores(Callback):
     """Record a score per task on the validation rows after every epoch.
 
-    Each task's own metric (:mod:`sklearn_mtl._tasks`: ROC AUC for a binary
+    Each task's own metric (:mod:`sklearn_mtl._task_encoders`: ROC AUC for a binary
     task, accuracy for a multi-class one, R^2 for a regression one, all
     higher-is-better), under ``valid_<metric>_task<t>``, with skorch's
     ``..._best`` flag set in the right direction. Missing labels (zero

@@ -36,7 +36,7 @@ import numpy as np
 import torch
 from skorch.callbacks import Callback, Checkpoint, EarlyStopping, PassthroughScoring
 
-from .utils._files import atomic_write, file_sha256
+from ..utils._files import atomic_write, file_sha256
 
 MANIFEST = "manifest.json"
 

@@ -1,6 +1,6 @@
 """The multi-output face of every estimator, neural or linear: no torch here.
 
-The mixins build each task's encoder (:mod:`sklearn_mtl._tasks`) in ``fit``,
+The mixins build each task's encoder (:mod:`sklearn_mtl._task_encoders`) in ``fit``,
 name the fitted attributes it gives (``classes_``, ``target_mean_``, ...) and
 turn the per-task outputs of ``_predict_outputs`` into sklearn's multi-output
 predictions. A neural or linear base provides ``_predict_outputs(X)``: the
@@ -13,10 +13,10 @@ import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
+from .._task_encoders import RegressionTask, classification_task, observed
+from ..metrics import masked_r2_score, masked_subset_accuracy
+from ..utils import task_name
 from ._fit_state import FILE_STATE, FitState
-from ._tasks import RegressionTask, classification_task, observed
-from .metrics import masked_r2_score, masked_subset_accuracy
-from .utils import task_name
 
 
 class MultiTaskEstimatorMixin:

@@ -45,14 +45,9 @@ from skorch.callbacks import Callback, EarlyStopping
 from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
 
-from .nn.adaptive import AdaptiveSharing, Branches, check_branches
-from .tasks import (
-    _scaled_symmetric,
-    best_partition,
-    branch_affinity,
-    error_margins,
-    margin_affinity,
-)
+from ..nn.adaptive import AdaptiveSharing, Branches, check_branches
+from ..tasks._affinity import error_margins, margin_affinity
+from ..tasks._grouping import best_partition, branch_affinity, scaled_symmetric
 
 SOMP_WIDTH_FACTOR = 4
 """How much wider than the thin trunk the network is that ``thin_init="somp"`` trains."""
@@ -93,7 +88,7 @@ def split_layer(branches: Branches, depth: int, affinity, branching_cost, branch
     n_tasks = len(affinity)
     if n_tasks == 1:
         return branches  # one task: nothing to split
-    affinity = _scaled_symmetric(np.asarray(affinity, dtype=float))
+    affinity = scaled_symmetric(np.asarray(affinity, dtype=float))
     np.fill_diagonal(affinity, 1.0)
     children = (
         [(t,) for t in range(n_tasks)] if depth == len(branches) - 1 else list(branches[depth + 1])

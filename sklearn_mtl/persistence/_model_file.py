@@ -41,11 +41,12 @@ import json
 import os
 import zipfile
 
-from . import _file_checks as checks
-from ._file_weights import read_member, restore_net
-from ._fit_state import FILE_STATE, FitState
-from ._serialization import decode, encode
-from .utils._files import atomic_write
+from ..estimators._fit_state import FILE_STATE, FitState
+from ..estimators._parameters import with_parameters_added_later
+from ..utils._files import atomic_write
+from . import _checks as checks
+from ._typed_json import decode, encode
+from ._weights import read_member, restore_net
 
 FORMAT = "sklearn-mtl"
 FORMAT_VERSION = 1
@@ -58,8 +59,6 @@ MAX_EXPANSION = 50
 MIN_MEMBER_CAP = 1 << 20
 
 _METADATA, _WEIGHTS, _STEPS = "metadata.json", "weights.safetensors", "steps.skops"
-
-__all__ = ["FORMAT_VERSION", "ModelFileError", "load", "save", "skops_trusted_types"]
 
 
 class ModelFileError(ValueError):
@@ -90,7 +89,7 @@ def _estimator_classes() -> dict[str, type]:
 
 def _savable_classes() -> dict[str, type]:
     """The estimators ``save`` writes: the package's, and the label model of weak supervision."""
-    from .weak import MultiTaskLabelModel
+    from ..weak import MultiTaskLabelModel
 
     return {**_estimator_classes(), "MultiTaskLabelModel": MultiTaskLabelModel}
 
@@ -99,8 +98,8 @@ def _allowed_classes() -> dict[str, type]:
     """The classes a file may name: the estimators, the architectures and the encoders."""
     from sklearn.preprocessing import OrdinalEncoder
 
-    from . import architectures
-    from ._inputs import InputEncoder
+    from .. import architectures
+    from .._training.inputs import InputEncoder
 
     classes = _savable_classes()
     classes.update(
@@ -123,9 +122,9 @@ def skops_trusted_types() -> list[str]:
         ``"module.Class"`` of every linear estimator, for
         ``skops.io.load(file, trusted=skops_trusted_types())``.
     """
-    from ._fit_state import FitState
-    from ._tasks import BinaryTask, RegressionTask
-    from .linear._base import BaseMultiTaskLinear
+    from .._task_encoders import BinaryTask, RegressionTask
+    from ..estimators._fit_state import FitState
+    from ..linear._base import BaseMultiTaskLinear
 
     estimators = [
         cls
@@ -152,7 +151,7 @@ def save(estimator, path) -> None:
         :mod:`sklearn_mtl.weak`), or a fitted ``Pipeline`` whose last step is
         one and whose other steps are scikit-learn transformers
         (``ColumnTransformer``, ``OneHotEncoder``, ``StandardScaler``, ...;
-        see :data:`sklearn_mtl._file_pipeline.TRANSFORMER_MODULES`), which are
+        see :data:`sklearn_mtl.persistence._pipeline.TRANSFORMER_MODULES`), which are
         written with skops (``pip install 'sklearn-mtl[pipeline]'``).
     path : str or path-like
         The file to write (a zip archive; ``.mtl`` is a good suffix).
@@ -170,7 +169,7 @@ def save(estimator, path) -> None:
 
     pipeline = steps = None
     if isinstance(estimator, Pipeline):
-        from . import _file_pipeline
+        from . import _pipeline as _file_pipeline
 
         pipeline, estimator = estimator, estimator.steps[-1][1]
         if _savable_classes().get(type(estimator).__name__) is not type(estimator):
@@ -208,7 +207,7 @@ def _payload(estimator) -> tuple[dict, bytes | None]:
     from safetensors.torch import save as save_tensors
     from sklearn.utils.validation import check_is_fitted
 
-    from .weak._label_model_file import label_model_state
+    from ..weak._label_model_file import label_model_state
 
     name = type(estimator).__name__
     allowed = _allowed_classes()
@@ -326,8 +325,8 @@ def _load_pipeline(archive, members: dict, metadata: dict, label: str, device):
     """A ``Pipeline``: its scikit-learn steps (skops, allow-listed), then its last step."""
     from sklearn.pipeline import Pipeline
 
-    from ._file_pipeline import load_steps
-    from ._file_weights import read_member
+    from ._pipeline import load_steps
+    from ._weights import read_member
 
     names, final = metadata.get("steps"), metadata.get("final_step")
     if not (
@@ -406,7 +405,7 @@ def _load_label_model(model, state: dict, members: dict, allowed: dict):
     """A ``MultiTaskLabelModel``: its checked fitted attributes, then a probe of its posterior."""
     import numpy as np
 
-    from .weak._label_model_file import check_label_model_state
+    from ..weak._label_model_file import check_label_model_state
 
     if _WEIGHTS in members:
         raise ValueError("a MultiTaskLabelModel has no weights, but the file holds some")
@@ -463,7 +462,7 @@ def _read_metadata(archive, info, label: str) -> dict:
 
 
 def _check_device(estimator, label: str) -> None:
-    from ._training import check_device
+    from .._training.builder import check_device
 
     try:
         check_device(estimator)
@@ -474,24 +473,6 @@ def _check_device(estimator, label: str) -> None:
         ) from None
 
 
-PARAMETERS_ADDED_LATER = {
-    "compile": False,
-    "lr_schedule": "constant",
-    "numeric_embedding": "linear",
-    "numeric_embedding_size": 16,
-    "numeric_missing": "error",
-    "periodic_sigma": 1.0,
-}
-"""Parameters of the neural estimators newer than format 1, with the value an older file means."""
-
-
-def with_parameters_added_later(estimator_class: type, params: dict) -> dict:
-    """``params`` of a file, or a pickle, with the defaults of parameters added since."""
-    known = estimator_class._get_param_names()
-    added = {k: v for k, v in PARAMETERS_ADDED_LATER.items() if k in known and k not in params}
-    return {**params, **added}
-
-
 def _flat_architecture_parameters(params: dict) -> dict:
     """A ``MultiTaskNet`` file written before architectures were parameter objects.
 
@@ -500,7 +481,7 @@ def _flat_architecture_parameters(params: dict) -> dict:
     named architecture's are moved into its parameter object, the others
     were ignored and are dropped.
     """
-    from .architectures import ARCHITECTURES
+    from ..architectures import ARCHITECTURES
 
     flat = set(params) & _FLAT_ARCHITECTURE_PARAMETERS
     if not flat:
@@ -525,7 +506,7 @@ _FLAT_ARCHITECTURE_PARAMETERS = {
 
 
 def _optimizer_name(optimizer: type) -> str:
-    from ._training import OPTIMIZERS
+    from .._training.builder import OPTIMIZERS
 
     for name, cls in OPTIMIZERS.items():
         if cls is optimizer:

@@ -1,0 +1,522 @@
+"""The estimator bases shared by every neural architecture.
+
+An architecture's estimators hold only their signature, their
+``_parameter_constraints`` and the :class:`~sklearn_mtl.estimators._architecture.Architecture`
+they build (``_architecture_class``). Everything else lives here and flows
+one way in ``fit``: validate ``X`` and ``y``, encode the inputs, build the
+task encoders and encode the targets, build the net
+(:func:`~sklearn_mtl._training.builder.build_net`)
+from the parameters and the :class:`~sklearn_mtl.estimators._fit_state.FitState`, train.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pandas as pd
+import torch
+from scipy import sparse
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
+from skorch.history import History
+from torch.nn.parallel import DistributedDataParallel
+
+from .._task_encoders import (
+    ProbabilisticBinaryTask,
+    classes_per_task,
+    classification_task,
+    encode_targets,
+    observed,
+)
+from .._training.builder import build_net, check_device, uses_early_stopping
+from .._training.checkpoint import verified_checkpoint
+from .._training.data import TensorBatchDataset
+from .._training.inputs import InputEncoder
+from ..inspection import GateInspectionMixin
+from ..utils import check_multitask_sample_weight, check_multitask_y, task_name
+from ..utils._sklearn import _fit_context
+from ._docstrings import DOCS, fill_doc
+from ._fit_state import FitState
+from ._multioutput import (
+    MultiTaskClassifierMixin,
+    MultiTaskEstimatorMixin,
+    MultiTaskRegressorMixin,
+)
+from ._parameters import with_parameters_added_later
+
+PREDICT_CHUNK_ROWS = 65536
+"""Rows encoded at a time in prediction, so that a large ``X`` is not copied whole."""
+
+PREDICT_MIN_BATCH_ROWS = 32
+"""The fewest rows a prediction batch is computed with (a shorter last batch is padded):
+measured on this CPU, a row's outputs agree bit for bit from 4 rows on, not at 1 or 2."""
+
+
+def set_init_parameters(estimator, arguments: dict) -> None:
+    """Store ``__init__``'s arguments on ``estimator`` unchanged, and nothing else.
+
+    Every estimator's ``__init__`` is its explicit signature (scikit-learn
+    reads the parameters from it) and one call of this with ``locals()``.
+    """
+    for name in type(estimator)._get_param_names():
+        setattr(estimator, name, arguments[name])
+
+
+class BaseMultiTaskNet(GateInspectionMixin, MultiTaskEstimatorMixin, BaseEstimator):
+    """Trains the module of an :class:`Architecture` through a skorch net.
+
+    Subclasses set ``_architecture_class`` (or override ``_architecture``)
+    and, through a task-type mixin, ``_make_tasks`` and
+    ``_fitted_attributes``.
+    """
+
+    _architecture_class: type = None
+
+    def _architecture(self):
+        """The architecture that this estimator's parameters describe."""
+        return self._architecture_class.from_estimator(self)
+
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "net_")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = str(self.device).startswith("cuda")
+        tags.input_tags.allow_nan = getattr(self, "numeric_missing", "error") == "learn"
+        # scipy sparse X is read as numbers, its batches made dense on the device
+        tags.input_tags.sparse = not tags.input_tags.allow_nan
+        return tags
+
+    def __setstate__(self, state):
+        """Unpickle; an estimator pickled before a parameter existed gets its default."""
+        super().__setstate__(with_parameters_added_later(type(self), state))
+
+    @fill_doc(DOCS)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None, resume_from=None):
+        """Train the network on ``X`` and the multi-task target ``y``.
+
+        With ``warm_start=True`` on a fitted estimator, ``max_epochs`` more
+        epochs continue from the fitted state instead.
+
+        Parameters
+        ----------
+        %(fit_parameters)s
+        resume_from : str, path-like, skorch.callbacks.Checkpoint or None, default=None
+            Resume an interrupted fit from the checkpoint that a skorch
+            ``Checkpoint`` callback (``callbacks=[Checkpoint(dirname=...,
+            monitor=None)]``) wrote during it: the weights, optimizer, loss
+            and history are loaded and the remaining ``max_epochs - epochs
+            done`` epochs run. With the same data and ``random_state`` the
+            result equals the uninterrupted fit's (each epoch's row order and
+            dropout are seeded from ``random_state`` and the epoch number).
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        if self.warm_start and hasattr(self, "net_") and resume_from is None:
+            return self._train_more(X, y, sample_weight, None, epochs=self.max_epochs)
+        try:
+            return self._fit(X, y, sample_weight, resume_from=resume_from)
+        except BaseException:
+            self._forget_fit()
+            raise
+
+    def _fit(self, X, y, sample_weight, partial=False, classes=None, resume_from=None):
+        """Build and train the net: ``max_epochs`` epochs, or one for ``partial_fit``."""
+        self._forget_fit()  # a new fit: nothing of an earlier one may shape this one
+        X = self._check_inputs(X, reset=True)
+        inputs = InputEncoder(
+            self.categorical_features, self.min_frequency, type(self).__name__,
+            numeric_embedding=self.numeric_embedding, n_bins=self.numeric_embedding_size,
+            allow_missing=self.numeric_missing == "learn",
+        )  # fmt: skip
+        X = inputs.fit_transform(X)
+        y, missing, single_output = check_multitask_y(
+            y, X.shape[0], estimator_name=type(self).__name__
+        )
+        if partial:
+            classes = self._partial_fit_classes(classes, y.shape[1], single_output)
+        tasks = self._make_tasks(y, missing, single_output, classes)
+        encoded = encode_targets(tasks, y, missing, single_output, check=False)
+        self._check_targets(encoded, missing)
+        weight = _loss_weights(sample_weight, missing)
+        if not partial:  # a first partial_fit batch may lack a class that it declares
+            _check_weighted_classes(tasks, encoded, weight, single_output)
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        state = FitState(tasks, single_output, inputs, seed)
+        device = check_device(self)
+        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+            early_stopping = uses_early_stopping(self.early_stopping, X.shape[0])
+            net, state, device = build_net(
+                self, state, partial=partial, early_stopping=early_stopping
+            )
+            dataset = TensorBatchDataset(X, encoded, weight, device=device)
+            if partial:
+                net.partial_fit(dataset, y=None, epochs=1)
+            elif resume_from is not None:
+                net.initialize()
+                checkpoint, manifest = verified_checkpoint(resume_from)
+                self._architecture().prepare_resume(net, History.from_file(checkpoint.f_history_))
+                net.load_params(checkpoint=checkpoint)
+                dict(net.callbacks_)["checkpoint_manifest"].prepare_resume(
+                    net, checkpoint, manifest, dataset
+                )
+                remaining = self.max_epochs - len(net.history)
+                if remaining > 0:
+                    net.partial_fit(dataset, y=None, epochs=remaining)
+            else:
+                net.fit(dataset, y=None)
+        net.device = device  # an accelerated net trains with device=None; predict needs it
+
+        self.__dict__.update(self._fitted_attributes(tasks, single_output))
+        self.is_categorical_ = inputs.is_categorical
+        self._fit_state = state
+        self.n_tasks_ = y.shape[1]
+        self.net_ = net
+        return self._read_training_state()
+
+    def _read_training_state(self):
+        """The fitted attributes that change with every epoch, read off the net."""
+        self.__dict__.update(self._architecture().fitted_attributes(self.net_.module_.model))
+        self.task_weights_ = np.asarray(self.net_.history[-1, "task_weights"])
+        self.n_iter_ = len(self.net_.history)
+        return self
+
+    def _partial_fit(self, X, y, classes, sample_weight):
+        """One epoch over ``(X, y)``; the first call builds the net, later ones continue."""
+        if not hasattr(self, "net_"):
+            try:
+                return self._fit(X, y, sample_weight, partial=True, classes=classes)
+            except BaseException:
+                self._forget_fit()
+                raise
+        return self._train_more(X, y, sample_weight, classes, epochs=1)
+
+    def _partial_fit_classes(self, classes, n_tasks: int, single_output: bool):
+        """The classes of a first ``partial_fit`` call, per task (none for regressors)."""
+        return None
+
+    def _check_targets(self, encoded, missing) -> None:
+        """Checks of the encoded targets that involve several tasks (none by default)."""
+
+    def _train_more(self, X, y, sample_weight, classes, epochs: int):
+        """``epochs`` more epochs of the fitted net on ``(X, y)``, encoded as in the first fit."""
+        X = self._encode_inputs(X)
+        y, missing, single_output = check_multitask_y(
+            y, X.shape[0], estimator_name=type(self).__name__
+        )
+        state = self._fit_state
+        if y.shape[1] != self.n_tasks_ or single_output != state.single_output:
+            raise ValueError(
+                f"y has {y.shape[1]} task(s){' (1-D)' if single_output else ''} but "
+                f"{type(self).__name__} was first fitted with {self.n_tasks_}"
+                f"{' (1-D)' if state.single_output else ''}."
+            )
+        if classes is not None:
+            given = self._partial_fit_classes(classes, y.shape[1], single_output)
+            known = [getattr(task, "classes", None) for task in state.tasks]
+            if any(not _same_classes(a, b) for a, b in zip(given, known)):
+                raise ValueError(
+                    f"classes={classes!r} is not the classes_ of the first fit ({self.classes_!r})."
+                )
+        encoded = encode_targets(state.tasks, y, missing, single_output)
+        self._check_targets(encoded, missing)
+        weight = _loss_weights(sample_weight, missing)
+        device = self.net_.device
+        before = _training_state(self.net_)
+        try:  # each epoch seeds itself (EpochSeed)
+            with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+                self.net_.partial_fit(
+                    TensorBatchDataset(X, encoded, weight, device=device), y=None, epochs=epochs
+                )
+        except Exception:
+            # e.g. a diverged epoch, or a callback's error: the model stays the one
+            # fitted before this call, and the error is the one raised
+            _restore_training_state(self.net_, before)
+            raise
+        return self._read_training_state()
+
+    def _check_inputs(self, X, reset: bool):
+        """Check ``X``'s shape and feature names; a DataFrame keeps its dtypes."""
+        if isinstance(X, pd.DataFrame):
+            validate_data(self, X, skip_check_array=True, reset=reset)
+            if 0 in X.shape:
+                raise ValueError(
+                    f"X has shape {X.shape}; {type(self).__name__} needs at least one sample "
+                    "and one feature column."
+                )
+            return X
+        return validate_data(
+            self, X, dtype=None, ensure_all_finite=False, accept_sparse="csr", reset=reset
+        )
+
+    def _encode_inputs(self, X) -> np.ndarray:
+        check_is_fitted(self)
+        return self._fit_state.inputs.transform(self._check_inputs(X, reset=False))
+
+    def _predict_outputs(self, X) -> np.ndarray:
+        """Raw network outputs, shape ``(n_samples, sum(head_sizes))``.
+
+        A last batch of fewer than ``PREDICT_MIN_BATCH_ROWS`` rows is padded with
+        zero rows (their outputs dropped): CPU matrix products of one or two rows
+        take another kernel, whose sums round differently, and a row's
+        prediction would depend on how many rows came with it.
+        """
+        outputs = []
+        for encoded in self._encoded_chunks(X):
+            n_rows = encoded.shape[0]
+            encoded = _pad_last_batch(encoded, self.batch_size)
+            dataset = TensorBatchDataset(encoded, device=self.net_.device)  # one transfer
+            # the batches' outputs stay on the device, then come back in one copy
+            # (skorch's forward copies each batch's outputs to the host on its own)
+            batches = self.net_.forward_iter(dataset, device=None)
+            outputs.append(torch.cat(list(batches))[:n_rows].cpu())
+        return torch.cat(outputs).numpy().astype(np.float64)
+
+    def _encoded_chunks(self, X):
+        """``X`` checked, then encoded ``PREDICT_CHUNK_ROWS`` rows at a time.
+
+        Prediction needs memory for ``X``, the outputs and one encoded chunk,
+        not for an encoded copy of the whole of ``X``.
+        """
+        check_is_fitted(self)
+        X = self._check_inputs(X, reset=False)
+        rows = max(self.batch_size, PREDICT_CHUNK_ROWS)
+        for start in range(0, X.shape[0], rows):
+            part = X.iloc[start : start + rows] if hasattr(X, "iloc") else X[start : start + rows]
+            yield self._fit_state.inputs.transform(part)
+
+    def _apply_module(self, X, function):
+        """``function(architecture, encoded_batch)`` over ``X`` in batches, in eval mode.
+
+        ``function`` returns a tensor or a list of tensors; the result is the
+        concatenation over batches, as float64 arrays (a list for a list).
+        """
+        check_is_fitted(self)
+        module, device = self.net_.module_, self.net_.device
+        training = module.training
+        module.eval()
+        outputs = []
+        try:
+            with torch.no_grad():
+                for encoded in self._encoded_chunks(X):
+                    for i in range(0, encoded.shape[0], self.batch_size):
+                        part = encoded[i : i + self.batch_size]
+                        part = part.toarray() if sparse.issparse(part) else part
+                        x = torch.as_tensor(part, device=device)
+                        outputs.append(function(module.model, module.input_layer(x)))
+        finally:
+            module.train(training)
+        if isinstance(outputs[0], list):
+            return [_concatenate(parts) for parts in zip(*outputs)]
+        return _concatenate(outputs)
+
+
+class MultiTaskClassifier(MultiTaskClassifierMixin, BaseMultiTaskNet):
+    """Base of the neural multi-task classifiers.
+
+    A column of ``y`` holding floats in [0, 1] that are not all 0 or 1 is a
+    probabilistic label, ``P(class 1)`` (what a label model of
+    :mod:`sklearn_mtl.weak` gives): that task is binary with classes
+    ``[0, 1]`` and learns from the cross-entropy against the soft labels, as
+    Snorkel's noise-aware end models do; NaN is a missing label, as always.
+    """
+
+    def score(self, X, y, sample_weight=None):
+        """Subset accuracy (as ``MultiTaskClassifierMixin.score``); soft labels count as ``> 0.5``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs.
+        y : array-like of shape (n_samples, n_tasks) or (n_samples,)
+            True labels, or probabilistic labels (``P(class 1)``), which are
+            read as their most likely class; NaN marks a missing label.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights.
+
+        Returns
+        -------
+        score : float
+        """
+        array = np.asarray(y)
+        if array.dtype.kind == "f":
+            columns = array.reshape(len(array), -1)
+            soft = [t for t in range(columns.shape[1])
+                    if _soft_labels(columns[~np.isnan(columns[:, t]), t])]  # fmt: skip
+            if soft:
+                columns = columns.copy()
+                for t in soft:
+                    known = ~np.isnan(columns[:, t])
+                    columns[known, t] = (columns[known, t] > 0.5).astype(float)
+                y = columns.reshape(array.shape)
+        return super().score(X, y, sample_weight=sample_weight)
+
+    def _make_tasks(self, y, missing, single_output, classes=None) -> list:
+        tasks = super()._make_tasks(y, missing, single_output, classes) if classes else None
+        if tasks is not None:
+            return tasks  # partial_fit's declared classes: hard labels
+        return [
+            ProbabilisticBinaryTask().fit(labels, task_name(t, single_output))
+            if _soft_labels(labels)
+            else classification_task(labels, task_name(t, single_output))
+            for t, labels in ((t, observed(y, missing, t)) for t in range(y.shape[1]))
+        ]
+
+    def _partial_fit_classes(self, classes, n_tasks, single_output):
+        return classes_per_task(classes, n_tasks, single_output, type(self).__name__)
+
+    @fill_doc(DOCS)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Train one epoch on ``(X, y)``, continuing from the last call.
+
+        The first call builds the network (the input standardisation and
+        categories are learnt from its batch) and needs every class of every
+        task in ``classes``; later calls continue training, so data too large
+        for memory can be fed batch after batch (see ``sklearn_mtl.stream``).
+        ``early_stopping`` does not apply.
+
+        Parameters
+        ----------
+        %(partial_fit_parameters)s
+
+        Returns
+        -------
+        self : object
+            The estimator, trained one more epoch.
+        """
+        return self._partial_fit(X, y, classes, sample_weight)
+
+
+class MultiTaskRegressor(MultiTaskRegressorMixin, BaseMultiTaskNet):
+    """Base of the neural multi-task regressors: targets standardised per task."""
+
+    _standardize_targets = True
+
+    @fill_doc(DOCS)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Train one epoch on ``(X, y)``, continuing from the last call.
+
+        The first call builds the network; the input and target
+        standardisation (and the categories) are learnt from its batch. Later
+        calls continue training, so data too large for memory can be fed batch
+        after batch (see ``sklearn_mtl.stream``). ``early_stopping`` does not
+        apply.
+
+        Parameters
+        ----------
+        %(fit_parameters)s
+
+        Returns
+        -------
+        self : object
+            The estimator, trained one more epoch.
+        """
+        return self._partial_fit(X, y, None, sample_weight)
+
+
+def _check_weighted_classes(tasks, encoded, weight, single_output: bool) -> None:
+    """Each classification task needs two classes among its rows of positive weight."""
+    if weight is None:
+        return  # every label observed with weight 1: the tasks checked their classes
+    for t, task in enumerate(tasks):
+        if task.kind not in ("binary", "multiclass"):
+            continue
+        weighted = np.unique(encoded[weight[:, t] > 0, t])
+        if len(weighted) < 2:
+            label = task.classes[int(weighted[0])] if len(weighted) else None
+            raise ValueError(
+                f"{task_name(t, single_output)} of y has one class only among the rows of "
+                f"positive sample_weight ({label!r}); a classifier needs at least two "
+                "classes per task: give another class weight."
+            )
+
+
+def _pad_last_batch(encoded, batch_size: int):
+    """``encoded`` with zero rows after it, so its last batch has enough rows (see above)."""
+    last = encoded.shape[0] % batch_size or batch_size
+    missing = min(PREDICT_MIN_BATCH_ROWS, batch_size) - last
+    if missing <= 0:
+        return encoded
+    if sparse.issparse(encoded):
+        padding = sparse.csr_matrix((missing, encoded.shape[1]), dtype=encoded.dtype)
+        return sparse.vstack([encoded, padding], format="csr")
+    return np.vstack([encoded, np.zeros((missing, encoded.shape[1]), dtype=encoded.dtype)])
+
+
+def _soft_labels(labels: np.ndarray) -> bool:
+    """Whether a column of ``y`` holds probabilities: floats in [0, 1], not all 0 or 1."""
+    if labels.dtype.kind != "f" or labels.size == 0:
+        return False
+    inside = bool(((labels >= 0) & (labels <= 1)).all())
+    return inside and bool((labels != np.round(labels)).any())
+
+
+def _same_classes(given, known) -> bool:
+    if given is None or known is None:
+        return given is None and known is None
+    return np.array_equal(given, known)
+
+
+def _training_state(net) -> tuple:
+    """What training changes (copies): the history's length, the modules and the optimizer.
+
+    In one process the module, the criterion and the optimizer are copied
+    together (one ``deepcopy``, so the copied optimizer holds the copied
+    parameters): an epoch may replace the network by a grown one
+    (``AdaptiveSharing``), whose weights no longer fit the old structure. A
+    data-parallel net keeps its objects (the accelerator prepared them) and
+    copies their state.
+    """
+    if getattr(net, "accelerator", None) is None:
+        objects = copy.deepcopy((net.module_, net.criterion_, net.optimizer_))
+        return (
+            len(net.history),
+            objects,
+            (net.module is net.module_, net.criterion is net.criterion_),
+        )
+    modules = {
+        name: copy.deepcopy(getattr(net, name + "_").state_dict())
+        for name in ("module", "criterion")
+    }
+    return len(net.history), modules, copy.deepcopy(net.optimizer_.state_dict())
+
+
+def _restore_training_state(net, state: tuple) -> None:
+    epochs, saved, extra = state
+    del net.history[epochs:]
+    if isinstance(saved, tuple):
+        net.module_, net.criterion_, net.optimizer_ = saved
+        same_module, same_criterion = extra  # skorch's parameters are the instances that train
+        if same_module:
+            net.module = net.module_
+        if same_criterion:
+            net.criterion = net.criterion_
+        net.__dict__.pop("_compiled", None)
+        return
+    for name, module_state in saved.items():
+        module = getattr(net, name + "_")
+        # a failed data-parallel epoch can leave the module in its DDP wrapper
+        module = module.module if isinstance(module, DistributedDataParallel) else module
+        module.load_state_dict(module_state)
+    net.optimizer_.load_state_dict(extra)
+
+
+def _concatenate(tensors) -> np.ndarray:
+    return torch.cat(list(tensors)).cpu().numpy().astype(np.float64)
+
+
+def _loss_weights(sample_weight, missing: np.ndarray) -> np.ndarray | None:
+    """Per-row, per-task loss weights, zero on missing labels; None when all are one."""
+    weight = check_multitask_sample_weight(sample_weight, *missing.shape)
+    weight[missing] = 0.0
+    if not missing.any() and (weight == 1).all():
+        return None  # the loss takes its cheaper unweighted path
+    return weight
