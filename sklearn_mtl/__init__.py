@@ -11,42 +11,13 @@ use, so ``import sklearn_mtl.linear`` (numpy and scikit-learn only) does not
 load torch.
 """
 
-import importlib
-from importlib.metadata import PackageNotFoundError, version
-
 from .utils._moved_modules import install as _install_moved_modules
+from .utils._registry import MODULE_OF as _MODULE_OF
+from .utils._registry import PUBLIC as PUBLIC  # the registry, for tests and readers
+from .utils._registry import package_version as _package_version
+from .utils._registry import public_object as _public_object
 
-try:  # the one source of the version is pyproject.toml, through the installed metadata
-    __version__ = version("sklearn-mtl")
-except PackageNotFoundError:  # run from a source tree that was never installed
-    __version__ = "0+unknown"
-
-PUBLIC = {
-    "estimators._adaptive": ("AdaptiveSharingClassifier", "AdaptiveSharingRegressor"),
-    "estimators._cross_stitch": ("CrossStitchClassifier", "CrossStitchRegressor"),
-    "estimators._esmm": ("ESMMClassifier",),
-    "estimators._moe": ("MMoEClassifier", "MMoERegressor", "OMoEClassifier", "OMoERegressor"),
-    "estimators._multitask_net": ("MultiTaskNet",),
-    "estimators._ple": ("PLEClassifier", "PLERegressor"),
-    "estimators._shared_bottom": ("SharedBottomClassifier", "SharedBottomRegressor"),
-    "linear": (
-        "MeanRegularizedMultiTaskClassifier",
-        "MeanRegularizedMultiTaskRegressor",
-        "MultiTaskL1LqClassifier",
-        "MultiTaskL1LqClassifierCV",
-        "MultiTaskL1LqRegressor",
-        "MultiTaskL1LqRegressorCV",
-    ),
-    "persistence": ("load", "save"),
-}
-"""The registry of public names: each module and the names it gives, imported on first use.
-
-A new architecture is one line here (its module and its estimators); the
-tests, the persistence allow-list and ``__all__`` are built from it, and a
-test fails for an estimator class of the package that is missing here.
-"""
-
-_MODULE_OF = {name: module for module, names in PUBLIC.items() for name in names}
+__version__ = _package_version()
 
 __all__ = sorted(_MODULE_OF, key=str.lower) + ["__version__"]
 
@@ -54,7 +25,7 @@ __all__ = sorted(_MODULE_OF, key=str.lower) + ["__version__"]
 def __getattr__(name):
     if name not in _MODULE_OF:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{_MODULE_OF[name]}"), name)
+    value = _public_object(name)
     globals()[name] = value  # the next access is a plain lookup
     return value
 

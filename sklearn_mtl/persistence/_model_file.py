@@ -77,13 +77,13 @@ def _estimator_classes() -> dict[str, type]:
     """The estimators a file may hold: the public ones of the package's registry."""
     from sklearn.base import BaseEstimator
 
-    import sklearn_mtl
+    from ..utils._registry import MODULE_OF, public_object
 
+    objects = {name: public_object(name) for name in MODULE_OF}
     return {
-        name: getattr(sklearn_mtl, name)
-        for name in sklearn_mtl.__all__
-        if isinstance(getattr(sklearn_mtl, name), type)
-        and issubclass(getattr(sklearn_mtl, name), BaseEstimator)
+        name: value
+        for name, value in objects.items()
+        if isinstance(value, type) and issubclass(value, BaseEstimator)
     }
 
 
@@ -518,6 +518,6 @@ def _optimizer_name(optimizer: type) -> str:
 
 
 def _package_version() -> str:
-    import sklearn_mtl
+    from ..utils._registry import package_version
 
-    return sklearn_mtl.__version__
+    return package_version()

@@ -1,0 +1,231 @@
+"""The layout of the package: layers a reader can name, one way through them (issue 30).
+
+The import graph is read from the source, as ``python ../shared/tools/import_cycles.py``
+reads it: every import counts, at module level or inside a function (a lazy import hides
+a dependency, it does not remove it), except under ``if TYPE_CHECKING:``.
+"""
+
+import ast
+import importlib
+import re
+from importlib.metadata import version
+from pathlib import Path
+
+import pytest
+import tomllib
+
+import sklearn_mtl
+
+PACKAGE = Path(sklearn_mtl.__file__).parent
+ROOT = PACKAGE.parent
+MAX_LINES = 400
+MAX_ROOT_MODULES = 12
+
+LAYERS = [
+    # (layer, the modules of sklearn_mtl in it, by their dotted name below the package), lowest
+    # first: a module may import from its own layer and the layers below it, never from one
+    # above. A name stands for the module and everything under it; the longest match counts.
+    ("helpers", {"utils", "_task_encoders"}),
+    ("torch building blocks", {"nn", "losses", "metrics", "weighting", "inspection"}),
+    ("task relations", {"tasks"}),
+    ("training engine", {"_training"}),
+    ("estimators", {"estimators", "linear", "weak"}),
+    (
+        "public modules",
+        {"architectures", "base", "persistence", "export", "stream", "parallel", "datasets"}
+        | {"utils.estimator_checks"},
+    ),
+    ("package", {"", "__main__"}),
+]
+
+
+def _module_of(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+MODULES = {_module_of(path): path for path in PACKAGE.rglob("*.py")}
+
+
+def _resolve(name: str) -> str | None:
+    while name:
+        if name in MODULES:
+            return name
+        name = name.rpartition(".")[0]
+    return None
+
+
+def _imports(module: str) -> set[str]:
+    """The package's modules that ``module`` imports, lazily or not."""
+    path = MODULES[module]
+    tree = ast.parse(path.read_text(), str(path))
+    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+
+    def type_checking_only(node):
+        while node in parents:
+            node = parents[node]
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+                return True
+        return False
+
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = module if path.name == "__init__.py" else module.rpartition(".")[0]
+                for _ in range(node.level - 1):
+                    base = base.rpartition(".")[0]
+                source = f"{base}.{node.module}" if node.module else base
+            else:
+                source = node.module or ""
+            targets = [
+                f"{source}.{a.name}" if f"{source}.{a.name}" in MODULES else source
+                for a in node.names
+            ]
+        else:
+            continue
+        if type_checking_only(node):
+            continue
+        for target in targets:
+            if target.split(".")[0] == "sklearn_mtl":
+                resolved = _resolve(target)
+                if resolved is not None and resolved != module:
+                    found.add(resolved)
+    return found
+
+
+GRAPH = {module: _imports(module) for module in MODULES}
+
+
+def _circles(graph) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan)."""
+    index, low, stack, on_stack, circles = {}, {}, [], set(), []
+
+    def visit(node):
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for other in graph[node]:
+            if other not in index:
+                visit(other)
+                low[node] = min(low[node], low[other])
+            elif other in on_stack:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                other = stack.pop()
+                on_stack.discard(other)
+                component.append(other)
+                if other == node:
+                    break
+            if len(component) > 1:
+                circles.append(sorted(component))
+
+    for node in graph:
+        if node not in index:
+            visit(node)
+    return circles
+
+
+def _layer(module: str) -> int:
+    below = module.removeprefix("sklearn_mtl").removeprefix(".")
+    matches = [
+        (len(name), rank)
+        for rank, (_, names) in enumerate(LAYERS)
+        for name in names
+        if below == name or (name and below.startswith(name + "."))
+    ]
+    assert matches, f"{module} is in no layer of LAYERS: place it"
+    return max(matches)[1]
+
+
+def test_the_import_graph_has_no_circle():
+    assert len(GRAPH) > 50 and sum(map(len, GRAPH.values())) > 100, "the graph is not read"
+    assert _circles(GRAPH) == []
+
+
+def test_the_circle_finder_finds_a_circle():
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert _circles(graph) == [["a", "b", "c"]]
+
+
+def test_no_module_imports_from_a_layer_above_its_own():
+    upward = sorted(
+        f"{module} ({LAYERS[_layer(module)][0]}) imports {target} ({LAYERS[_layer(target)][0]})"
+        for module, targets in GRAPH.items()
+        for target in targets
+        if _layer(target) > _layer(module)
+    )
+    assert upward == []
+
+
+def test_the_engine_never_imports_an_estimator():
+    engine = [m for m in GRAPH if m.startswith("sklearn_mtl._training")]
+    assert engine
+    reached = {t for m in engine for t in GRAPH[m]}
+    assert not {
+        t for t in reached if t.startswith(("sklearn_mtl.estimators", "sklearn_mtl.persistence"))
+    }
+
+
+def test_the_package_root_holds_few_modules():
+    root_modules = sorted(path.name for path in PACKAGE.glob("*.py"))
+    assert len(root_modules) <= MAX_ROOT_MODULES, root_modules
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 30, part 7, is not done: nine files are still over 400 lines (the note of "
+    "this stop lists them); the mark fails the run once they are split",
+)
+@pytest.mark.parametrize("folder", ["sklearn_mtl", "benchmarks"])
+def test_no_file_is_over_the_line_limit(folder):
+    long = {
+        str(path.relative_to(ROOT)): n
+        for path in (ROOT / folder).rglob("*.py")
+        if (n := len(path.read_text().splitlines())) > MAX_LINES
+    }
+    assert long == {}
+
+
+def _public_modules():
+    for module in sorted(MODULES):
+        if any(part.startswith("_") for part in module.split(".")[1:]):
+            continue
+        if module == "sklearn_mtl":
+            continue
+        yield module
+
+
+@pytest.mark.parametrize("module", list(_public_modules()))
+def test_every_public_module_declares_all(module):
+    imported = importlib.import_module(module)
+    assert hasattr(imported, "__all__"), f"{module} has no __all__ (or make it private)"
+    missing = [name for name in imported.__all__ if not hasattr(imported, name)]
+    assert missing == []
+    defined_here = [
+        name
+        for name, value in vars(imported).items()
+        if not name.startswith("_")
+        and getattr(value, "__module__", None) == module
+        and isinstance(value, type | type(test_the_package_root_holds_few_modules))
+    ]
+    assert sorted(set(defined_here) - set(imported.__all__)) == []
+
+
+def test_the_version_has_one_source():
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert sklearn_mtl.__version__ == version("sklearn-mtl") == declared
+    assert not re.search(r"__version__\s*=\s*['\"]\d", (PACKAGE / "__init__.py").read_text())
+
+
+def test_the_changelog_starts_with_this_release():
+    changelog = (ROOT / "CHANGELOG.md").read_text()
+    assert "Keep a Changelog" in changelog and "## [Unreleased]" in changelog
+    assert f"## [{sklearn_mtl.__version__}]" in changelog
+    assert (PACKAGE / "py.typed").is_file()
