@@ -51,7 +51,7 @@ from sklearn_mtl import (
     PLEClassifier,
     SharedBottomClassifier,
 )
-from sklearn_mtl._training.builder import COMPILE_MODES
+from sklearn_mtl._training.options import COMPILE_MODES
 from sklearn_mtl.datasets import make_task_pair
 
 try:

@@ -13,7 +13,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import sklearn_mtl
 from sklearn_mtl import architectures
-from sklearn_mtl._training.builder import FUNNEL_CONSTRAINTS, TRAINING_CONSTRAINTS
+from sklearn_mtl._training.options import FUNNEL_CONSTRAINTS, TRAINING_CONSTRAINTS
 from sklearn_mtl.base import BaseMultiTaskNet
 from sklearn_mtl.persistence import _model_file as persistence
 from sklearn_mtl.utils.estimator_checks import expected_failed_checks

@@ -103,7 +103,7 @@ def test_accelerator_refuses_a_weighting_whose_state_differs_between_processes()
     model = MMoEClassifier(
         2, max_epochs=1, loss_weighting="uncertainty", accelerator=accelerate.Accelerator(cpu=True)
     )
-    with pytest.raises(ValueError, match="loss_weighting='equal' or 'fixed'"):
+    with pytest.raises(ValueError, match="loss_weighting among 'equal', 'fixed'"):
         model.fit(X, Y)
     assert not hasattr(model, "net_")
 

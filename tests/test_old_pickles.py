@@ -62,9 +62,12 @@ def test_the_old_names_are_the_new_modules_contents():
 
 
 def test_the_former_training_module_still_answers_its_names():
-    from sklearn_mtl._training import builder
+    from sklearn_mtl._training import builder, options, schedule
 
-    assert importlib.import_module("sklearn_mtl._training").build_net is builder.build_net
+    former = importlib.import_module("sklearn_mtl._training")
+    assert former.CosineLearningRate is schedule.CosineLearningRate  # what pickles of 0.1 name
+    assert former.build_net is builder.build_net
+    assert former.TRAINING_CONSTRAINTS is options.TRAINING_CONSTRAINTS
     with pytest.raises(AttributeError, match="no attribute 'no_such_name'"):
         _ = importlib.import_module("sklearn_mtl._training").no_such_name
 

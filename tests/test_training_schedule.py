@@ -15,8 +15,8 @@ from sklearn_mtl import (
     PLERegressor,
     SharedBottomRegressor,
 )
-from sklearn_mtl._training import builder as _training
-from sklearn_mtl._training.builder import COSINE_FINAL_FACTOR, cosine_factor
+from sklearn_mtl._training import options as _training_options
+from sklearn_mtl._training.schedule import COSINE_FINAL_FACTOR, cosine_factor
 from sklearn_mtl.architectures import MMoE
 from sklearn_mtl.datasets import make_task_pair
 
@@ -115,7 +115,7 @@ def test_an_unknown_schedule_is_refused_by_name(data):
 def test_auto_early_stopping_starts_at_the_row_threshold(data, monkeypatch, threshold, stops_early):
     """ "auto" holds out a validation split from EARLY_STOPPING_MIN_SAMPLES rows on."""
     X, Y = data  # 300 rows
-    monkeypatch.setattr(_training, "EARLY_STOPPING_MIN_SAMPLES", threshold)
+    monkeypatch.setattr(_training_options, "EARLY_STOPPING_MIN_SAMPLES", threshold)
     model = MMoERegressor(**SMALL, max_epochs=2, early_stopping="auto", random_state=0).fit(X, Y)
     assert ("valid_loss" in model.net_.history[-1]) is stops_early
     assert ("early_stopping" in dict(model.net_.callbacks_)) is stops_early
@@ -123,7 +123,7 @@ def test_auto_early_stopping_starts_at_the_row_threshold(data, monkeypatch, thre
 
 def test_auto_early_stopping_keeps_the_best_epoch(data, monkeypatch):
     X, Y = data
-    monkeypatch.setattr(_training, "EARLY_STOPPING_MIN_SAMPLES", 100)
+    monkeypatch.setattr(_training_options, "EARLY_STOPPING_MIN_SAMPLES", 100)
     # a rate this high makes the validation loss jump about: the best epoch is not the last
     model = MMoERegressor(
         **SMALL | {"lr": 0.3},
@@ -145,7 +145,7 @@ def test_auto_early_stopping_keeps_the_best_epoch(data, monkeypatch):
 def test_a_loaded_model_trains_on_as_the_saved_one_did(data, tmp_path, monkeypatch, how):
     """The validation split and the schedule come back from the file with the weights."""
     X, Y = data
-    monkeypatch.setattr(_training, "EARLY_STOPPING_MIN_SAMPLES", 100)
+    monkeypatch.setattr(_training_options, "EARLY_STOPPING_MIN_SAMPLES", 100)
     model = SharedBottomRegressor((8,), max_epochs=3, lr_schedule="cosine",
                                   early_stopping="auto", random_state=0)  # fmt: skip
     if how == "fit":
@@ -182,7 +182,7 @@ def test_every_network_takes_both_training_defaults(name, data, monkeypatch):
     """The cosine rate reaches every parameter group (adaptive sharing adds groups as it
     grows), and "auto" early stopping works on each architecture."""
     X, Y = data
-    monkeypatch.setattr(_training, "EARLY_STOPPING_MIN_SAMPLES", 100)
+    monkeypatch.setattr(_training_options, "EARLY_STOPPING_MIN_SAMPLES", 100)
     model = ALL_NETWORKS[name](lr_schedule="cosine", early_stopping="auto", random_state=0)
     model.fit(X, Y if name != "ESMMClassifier" else _funnel(Y))
     history = model.net_.history

@@ -2,7 +2,10 @@
 
 It takes what it needs as arguments and never imports an estimator:
 
-- ``builder``: the training options and their constraints, and ``build_net``;
+- ``options``: the training options, their constraints, and one resolved set per fit;
+- ``builder``: ``build_net(options, architecture, state)``, the net of a fit;
+- ``schedule``: the learning-rate schedule;
+- ``snapshot``: a net's training state, copied before an epoch and put back if it fails;
 - ``net``: the skorch net of the package and the callbacks it always runs;
 - ``data``: datasets and batch loaders over encoded tensors;
 - ``inputs``: ``InputEncoder``, which turns ``X`` into what the networks read;
@@ -14,13 +17,14 @@ It takes what it needs as arguments and never imports an estimator:
 
 
 def __getattr__(name):
-    # Pickles of 0.1 name objects of the former module ``sklearn_mtl._training``,
-    # which is ``builder`` now.
+    # Pickles of 0.1 name objects of the former module ``sklearn_mtl._training``
+    # (``CosineLearningRate``), whose contents are in these three now.
     if name.startswith("__"):
         raise AttributeError(name)
-    from . import builder
+    import importlib
 
-    try:
-        return getattr(builder, name)
-    except AttributeError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    for module in ("options", "builder", "schedule"):
+        module = importlib.import_module(f"{__name__}.{module}")
+        if hasattr(module, name):
+            return getattr(module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

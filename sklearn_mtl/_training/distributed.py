@@ -14,11 +14,8 @@ import contextlib
 import torch
 from skorch.hf import AccelerateMixin
 
-from ..weighting import Equal, Fixed
+from ..weighting import weighting_names
 from .net import MultiTaskNeuralNet, print_log_sink
-
-DISTRIBUTED_WEIGHTINGS = (Equal, Fixed)
-"""Weightings that give every process the same objective: no learnt or observed state."""
 
 
 def _silent(*args, **kwargs):
@@ -32,9 +29,10 @@ def check_accelerator(accelerator, device: torch.device, weighting, estimator: s
     """
     if accelerator is None:
         return None
-    if not isinstance(weighting, DISTRIBUTED_WEIGHTINGS):
+    if not weighting.data_parallel:
         raise ValueError(
-            f"{estimator} with an accelerator needs loss_weighting='equal' or 'fixed'; "
+            f"{estimator} with an accelerator needs a loss_weighting among "
+            f"{weighting_names(data_parallel=True)}; "
             f"got {type(weighting).__name__}, whose state (learnt parameters, observed "
             "losses or per-task gradients) would differ between processes."
         )

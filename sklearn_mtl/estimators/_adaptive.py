@@ -4,10 +4,11 @@ from numbers import Integral, Real
 
 from .. import nn
 from .._training.branching import TopDownBranching
-from .._training.builder import FUNNEL_CONSTRAINTS, TRAINING_CONSTRAINTS
+from .._training.options import FUNNEL_CONSTRAINTS, TRAINING_CONSTRAINTS
 from ..nn.adaptive import check_branches
 from ..nn.numeric import PERIODIC_SIGMA
 from ..utils._sklearn import Interval, StrOptions
+from ..weighting import weighting_names
 from ._architecture import UNITS_CONSTRAINT, Architecture
 from ._base import MultiTaskClassifier, MultiTaskRegressor, set_init_parameters
 from ._docstrings import DOCS, fill_doc
@@ -133,14 +134,14 @@ class AdaptiveSharing(Architecture):
         )
         return [("top_down_branching", branching)]
 
-    def check_training(self, estimator, weighting, accelerator) -> None:
-        name = type(estimator).__name__
+    def check_training(self, options, weighting, accelerator) -> None:
+        name = options.estimator_name
         if weighting.gradient_based:
             raise ValueError(
                 f"{name} with the AdaptiveSharing architecture cannot train with "
-                f"loss_weighting={estimator.loss_weighting!r}: a gradient-based weighting "
+                f"loss_weighting={options.loss_weighting!r}: a gradient-based weighting "
                 "needs one shared layer, which branching splits. Use a loss-level weighting "
-                "(equal, fixed, uncertainty, dwa)."
+                f"({weighting_names(gradient_based=False)})."
             )
         if accelerator is not None:
             raise ValueError(

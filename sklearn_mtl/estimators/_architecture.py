@@ -102,8 +102,12 @@ class Architecture(BaseEstimator):
         """``(name, callback)`` pairs that train the architecture, beside the usual ones (none)."""
         return []
 
-    def check_training(self, estimator, weighting, accelerator) -> None:
-        """Raise a ``ValueError`` for a training option the architecture cannot train with."""
+    def check_training(self, options, weighting, accelerator) -> None:
+        """Raise a ``ValueError`` for a training option the architecture cannot train with.
+
+        ``options`` are the fit's ``TrainingOptions``, ``weighting`` its task
+        weighting and ``accelerator`` the accelerator or None.
+        """
 
     def prepare_resume(self, net, history) -> None:
         """Make ``net``'s module match a checkpoint's ``history`` before its weights load."""

@@ -5,13 +5,12 @@ An architecture's estimators hold only their signature, their
 they build (``_architecture_class``). Everything else lives here and flows
 one way in ``fit``: validate ``X`` and ``y``, encode the inputs, build the
 task encoders and encode the targets, build the net
-(:func:`~sklearn_mtl._training.builder.build_net`)
-from the parameters and the :class:`~sklearn_mtl.estimators._fit_state.FitState`, train.
+(:func:`~sklearn_mtl._training.builder.build_net`) from the training options
+resolved once, the architecture and the
+:class:`~sklearn_mtl.estimators._fit_state.FitState`, train, store the fitted state.
 """
 
 from __future__ import annotations
-
-import copy
 
 import numpy as np
 import pandas as pd
@@ -21,7 +20,6 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.history import History
-from torch.nn.parallel import DistributedDataParallel
 
 from .._task_encoders import (
     ProbabilisticBinaryTask,
@@ -30,10 +28,12 @@ from .._task_encoders import (
     encode_targets,
     observed,
 )
-from .._training.builder import build_net, check_device, uses_early_stopping
+from .._training.builder import build_net
 from .._training.checkpoint import verified_checkpoint
 from .._training.data import TensorBatchDataset
 from .._training.inputs import InputEncoder
+from .._training.options import TrainingOptions
+from .._training.snapshot import restore_snapshot, training_snapshot
 from ..inspection import GateInspectionMixin
 from ..utils import check_multitask_sample_weight, check_multitask_y, task_name
 from ..utils._sklearn import _fit_context
@@ -149,19 +149,18 @@ class BaseMultiTaskNet(GateInspectionMixin, MultiTaskEstimatorMixin, BaseEstimat
             _check_weighted_classes(tasks, encoded, weight, single_output)
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         state = FitState(tasks, single_output, inputs, seed)
-        device = check_device(self)
+        options = self._training_options(n_samples=X.shape[0], partial=partial)
+        architecture = self._architecture()
+        device = options.device
         with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-            early_stopping = uses_early_stopping(self.early_stopping, X.shape[0])
-            net, state, device = build_net(
-                self, state, partial=partial, early_stopping=early_stopping
-            )
+            net, state, device = build_net(options, architecture, state)
             dataset = TensorBatchDataset(X, encoded, weight, device=device)
             if partial:
                 net.partial_fit(dataset, y=None, epochs=1)
             elif resume_from is not None:
                 net.initialize()
                 checkpoint, manifest = verified_checkpoint(resume_from)
-                self._architecture().prepare_resume(net, History.from_file(checkpoint.f_history_))
+                architecture.prepare_resume(net, History.from_file(checkpoint.f_history_))
                 net.load_params(checkpoint=checkpoint)
                 dict(net.callbacks_)["checkpoint_manifest"].prepare_resume(
                     net, checkpoint, manifest, dataset
@@ -178,11 +177,37 @@ class BaseMultiTaskNet(GateInspectionMixin, MultiTaskEstimatorMixin, BaseEstimat
         self._fit_state = state
         self.n_tasks_ = y.shape[1]
         self.net_ = net
-        return self._read_training_state()
+        return self._read_training_state(architecture)
 
-    def _read_training_state(self):
+    def _training_options(self, **resolve) -> TrainingOptions:
+        """This estimator's training parameters, resolved for one fit (see ``TrainingOptions``)."""
+        return TrainingOptions.resolve(
+            self.get_params(deep=False),
+            estimator_name=type(self).__name__,
+            feature_names=getattr(self, "feature_names_in_", None),
+            **resolve,
+        )
+
+    def _net_recipe(self, **resolve) -> tuple:
+        """What ``build_net`` takes to rebuild this fitted estimator's net.
+
+        ``(options, architecture, build_arguments)``: the options resolved with
+        ``resolve``, the architecture, and the build arguments of its fitted
+        shape. :func:`sklearn_mtl.load` builds the net from these, then hands
+        it over through :meth:`_restore`.
+        """
+        architecture = self._architecture()
+        build_arguments = architecture.fitted_build_arguments(self)
+        return self._training_options(**resolve), architecture, build_arguments
+
+    def _restore(self, net, architecture) -> None:
+        """Take ``net`` (rebuilt from a file, its history loaded) as the fitted net."""
+        self.net_ = net
+        self._read_training_state(architecture)
+
+    def _read_training_state(self, architecture):
         """The fitted attributes that change with every epoch, read off the net."""
-        self.__dict__.update(self._architecture().fitted_attributes(self.net_.module_.model))
+        self.__dict__.update(architecture.fitted_attributes(self.net_.module_.model))
         self.task_weights_ = np.asarray(self.net_.history[-1, "task_weights"])
         self.n_iter_ = len(self.net_.history)
         return self
@@ -228,7 +253,7 @@ class BaseMultiTaskNet(GateInspectionMixin, MultiTaskEstimatorMixin, BaseEstimat
         self._check_targets(encoded, missing)
         weight = _loss_weights(sample_weight, missing)
         device = self.net_.device
-        before = _training_state(self.net_)
+        before = training_snapshot(self.net_)
         try:  # each epoch seeds itself (EpochSeed)
             with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
                 self.net_.partial_fit(
@@ -237,9 +262,9 @@ class BaseMultiTaskNet(GateInspectionMixin, MultiTaskEstimatorMixin, BaseEstimat
         except Exception:
             # e.g. a diverged epoch, or a callback's error: the model stays the one
             # fitted before this call, and the error is the one raised
-            _restore_training_state(self.net_, before)
+            restore_snapshot(self.net_, before)
             raise
-        return self._read_training_state()
+        return self._read_training_state(self._architecture())
 
     def _check_inputs(self, X, reset: bool):
         """Check ``X``'s shape and feature names; a DataFrame keeps its dtypes."""
@@ -463,50 +488,6 @@ def _same_classes(given, known) -> bool:
     if given is None or known is None:
         return given is None and known is None
     return np.array_equal(given, known)
-
-
-def _training_state(net) -> tuple:
-    """What training changes (copies): the history's length, the modules and the optimizer.
-
-    In one process the module, the criterion and the optimizer are copied
-    together (one ``deepcopy``, so the copied optimizer holds the copied
-    parameters): an epoch may replace the network by a grown one
-    (``AdaptiveSharing``), whose weights no longer fit the old structure. A
-    data-parallel net keeps its objects (the accelerator prepared them) and
-    copies their state.
-    """
-    if getattr(net, "accelerator", None) is None:
-        objects = copy.deepcopy((net.module_, net.criterion_, net.optimizer_))
-        return (
-            len(net.history),
-            objects,
-            (net.module is net.module_, net.criterion is net.criterion_),
-        )
-    modules = {
-        name: copy.deepcopy(getattr(net, name + "_").state_dict())
-        for name in ("module", "criterion")
-    }
-    return len(net.history), modules, copy.deepcopy(net.optimizer_.state_dict())
-
-
-def _restore_training_state(net, state: tuple) -> None:
-    epochs, saved, extra = state
-    del net.history[epochs:]
-    if isinstance(saved, tuple):
-        net.module_, net.criterion_, net.optimizer_ = saved
-        same_module, same_criterion = extra  # skorch's parameters are the instances that train
-        if same_module:
-            net.module = net.module_
-        if same_criterion:
-            net.criterion = net.criterion_
-        net.__dict__.pop("_compiled", None)
-        return
-    for name, module_state in saved.items():
-        module = getattr(net, name + "_")
-        # a failed data-parallel epoch can leave the module in its DDP wrapper
-        module = module.module if isinstance(module, DistributedDataParallel) else module
-        module.load_state_dict(module_state)
-    net.optimizer_.load_state_dict(extra)
 
 
 def _concatenate(tensors) -> np.ndarray:

@@ -3,7 +3,7 @@
 from numbers import Real
 
 from .. import nn
-from .._training.builder import FUNNEL_CONSTRAINTS, TRAINING_CONSTRAINTS
+from .._training.options import FUNNEL_CONSTRAINTS, TRAINING_CONSTRAINTS
 from ..nn.numeric import PERIODIC_SIGMA
 from ..utils._sklearn import Interval
 from ._architecture import UNITS_CONSTRAINT, Architecture

@@ -3,7 +3,7 @@
 import numpy as np
 
 from .. import nn
-from .._training.builder import TRAINING_CONSTRAINTS
+from .._training.options import TRAINING_CONSTRAINTS
 from ..nn.numeric import PERIODIC_SIGMA
 from ._architecture import UNITS_CONSTRAINT, Architecture
 from ._base import MultiTaskClassifier, set_init_parameters

@@ -11,7 +11,7 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted
 
 from .._task_encoders import TASK_TYPES, RegressionTask, classes_per_task, new_task, observed
-from .._training.builder import FUNNEL_CONSTRAINTS, TRAINING_CONSTRAINTS
+from .._training.options import FUNNEL_CONSTRAINTS, TRAINING_CONSTRAINTS
 from ..metrics import per_task_scores
 from ..nn.numeric import PERIODIC_SIGMA
 from ..utils import task_name

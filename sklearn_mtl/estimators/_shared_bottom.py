@@ -1,7 +1,7 @@
 """Shared-Bottom estimators: hard parameter sharing."""
 
 from .. import nn
-from .._training.builder import FUNNEL_CONSTRAINTS, TRAINING_CONSTRAINTS
+from .._training.options import FUNNEL_CONSTRAINTS, TRAINING_CONSTRAINTS
 from ..nn.numeric import PERIODIC_SIGMA
 from ._architecture import UNITS_CONSTRAINT, Architecture
 from ._base import MultiTaskClassifier, MultiTaskRegressor, set_init_parameters

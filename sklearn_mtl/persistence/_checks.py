@@ -229,7 +229,7 @@ def _check_input_encoder(inputs, is_categorical, n_features: int) -> None:
 
 def _check_numeric_embedding(inputs, n_numeric: int) -> None:
     """The numeric embedding's kind, size and quantile bins (files before them have none)."""
-    from .._training.builder import MAX_NUMERIC_EMBEDDING_SIZE
+    from .._training.options import MAX_NUMERIC_EMBEDDING_SIZE
     from ..nn import NUMERIC_EMBEDDINGS
 
     kind = getattr(inputs, "numeric_embedding", "linear")

@@ -46,7 +46,7 @@ from ..estimators._parameters import with_parameters_added_later
 from ..utils._files import atomic_write
 from . import _checks as checks
 from ._typed_json import decode, encode
-from ._weights import read_member, restore_net
+from ._weights import read_member, restore_net, trained_with
 
 FORMAT = "sklearn-mtl"
 FORMAT_VERSION = 1
@@ -381,8 +381,6 @@ def _load_estimator(archive, members: dict, metadata: dict, label: str, device):
     if name == "MultiTaskLabelModel":
         return _load_label_model(estimator, state, members, allowed)
     neural = "device" in params
-    if neural:
-        _check_device(estimator, label)
     checks.check_state_names(state, params, type(estimator))
     fitted = {key: decode(value, allowed) for key, value in state.items()}
     checks.check_fitted_state(fitted)
@@ -394,7 +392,8 @@ def _load_estimator(archive, members: dict, metadata: dict, label: str, device):
             raise ValueError("the network's weights are missing")
         history = decode(metadata.get("history"), allowed)
         checks.check_history(history, estimator.n_tasks_)
-        restore_net(estimator, archive, members[_WEIGHTS], history)
+        recipe = _net_recipe(estimator, history, label)
+        restore_net(estimator, recipe, archive, members[_WEIGHTS], history)
     elif _WEIGHTS in members:
         raise ValueError(f"a {name} has no weights, but the file holds some")
     checks.probe(estimator)
@@ -461,12 +460,11 @@ def _read_metadata(archive, info, label: str) -> dict:
     return metadata
 
 
-def _check_device(estimator, label: str) -> None:
-    from .._training.builder import check_device
-
+def _net_recipe(estimator, history: list, label: str) -> tuple:
+    """What builds the file's net, as its history shows it was trained; the device checked."""
     try:
-        check_device(estimator)
-    except ValueError as error:
+        return estimator._net_recipe(**trained_with(history))
+    except ValueError as error:  # the one check of the device, which this machine may lack
         raise ModelFileError(
             f"{label} holds a network for device={estimator.device!r}, which this machine "
             f"cannot use ({error}); load it with load(path, device='cpu')."
@@ -506,7 +504,7 @@ _FLAT_ARCHITECTURE_PARAMETERS = {
 
 
 def _optimizer_name(optimizer: type) -> str:
-    from .._training.builder import OPTIMIZERS
+    from .._training.options import OPTIMIZERS
 
     for name, cls in OPTIMIZERS.items():
         if cls is optimizer:

@@ -22,38 +22,42 @@ def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     return data
 
 
-def restore_net(estimator, archive, info, history: list) -> None:
-    """Build the estimator's net as ``fit`` does and fill it with the saved tensors.
-
-    The architecture is first built on torch's ``meta`` device (no memory),
-    and the safetensors header must list exactly its tensors, shapes and
-    dtypes; only then are the tensors read and the real network built, so
-    the memory used is what the file's own bytes hold.
-    """
-    from safetensors.torch import load as load_tensors
-    from skorch.history import History
-
-    from .._training.builder import build_net
-
-    # built as it was trained: with a validation split and a schedule where the history has them
-    trained_with = {
+def trained_with(history: list) -> dict:
+    """How the history shows a net was trained: with a validation split, with a schedule."""
+    return {
         "early_stopping": any("valid_loss" in epoch for epoch in history),
         "lr_schedule": any("event_lr" in epoch for epoch in history),
     }
 
-    def make_net():
-        return build_net(estimator, estimator._fit_state, **trained_with)
 
+def restore_net(estimator, recipe: tuple, archive, info, history: list) -> None:
+    """Build the estimator's net once, fill it with the saved tensors, and hand it over.
+
+    ``recipe`` is ``estimator._net_recipe(**trained_with(history))``. Before
+    the net is built, its modules are built on torch's ``meta`` device (no
+    memory), and the safetensors header must list exactly their tensors,
+    shapes and dtypes; only then are the tensors read and the net built, so
+    the memory used is what the file's own bytes hold. The estimator receives
+    the net through its ``_restore`` hook.
+    """
+    from safetensors.torch import load as load_tensors
+    from skorch.history import History
+
+    from .._training.builder import build_modules, build_net
+
+    options, architecture, build_arguments = recipe
+    state = estimator._fit_state
     with archive.open(info) as member:
         header, data_start = checks.read_safetensors_header(member, info.file_size)
     with torch.random.fork_rng(devices=[]):
         with torch.device("meta"), tensor_budget(2 * len(header) + 64):
-            meta_net, _, _ = make_net()
-        expected = tensors_of(meta_net.module, meta_net.criterion)
+            expected = tensors_of(
+                *build_modules(options, architecture, state, build_arguments=build_arguments)
+            )
         checks.check_tensors(header, expected, data_start, info.file_size)
         tensors = load_tensors(read_member(archive, info))
         checks.check_finite_tensors(tensors)
-        net, _, device = make_net()
+        net, _, device = build_net(options, architecture, state, build_arguments=build_arguments)
         net.initialize()
     # Buffers that the fitted state determines (the input statistics, index
     # tables) must be the ones it builds, not whatever the file says.
@@ -77,8 +81,7 @@ def restore_net(estimator, archive, info, history: list) -> None:
         module.to(device)
     net.history = History(history)
     net.device = device
-    estimator.net_ = net
-    estimator._read_training_state()
+    estimator._restore(net, architecture)
 
 
 def tensors_of(module, criterion) -> dict:

@@ -28,8 +28,15 @@ class TaskWeighting(nn.Module):
     :mod:`sklearn_mtl._task_encoders`).
     """
 
+    #: The ``loss_weighting`` name of a method of this package (None: not registered).
+    name: str | None = None
     #: Whether :meth:`backward` needs the task gradients (extra backward passes).
     gradient_based: bool = False
+    #: Whether every process of a data-parallel fit computes the same objective
+    #: (no learnt, observed or per-task-gradient state that would differ).
+    data_parallel: bool = False
+    #: Whether the method is built from the estimator's ``task_weights``.
+    takes_task_weights: bool = False
 
     def setup(self, task_types: Sequence[str]) -> None:
         self.task_types = list(task_types)

@@ -26,6 +26,8 @@ class DWA(TaskWeighting):
         ``tau``: larger values flatten the weights towards equal.
     """
 
+    name = "dwa"
+
     def __init__(self, temperature: float = 2.0) -> None:
         super().__init__()
         self.temperature = temperature

@@ -15,6 +15,9 @@ __all__ = ["Equal", "Fixed"]
 class Equal(TaskWeighting):
     """The sum of the task losses, every weight 1."""
 
+    name = "equal"
+    data_parallel = True
+
     def combine(self, task_losses: Tensor) -> Tensor:
         return task_losses.sum()  # the product with ones, without its two autograd nodes
 
@@ -27,6 +30,10 @@ class Fixed(TaskWeighting):
     task_weights : sequence of float
         One non-negative weight per task.
     """
+
+    name = "fixed"
+    data_parallel = True
+    takes_task_weights = True
 
     def __init__(self, task_weights: Sequence[float]) -> None:
         super().__init__()

@@ -28,6 +28,7 @@ class GradNorm(TaskWeighting):
         Strength of the pull towards equal training rates.
     """
 
+    name = "gradnorm"
     gradient_based = True
 
     def __init__(self, alpha: float = 1.5) -> None:

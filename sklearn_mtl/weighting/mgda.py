@@ -61,6 +61,7 @@ class MGDA(TaskWeighting):
     descent direction; the step then minimises ``sum_t alpha_t L_t``.
     """
 
+    name = "mgda"
     gradient_based = True
 
     def setup(self, task_types: Sequence[str]) -> None:

@@ -39,6 +39,7 @@ class PCGrad(TaskWeighting):
     one backward pass per task.
     """
 
+    name = "pcgrad"
     gradient_based = True
 
     def backward(self, task_losses: Tensor, representation: Tensor, parameters) -> Tensor:

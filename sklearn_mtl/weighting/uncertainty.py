@@ -22,6 +22,8 @@ class Uncertainty(TaskWeighting):
     ``exp(-s_t)``, which :meth:`weights` reports.
     """
 
+    name = "uncertainty"
+
     def setup(self, task_types: Sequence[str]) -> None:
         super().setup(task_types)
         self.log_variances = nn.Parameter(torch.zeros(self.n_tasks))
