@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-import sklearn_mtl.estimators._base
+import sklearn_mtl.estimators._prediction
 from sklearn_mtl import MMoEClassifier
 from sklearn_mtl.datasets import make_task_pair
 
@@ -77,7 +77,7 @@ def test_prediction_encodes_large_inputs_chunk_by_chunk(monkeypatch):
     whole = model.predict_proba(X)
     encoded = []
     transform = model._fit_state.inputs.transform
-    monkeypatch.setattr(sklearn_mtl.estimators._base, "PREDICT_CHUNK_ROWS", 128)
+    monkeypatch.setattr(sklearn_mtl.estimators._prediction, "PREDICT_CHUNK_ROWS", 128)
     inputs = model._fit_state.inputs
     monkeypatch.setattr(
         inputs, "transform", lambda part: encoded.append(len(part)) or transform(part)

@@ -6,10 +6,14 @@ It takes what it needs as arguments and never imports an estimator:
 - ``builder``: ``build_net(options, architecture, state)``, the net of a fit;
 - ``schedule``: the learning-rate schedule;
 - ``snapshot``: a net's training state, copied before an epoch and put back if it fails;
-- ``net``: the skorch net of the package and the callbacks it always runs;
+- ``net``: the skorch net of the package;
+- ``callbacks``: the callbacks every fit runs (epoch seeds, per-task scores, interrupts);
+- ``criterion``: the per-task losses and the weighting that combines them;
+- ``compiling``: ``torch.compile`` of training steps, one copy of ``forward`` per structure;
 - ``data``: datasets and batch loaders over encoded tensors;
 - ``inputs``: ``InputEncoder``, which turns ``X`` into what the networks read;
 - ``checkpoint``: checkpoints that a fit can resume from exactly, or refuses;
+- ``fingerprint``: what identifies a fit's training data, checked on a resume;
 - ``divergence``: stopping on a non-finite loss and warning on a poor fit;
 - ``distributed``: data-parallel training under ``torchrun`` / ``accelerate``;
 - ``branching``: growing an adaptive-sharing tree during training.

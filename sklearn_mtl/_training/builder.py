@@ -19,12 +19,13 @@ from skorch.callbacks import EarlyStopping, ProgressBar
 from .. import nn
 from ..losses import FunnelPenalty, MaskedMultiTaskLoss
 from ..weighting import RecordTaskWeights, TaskWeighting, make_weighting, weighting_names
+from .callbacks import EpochSeed, RewindOnInterrupt, TaskValidationScores
 from .checkpoint import CheckpointManifest
+from .criterion import MultiTaskCriterion
 from .data import ShuffleSplitDataset
 from .distributed import check_accelerator, distributed_net_options
 from .divergence import CheckTrainedModel, StopOnNonFiniteLoss
 from .inputs import embedding_size
-from .net import EpochSeed, MultiTaskCriterion, RewindOnInterrupt, TaskValidationScores
 from .options import OPTIMIZERS, TrainingOptions
 from .schedule import learning_rate_schedule
 

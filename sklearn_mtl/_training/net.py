@@ -5,17 +5,16 @@ from __future__ import annotations
 import re
 import sys
 import types
-import warnings
 from collections.abc import Mapping
 
-import numpy as np
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import Callback, EarlyStopping
+from skorch.callbacks import Callback
 from skorch.dataset import get_len, unpack_data
 from skorch.utils import to_tensor
 from torch import nn
 
+from .compiling import CUDA_GRAPH_MODES, forward_code_for, silence_compiler_notices
 from .data import BatchLoader
 
 _ANSI_CODES = re.compile(r"\x1b\[[0-9;]*m")
@@ -179,7 +178,7 @@ class MultiTaskNeuralNet(NeuralNet):
         if cached is None or cached[0] is not self.module_:
             mode = None if self.compile_mode == "default" else self.compile_mode
             forward = forward_code_for(self.module_)
-            _silence_compiler_notices()
+            silence_compiler_notices()
             compiled = torch.compile(
                 types.MethodType(forward, self.module_), mode=mode, fullgraph=True
             )
@@ -244,47 +243,6 @@ class MultiTaskNeuralNet(NeuralNet):
         return {"loss": objective, "y_pred": y_pred}
 
 
-def _silence_compiler_notices() -> None:
-    """Hide torch's notice that it itself uses a deprecated ``torch.jit.script_method``.
-
-    torch's inductor warns about its own code the first time it compiles; the
-    user compiled nothing with ``torch.jit``. One filter, for that message only.
-    """
-    warnings.filterwarnings(
-        "ignore", message=".*torch.jit.script_method.* is deprecated", category=DeprecationWarning
-    )
-
-
-CUDA_GRAPH_MODES = ("reduce-overhead", "max-autotune")
-"""``torch.compile`` modes that capture CUDA graphs (on a GPU)."""
-
-_FORWARD_COPIES: dict[tuple, types.FunctionType] = {}
-FORWARD_COPIES_KEPT = 256
-"""Network structures whose copy of ``forward`` (and compiled code) a process keeps."""
-
-
-def forward_code_for(module: nn.Module) -> types.FunctionType:
-    """``type(module).forward`` with a code object of its own per structure of ``module``.
-
-    torch.compile's cache lives on the code object; the structure is the
-    module's repr (its layers, sizes, activations, dropout).
-    """
-    key = (type(module), repr(module))
-    forward = _FORWARD_COPIES.get(key)
-    if forward is None:
-        if len(_FORWARD_COPIES) >= FORWARD_COPIES_KEPT:
-            del _FORWARD_COPIES[next(iter(_FORWARD_COPIES))]  # the oldest
-        function = type(module).forward
-        forward = _FORWARD_COPIES[key] = types.FunctionType(
-            function.__code__.replace(),
-            function.__globals__,
-            function.__name__,
-            function.__defaults__,
-            function.__closure__,
-        )
-    return forward
-
-
 CLOSURE_FREE_OPTIMIZERS = (
     torch.optim.Adam,
     torch.optim.AdamW,
@@ -300,153 +258,3 @@ def _implements(callback, method_name: str) -> bool:
     if not isinstance(callback, Callback) or method_name in vars(callback):
         return True
     return getattr(type(callback), method_name, None) is not getattr(Callback, method_name, None)
-
-
-class EpochSeed(Callback):
-    """Seeds torch's generator at the start of each epoch from ``seed`` and the epoch number.
-
-    Each epoch's row order and dropout then depend on the seed and the epoch
-    alone, so a fit resumed from a checkpoint draws what the uninterrupted fit
-    drew.
-    """
-
-    def __init__(self, seed: int) -> None:
-        self.seed = seed
-
-    def on_epoch_begin(self, net, **kwargs):
-        torch.manual_seed(self.seed + len(net.history))
-
-
-class MultiTaskCriterion(nn.Module):
-    """Per-task losses and the weighting that combines them in training.
-
-    Shape: as :class:`~sklearn_mtl.losses.MaskedMultiTaskLoss`, ``-> (n_tasks,)``.
-
-    Parameters
-    ----------
-    task_loss : MaskedMultiTaskLoss
-        The masked, weighted per-task losses.
-    weighting : TaskWeighting
-        The method that turns them into gradients; its learnable parameters
-        are trained with the module's.
-    """
-
-    def __init__(self, task_loss: nn.Module, weighting: nn.Module) -> None:
-        super().__init__()
-        self.task_loss = task_loss
-        self.weighting = weighting
-
-    def forward(self, logits, target, weight=None):
-        return self.task_loss(logits, target, weight)  # (n_tasks,)
-
-
-class TaskValidationScores(Callback):
-    """Record a score per task on the validation rows after every epoch.
-
-    Each task's own metric (:mod:`sklearn_mtl._task_encoders`: ROC AUC for a binary
-    task, accuracy for a multi-class one, R^2 for a regression one, all
-    higher-is-better), under ``valid_<metric>_task<t>``, with skorch's
-    ``..._best`` flag set in the right direction. Missing labels (zero
-    weight) are left out.
-
-    Parameters
-    ----------
-    tasks : list of TaskEncoder
-        The fitted task encoders.
-    """
-
-    def __init__(self, tasks):
-        self.tasks = tasks
-
-    def initialize(self):
-        self.best_ = {}
-        return self
-
-    def on_train_begin(self, net, **kwargs):
-        # the best scores so far are the history's: a fit resumed from a checkpoint
-        # flags its epochs as the uninterrupted fit does
-        for t, task in enumerate(self.tasks):
-            key = f"valid_{task.metric}_task{t}"
-            scores = [epoch[key] for epoch in net.history if key in epoch]
-            if scores:
-                self.best_[key] = max(scores)
-
-    def on_epoch_end(self, net, dataset_valid=None, **kwargs):
-        if dataset_valid is None or len(dataset_valid) == 0:
-            return
-        outputs = net.forward(dataset_valid).numpy()
-        targets = dataset_valid.y.cpu().numpy()
-        observed = (
-            np.ones(targets.shape, dtype=bool)
-            if dataset_valid.weight is None
-            else dataset_valid.weight.cpu().numpy() > 0
-        )
-        start = 0
-        for t, task in enumerate(self.tasks):
-            rows = observed[:, t]
-            head = outputs[rows, start : start + task.head_size]
-            start += task.head_size
-            score = task.score(targets[rows, t], head)
-            if score is None:
-                continue
-            key = f"valid_{task.metric}_task{t}"
-            improved = key not in self.best_ or score > self.best_[key]
-            if improved:
-                self.best_[key] = score
-            net.history.record(key, score)
-            net.history.record(f"{key}_best", improved)
-
-
-class RewindOnInterrupt(Callback):
-    """After an interrupt (Ctrl-C), go back to the end of the last finished epoch.
-
-    skorch's ``partial_fit`` stops quietly on ``KeyboardInterrupt`` and keeps
-    the weights of the half-done epoch. This callback copies the weights
-    after every finished epoch (cheap next to an epoch); when training ends
-    inside an epoch that was not stopped by early stopping, it restores them
-    and the history, with a warning. An interrupt before any epoch finished
-    is raised again: there is no model to keep. Place it before
-    ``EarlyStopping``, whose ``on_epoch_end`` ends training by raising.
-    """
-
-    def on_train_begin(self, net, **kwargs):
-        self.in_epoch_ = False
-        self._snapshot(net)
-
-    def on_epoch_begin(self, net, **kwargs):
-        self.in_epoch_ = True
-
-    def on_epoch_end(self, net, **kwargs):
-        self.in_epoch_ = False
-        self._snapshot(net)
-
-    def on_train_end(self, net, **kwargs):
-        snapshot, self.last_epoch_ = self.last_epoch_, None  # never pickle the copy
-        if not self.in_epoch_ or _stopped_early(net):
-            return
-        epochs, states = snapshot
-        if epochs == 0:
-            raise KeyboardInterrupt
-        for name, state in states.items():
-            getattr(net, name + "_").load_state_dict(state)
-        del net.history[epochs:]
-        warnings.warn(
-            f"fit was interrupted during epoch {epochs + 1}; the model is that of epoch "
-            f"{epochs}, the last finished one.",
-            UserWarning,
-            stacklevel=2,
-        )
-
-    def _snapshot(self, net) -> None:
-        states = {
-            name: {k: v.detach().clone() for k, v in getattr(net, name + "_").state_dict().items()}
-            for name in ("module", "criterion")
-        }
-        self.last_epoch_ = (len(net.history), states)
-
-
-def _stopped_early(net) -> bool:
-    return any(
-        isinstance(callback, EarlyStopping) and callback.misses_ >= callback.patience
-        for _, callback in net.callbacks_
-    )

@@ -15,7 +15,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import torch
-from scipy import sparse
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -35,7 +34,7 @@ from .._training.inputs import InputEncoder
 from .._training.options import TrainingOptions
 from .._training.snapshot import restore_snapshot, training_snapshot
 from ..inspection import GateInspectionMixin
-from ..utils import check_multitask_sample_weight, check_multitask_y, task_name
+from ..utils import check_multitask_y, task_name
 from ..utils._sklearn import _fit_context
 from ._docstrings import DOCS, fill_doc
 from ._fit_state import FitState
@@ -45,13 +44,8 @@ from ._multioutput import (
     MultiTaskRegressorMixin,
 )
 from ._parameters import with_parameters_added_later
-
-PREDICT_CHUNK_ROWS = 65536
-"""Rows encoded at a time in prediction, so that a large ``X`` is not copied whole."""
-
-PREDICT_MIN_BATCH_ROWS = 32
-"""The fewest rows a prediction batch is computed with (a shorter last batch is padded):
-measured on this CPU, a row's outputs agree bit for bit from 4 rows on, not at 1 or 2."""
+from ._prediction import BatchedPredictionMixin
+from ._targets import check_weighted_classes, loss_weights, same_classes, soft_labels
 
 
 def set_init_parameters(estimator, arguments: dict) -> None:
@@ -64,7 +58,9 @@ def set_init_parameters(estimator, arguments: dict) -> None:
         setattr(estimator, name, arguments[name])
 
 
-class BaseMultiTaskNet(GateInspectionMixin, MultiTaskEstimatorMixin, BaseEstimator):
+class BaseMultiTaskNet(
+    BatchedPredictionMixin, GateInspectionMixin, MultiTaskEstimatorMixin, BaseEstimator
+):
     """Trains the module of an :class:`Architecture` through a skorch net.
 
     Subclasses set ``_architecture_class`` (or override ``_architecture``)
@@ -144,9 +140,9 @@ class BaseMultiTaskNet(GateInspectionMixin, MultiTaskEstimatorMixin, BaseEstimat
         tasks = self._make_tasks(y, missing, single_output, classes)
         encoded = encode_targets(tasks, y, missing, single_output, check=False)
         self._check_targets(encoded, missing)
-        weight = _loss_weights(sample_weight, missing)
+        weight = loss_weights(sample_weight, missing)
         if not partial:  # a first partial_fit batch may lack a class that it declares
-            _check_weighted_classes(tasks, encoded, weight, single_output)
+            check_weighted_classes(tasks, encoded, weight, single_output)
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         state = FitState(tasks, single_output, inputs, seed)
         options = self._training_options(n_samples=X.shape[0], partial=partial)
@@ -245,13 +241,13 @@ class BaseMultiTaskNet(GateInspectionMixin, MultiTaskEstimatorMixin, BaseEstimat
         if classes is not None:
             given = self._partial_fit_classes(classes, y.shape[1], single_output)
             known = [getattr(task, "classes", None) for task in state.tasks]
-            if any(not _same_classes(a, b) for a, b in zip(given, known)):
+            if any(not same_classes(a, b) for a, b in zip(given, known)):
                 raise ValueError(
                     f"classes={classes!r} is not the classes_ of the first fit ({self.classes_!r})."
                 )
         encoded = encode_targets(state.tasks, y, missing, single_output)
         self._check_targets(encoded, missing)
-        weight = _loss_weights(sample_weight, missing)
+        weight = loss_weights(sample_weight, missing)
         device = self.net_.device
         before = training_snapshot(self.net_)
         try:  # each epoch seeds itself (EpochSeed)
@@ -283,63 +279,6 @@ class BaseMultiTaskNet(GateInspectionMixin, MultiTaskEstimatorMixin, BaseEstimat
     def _encode_inputs(self, X) -> np.ndarray:
         check_is_fitted(self)
         return self._fit_state.inputs.transform(self._check_inputs(X, reset=False))
-
-    def _predict_outputs(self, X) -> np.ndarray:
-        """Raw network outputs, shape ``(n_samples, sum(head_sizes))``.
-
-        A last batch of fewer than ``PREDICT_MIN_BATCH_ROWS`` rows is padded with
-        zero rows (their outputs dropped): CPU matrix products of one or two rows
-        take another kernel, whose sums round differently, and a row's
-        prediction would depend on how many rows came with it.
-        """
-        outputs = []
-        for encoded in self._encoded_chunks(X):
-            n_rows = encoded.shape[0]
-            encoded = _pad_last_batch(encoded, self.batch_size)
-            dataset = TensorBatchDataset(encoded, device=self.net_.device)  # one transfer
-            # the batches' outputs stay on the device, then come back in one copy
-            # (skorch's forward copies each batch's outputs to the host on its own)
-            batches = self.net_.forward_iter(dataset, device=None)
-            outputs.append(torch.cat(list(batches))[:n_rows].cpu())
-        return torch.cat(outputs).numpy().astype(np.float64)
-
-    def _encoded_chunks(self, X):
-        """``X`` checked, then encoded ``PREDICT_CHUNK_ROWS`` rows at a time.
-
-        Prediction needs memory for ``X``, the outputs and one encoded chunk,
-        not for an encoded copy of the whole of ``X``.
-        """
-        check_is_fitted(self)
-        X = self._check_inputs(X, reset=False)
-        rows = max(self.batch_size, PREDICT_CHUNK_ROWS)
-        for start in range(0, X.shape[0], rows):
-            part = X.iloc[start : start + rows] if hasattr(X, "iloc") else X[start : start + rows]
-            yield self._fit_state.inputs.transform(part)
-
-    def _apply_module(self, X, function):
-        """``function(architecture, encoded_batch)`` over ``X`` in batches, in eval mode.
-
-        ``function`` returns a tensor or a list of tensors; the result is the
-        concatenation over batches, as float64 arrays (a list for a list).
-        """
-        check_is_fitted(self)
-        module, device = self.net_.module_, self.net_.device
-        training = module.training
-        module.eval()
-        outputs = []
-        try:
-            with torch.no_grad():
-                for encoded in self._encoded_chunks(X):
-                    for i in range(0, encoded.shape[0], self.batch_size):
-                        part = encoded[i : i + self.batch_size]
-                        part = part.toarray() if sparse.issparse(part) else part
-                        x = torch.as_tensor(part, device=device)
-                        outputs.append(function(module.model, module.input_layer(x)))
-        finally:
-            module.train(training)
-        if isinstance(outputs[0], list):
-            return [_concatenate(parts) for parts in zip(*outputs)]
-        return _concatenate(outputs)
 
 
 class MultiTaskClassifier(MultiTaskClassifierMixin, BaseMultiTaskNet):
@@ -373,7 +312,7 @@ class MultiTaskClassifier(MultiTaskClassifierMixin, BaseMultiTaskNet):
         if array.dtype.kind == "f":
             columns = array.reshape(len(array), -1)
             soft = [t for t in range(columns.shape[1])
-                    if _soft_labels(columns[~np.isnan(columns[:, t]), t])]  # fmt: skip
+                    if soft_labels(columns[~np.isnan(columns[:, t]), t])]  # fmt: skip
             if soft:
                 columns = columns.copy()
                 for t in soft:
@@ -388,7 +327,7 @@ class MultiTaskClassifier(MultiTaskClassifierMixin, BaseMultiTaskNet):
             return tasks  # partial_fit's declared classes: hard labels
         return [
             ProbabilisticBinaryTask().fit(labels, task_name(t, single_output))
-            if _soft_labels(labels)
+            if soft_labels(labels)
             else classification_task(labels, task_name(t, single_output))
             for t, labels in ((t, observed(y, missing, t)) for t in range(y.shape[1]))
         ]
@@ -445,59 +384,3 @@ class MultiTaskRegressor(MultiTaskRegressorMixin, BaseMultiTaskNet):
             The estimator, trained one more epoch.
         """
         return self._partial_fit(X, y, None, sample_weight)
-
-
-def _check_weighted_classes(tasks, encoded, weight, single_output: bool) -> None:
-    """Each classification task needs two classes among its rows of positive weight."""
-    if weight is None:
-        return  # every label observed with weight 1: the tasks checked their classes
-    for t, task in enumerate(tasks):
-        if task.kind not in ("binary", "multiclass"):
-            continue
-        weighted = np.unique(encoded[weight[:, t] > 0, t])
-        if len(weighted) < 2:
-            label = task.classes[int(weighted[0])] if len(weighted) else None
-            raise ValueError(
-                f"{task_name(t, single_output)} of y has one class only among the rows of "
-                f"positive sample_weight ({label!r}); a classifier needs at least two "
-                "classes per task: give another class weight."
-            )
-
-
-def _pad_last_batch(encoded, batch_size: int):
-    """``encoded`` with zero rows after it, so its last batch has enough rows (see above)."""
-    last = encoded.shape[0] % batch_size or batch_size
-    missing = min(PREDICT_MIN_BATCH_ROWS, batch_size) - last
-    if missing <= 0:
-        return encoded
-    if sparse.issparse(encoded):
-        padding = sparse.csr_matrix((missing, encoded.shape[1]), dtype=encoded.dtype)
-        return sparse.vstack([encoded, padding], format="csr")
-    return np.vstack([encoded, np.zeros((missing, encoded.shape[1]), dtype=encoded.dtype)])
-
-
-def _soft_labels(labels: np.ndarray) -> bool:
-    """Whether a column of ``y`` holds probabilities: floats in [0, 1], not all 0 or 1."""
-    if labels.dtype.kind != "f" or labels.size == 0:
-        return False
-    inside = bool(((labels >= 0) & (labels <= 1)).all())
-    return inside and bool((labels != np.round(labels)).any())
-
-
-def _same_classes(given, known) -> bool:
-    if given is None or known is None:
-        return given is None and known is None
-    return np.array_equal(given, known)
-
-
-def _concatenate(tensors) -> np.ndarray:
-    return torch.cat(list(tensors)).cpu().numpy().astype(np.float64)
-
-
-def _loss_weights(sample_weight, missing: np.ndarray) -> np.ndarray | None:
-    """Per-row, per-task loss weights, zero on missing labels; None when all are one."""
-    weight = check_multitask_sample_weight(sample_weight, *missing.shape)
-    weight[missing] = 0.0
-    if not missing.any() and (weight == 1).all():
-        return None  # the loss takes its cheaper unweighted path
-    return weight

@@ -9,11 +9,15 @@ rebuilds the network and probes one prediction. A file it refuses raises
 :class:`ModelFileError`, with the reason.
 
 The modules: ``_model_file`` (the layout of the archive, ``save`` and
-``load``), ``_typed_json`` (plain data to and from Python objects),
-``_checks`` (the checks of fitted state), ``_weights`` (the network's
-tensors), ``_pipeline`` (a pipeline's steps).
+``load``), ``_allow_list`` (the classes a file may name), ``_typed_json``
+(plain data to and from Python objects), ``_checks`` (the checks of fitted
+state), ``_tensor_checks`` (the safetensors header against the network),
+``_weights`` (the network's tensors), ``_probe`` (the prediction that ends a
+load), ``_pipeline`` (a pipeline's steps), ``_upgrades`` (files of earlier
+releases).
 """
 
-from ._model_file import FORMAT_VERSION, ModelFileError, load, save, skops_trusted_types
+from ._allow_list import skops_trusted_types
+from ._model_file import FORMAT_VERSION, ModelFileError, load, save
 
 __all__ = ["FORMAT_VERSION", "ModelFileError", "load", "save", "skops_trusted_types"]

@@ -12,15 +12,12 @@ wrong; ``load`` turns it into ``ModelFileError``.
 
 from __future__ import annotations
 
-import json
 import math
 import re
-import struct
 from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
-import torch
 
 from .._task_encoders import TASK_TYPES
 from ..estimators._fit_state import FILE_STATE as PRIVATE_STATE
@@ -28,22 +25,6 @@ from ..estimators._fit_state import FILE_STATE as PRIVATE_STATE
 ONE_OUTPUT_TYPES = ("binary", "regression", "probabilistic")
 
 _FITTED_NAME = re.compile(r"[a-z][a-z0-9_]*_")
-
-MAX_HEADER_BYTES = 100_000_000
-"""The largest safetensors header read (safetensors' own limit)."""
-
-SAFETENSORS_DTYPES = {
-    torch.float64: "F64",
-    torch.float32: "F32",
-    torch.float16: "F16",
-    torch.bfloat16: "BF16",
-    torch.int64: "I64",
-    torch.int32: "I32",
-    torch.int16: "I16",
-    torch.int8: "I8",
-    torch.uint8: "U8",
-    torch.bool: "BOOL",
-}
 
 
 def check_state_names(names, params, estimator_class: type) -> None:
@@ -123,7 +104,7 @@ def check_fitted_state(state: dict) -> None:
         if not _array(names, (n_features,), "O") or not all(isinstance(n, str) for n in names):
             raise ValueError(f"feature_names_in_ must hold {n_features} column names")
     head_sizes = state.get("_head_sizes")
-    if not _int_list(head_sizes, n_tasks, minimum=1):
+    if not is_int_list(head_sizes, n_tasks, minimum=1):
         raise ValueError(f"_head_sizes must list {n_tasks} positive ints")
     if "classes_" in state:
         _check_classes(state["classes_"], head_sizes, single, n_tasks)
@@ -218,7 +199,7 @@ def _check_input_encoder(inputs, is_categorical, n_features: int) -> None:
     _check_numeric_embedding(inputs, n_numeric)
     n_categorical = int(mask.sum())
     cardinalities = getattr(inputs, "cardinalities", None)
-    if not _int_list(cardinalities, n_categorical, minimum=FIRST_CODE):
+    if not is_int_list(cardinalities, n_categorical, minimum=FIRST_CODE):
         raise ValueError(f"the input encoder's cardinalities must be {n_categorical} ints >= 2")
     encoder = getattr(inputs, "encoder", None)
     if (encoder is None) != (n_categorical == 0):
@@ -357,97 +338,6 @@ def check_history(history, n_tasks: int) -> None:
         raise ValueError(f"the last epoch's task_weights must be {n_tasks} finite numbers")
 
 
-def read_safetensors_header(file, size: int) -> tuple[dict, int]:
-    """The header of a safetensors member read from ``file``, and where its data starts."""
-    start = file.read(8)
-    if len(start) != 8:
-        raise ValueError("the weights are truncated")
-    (length,) = struct.unpack("<Q", start)
-    if length > min(MAX_HEADER_BYTES, size - 8):
-        raise ValueError(f"the weights declare a {length}-byte header in {size} bytes")
-    header = json.loads(file.read(length))
-    if not isinstance(header, dict):
-        raise ValueError("the weights header is not a JSON object")
-    header.pop("__metadata__", None)
-    return header, 8 + length
-
-
-def check_tensors(header: dict, expected: dict[str, torch.Tensor], data_start: int, size: int):
-    """The header names the architecture's tensors, with its shapes and dtypes, and no more.
-
-    ``expected`` holds tensors on the ``meta`` device. The data must end
-    where the member ends, so what is read is what the architecture needs.
-    """
-    if set(header) != set(expected):
-        missing = sorted(set(expected) - set(header))[:3]
-        unknown = sorted(set(header) - set(expected))[:3]
-        raise ValueError(
-            f"the weights do not fit the network (missing {missing}, unknown {unknown})"
-        )
-    end = 0
-    for name, tensor in expected.items():
-        entry = header[name]
-        shape = list(tensor.shape)
-        dtype = SAFETENSORS_DTYPES.get(tensor.dtype)
-        fits = isinstance(entry, dict) and entry.get("shape") == shape
-        if not fits or entry.get("dtype") != dtype:
-            raise ValueError(
-                f"the weights' {name} is not a {dtype} tensor of shape {shape}, as the "
-                "network's parameters imply"
-            )
-        offsets = entry.get("data_offsets")
-        if not _int_list(offsets, 2, minimum=0) or offsets[1] < offsets[0]:
-            raise ValueError(f"the weights' {name} has bad data offsets")
-        end = max(end, offsets[1])
-    if data_start + end != size:
-        raise ValueError(f"the weights hold {size} bytes where the tensors need {data_start + end}")
-
-
-def check_finite_tensors(tensors: dict[str, torch.Tensor]) -> None:
-    for name, tensor in tensors.items():
-        if tensor.is_floating_point() and not torch.isfinite(tensor).all():
-            raise ValueError(f"the weights' {name} holds NaN or infinite values")
-
-
-def probe(estimator) -> None:
-    """Predict on two made-up rows: the outputs must have the right shapes and be finite."""
-    X = _probe_input(estimator)
-    n_tasks = estimator.n_tasks_
-    predictions = np.asarray(estimator.predict(X), dtype=object)
-    if predictions.shape[0] != len(X):
-        raise ValueError("the loaded model predicts the wrong number of rows")
-    if hasattr(estimator, "predict_proba"):
-        probas = estimator.predict_proba(X)
-        probas = [probas] if not isinstance(probas, list) else probas
-        for proba in probas:
-            if proba is not None and not (np.isfinite(proba).all() and len(proba) == len(X)):
-                raise ValueError("the loaded model predicts non-finite probabilities")
-    if not hasattr(estimator, "classes_") or getattr(estimator, "task_types_", None):
-        values = predictions.reshape(len(X), -1)
-        for t in range(n_tasks):
-            kinds = getattr(estimator, "task_types_", ["regression"] * n_tasks)
-            if kinds[t] == "regression" and not np.isfinite(values[:, t].astype(float)).all():
-                raise ValueError("the loaded model predicts non-finite values")
-
-
-def _probe_input(estimator):
-    n_features = estimator.n_features_in_
-    inputs = getattr(estimator._fit_state, "inputs", None)
-    columns = []
-    categories = iter(inputs.encoder.categories_ if inputs is not None and inputs.encoder else [])
-    for j in range(n_features):
-        if inputs is not None and inputs.is_categorical[j]:
-            columns.append(np.array([next(categories)[0], None], dtype=object))
-        else:
-            columns.append(np.zeros(2))
-    names = getattr(estimator, "feature_names_in_", None)
-    if names is not None:
-        return pd.DataFrame(dict(zip(names, columns)), columns=names)
-    if any(column.dtype == object for column in columns):
-        return np.column_stack(columns).astype(object)
-    return np.column_stack(columns)
-
-
 def _per_task(classes, single: bool):
     """``classes_`` as a list per task (a 1-D ``y`` gives one array, except in MultiTaskNet)."""
     return [classes] if single and isinstance(classes, np.ndarray) else classes
@@ -460,7 +350,7 @@ def _count(state: dict, name: str) -> int:
     return int(value)
 
 
-def _int_list(value, length: int, minimum: int) -> bool:
+def is_int_list(value, length: int, minimum: int) -> bool:
     return (
         isinstance(value, list)
         and len(value) == length

@@ -44,8 +44,13 @@ import zipfile
 from ..estimators._fit_state import FILE_STATE, FitState
 from ..estimators._parameters import with_parameters_added_later
 from ..utils._files import atomic_write
+from ..utils._registry import package_version
 from . import _checks as checks
+from ._allow_list import allowed_classes, savable_classes
+from ._pipeline import STEPS_MEMBER as _STEPS
+from ._probe import probe
 from ._typed_json import decode, encode
+from ._upgrades import flat_architecture_parameters
 from ._weights import read_member, restore_net, trained_with
 
 FORMAT = "sklearn-mtl"
@@ -58,7 +63,7 @@ MAX_EXPANSION = 50
 
 MIN_MEMBER_CAP = 1 << 20
 
-_METADATA, _WEIGHTS, _STEPS = "metadata.json", "weights.safetensors", "steps.skops"
+_METADATA, _WEIGHTS = "metadata.json", "weights.safetensors"
 
 
 class ModelFileError(ValueError):
@@ -71,69 +76,6 @@ class ModelFileError(ValueError):
     constraints, fitted attributes inconsistent with each other, or weights
     that do not fit the network or are not finite.
     """
-
-
-def _estimator_classes() -> dict[str, type]:
-    """The estimators a file may hold: the public ones of the package's registry."""
-    from sklearn.base import BaseEstimator
-
-    from ..utils._registry import MODULE_OF, public_object
-
-    objects = {name: public_object(name) for name in MODULE_OF}
-    return {
-        name: value
-        for name, value in objects.items()
-        if isinstance(value, type) and issubclass(value, BaseEstimator)
-    }
-
-
-def _savable_classes() -> dict[str, type]:
-    """The estimators ``save`` writes: the package's, and the label model of weak supervision."""
-    from ..weak import MultiTaskLabelModel
-
-    return {**_estimator_classes(), "MultiTaskLabelModel": MultiTaskLabelModel}
-
-
-def _allowed_classes() -> dict[str, type]:
-    """The classes a file may name: the estimators, the architectures and the encoders."""
-    from sklearn.preprocessing import OrdinalEncoder
-
-    from .. import architectures
-    from .._training.inputs import InputEncoder
-
-    classes = _savable_classes()
-    classes.update(
-        {
-            name: getattr(architectures, name)
-            for name in architectures.__all__
-            if name not in ("ARCHITECTURES", "Architecture")
-        }
-    )
-    classes.update({"InputEncoder": InputEncoder, "OrdinalEncoder": OrdinalEncoder})
-    return classes
-
-
-def skops_trusted_types() -> list[str]:
-    """The types to trust when loading a linear estimator of the package with skops.
-
-    Returns
-    -------
-    types : list of str
-        ``"module.Class"`` of every linear estimator, for
-        ``skops.io.load(file, trusted=skops_trusted_types())``.
-    """
-    from .._task_encoders import BinaryTask, RegressionTask
-    from ..estimators._fit_state import FitState
-    from ..linear._base import BaseMultiTaskLinear
-
-    estimators = [
-        cls
-        for cls in _allowed_classes().values()
-        if isinstance(cls, type) and issubclass(cls, BaseMultiTaskLinear)
-    ]
-    # what a linear model's fit state holds: its tasks, plain attributes only
-    state = [FitState, BinaryTask, RegressionTask]
-    return sorted(f"{cls.__module__}.{cls.__qualname__}" for cls in estimators + state)
 
 
 def save(estimator, path) -> None:
@@ -172,7 +114,7 @@ def save(estimator, path) -> None:
         from . import _pipeline as _file_pipeline
 
         pipeline, estimator = estimator, estimator.steps[-1][1]
-        if _savable_classes().get(type(estimator).__name__) is not type(estimator):
+        if savable_classes().get(type(estimator).__name__) is not type(estimator):
             raise TypeError(
                 "save takes a Pipeline whose last step is an estimator of sklearn_mtl; its "
                 f"last step is a {type(estimator).__name__}."
@@ -210,8 +152,8 @@ def _payload(estimator) -> tuple[dict, bytes | None]:
     from ..weak._label_model_file import label_model_state
 
     name = type(estimator).__name__
-    allowed = _allowed_classes()
-    if _savable_classes().get(name) is not type(estimator):
+    allowed = allowed_classes()
+    if savable_classes().get(name) is not type(estimator):
         raise TypeError(f"save takes an estimator of sklearn_mtl, or a Pipeline; got {name}.")
     check_is_fitted(estimator)
     params = estimator.get_params(deep=False)
@@ -231,7 +173,7 @@ def _payload(estimator) -> tuple[dict, bytes | None]:
     metadata = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "sklearn_mtl_version": _package_version(),
+        "sklearn_mtl_version": package_version(),
         "estimator": name,
         "params": {
             key: encode(value, f"params[{key!r}]", allowed) for key, value in params.items()
@@ -323,55 +265,26 @@ def _load(archive: zipfile.ZipFile, label: str, device):
 
 def _load_pipeline(archive, members: dict, metadata: dict, label: str, device):
     """A ``Pipeline``: its scikit-learn steps (skops, allow-listed), then its last step."""
-    from sklearn.pipeline import Pipeline
+    from ._pipeline import pipeline_from_file
 
-    from ._pipeline import load_steps
-    from ._weights import read_member
-
-    names, final = metadata.get("steps"), metadata.get("final_step")
-    if not (
-        isinstance(names, list) and len(names) >= 1 and all(isinstance(n, str) for n in names)
-        and len(set(names)) == len(names) and isinstance(final, dict)
-        and isinstance(metadata.get("verbose"), bool)
-    ):  # fmt: skip
-        raise ValueError("its pipeline must name its steps and hold its last step")
-    if _STEPS not in members:
-        raise ValueError(f"its pipeline's steps ({_STEPS}) are missing")
-    steps = load_steps(read_member(archive, members[_STEPS]))
-    if [name for name, _ in steps.steps] != names[:-1]:
-        raise ValueError("its pipeline's steps are not the ones it names")
-    if final.get("estimator") == "Pipeline":
-        raise ValueError("its pipeline's last step is a pipeline")
-    estimator = _load_estimator(archive, members, final, label, device)
-    _check_step_widths(steps, estimator)
-    return Pipeline([*steps.steps, (names[-1], estimator)], verbose=metadata["verbose"])
-
-
-def _check_step_widths(steps, estimator) -> None:
-    """The steps' output must have the columns the last step was fitted on."""
-    try:
-        names = steps.get_feature_names_out()
-    except Exception:  # not every transformer names its outputs
-        return
-    if len(names) != estimator.n_features_in_:
-        raise ValueError(
-            f"its pipeline's steps give {len(names)} columns, and its last step was fitted on "
-            f"{estimator.n_features_in_}"
-        )
+    steps = read_member(archive, members[_STEPS]) if _STEPS in members else None
+    return pipeline_from_file(
+        metadata, steps, lambda final: _load_estimator(archive, members, final, label, device)
+    )
 
 
 def _load_estimator(archive, members: dict, metadata: dict, label: str, device):
     """The estimator of sklearn_mtl that ``metadata`` (and the file's weights) describe."""
-    allowed = _allowed_classes()
+    allowed = allowed_classes()
     name = metadata.get("estimator")
-    if not isinstance(name, str) or name not in _savable_classes():
+    if not isinstance(name, str) or name not in savable_classes():
         raise ModelFileError(f"{label} names the class {str(name)[:60]!r}, which is not an "
                              "estimator of sklearn_mtl.")  # fmt: skip
     params, state = metadata.get("params"), metadata.get("state")
     if not isinstance(params, dict) or not isinstance(state, dict):
         raise ValueError("its params and state must be JSON objects")
     if name == "MultiTaskNet":
-        params = _flat_architecture_parameters(params)
+        params = flat_architecture_parameters(params)
     params = with_parameters_added_later(allowed[name], params)
     checks.check_param_names(allowed[name], params)
     estimator = allowed[name](**{key: decode(value, allowed) for key, value in params.items()})
@@ -396,7 +309,7 @@ def _load_estimator(archive, members: dict, metadata: dict, label: str, device):
         restore_net(estimator, recipe, archive, members[_WEIGHTS], history)
     elif _WEIGHTS in members:
         raise ValueError(f"a {name} has no weights, but the file holds some")
-    checks.probe(estimator)
+    probe(estimator)
     return estimator
 
 
@@ -455,7 +368,7 @@ def _read_metadata(archive, info, label: str) -> dict:
         raise ModelFileError(
             f"{label} was written in format version {str(version)[:20]} (by sklearn_mtl "
             f"{str(metadata.get('sklearn_mtl_version'))[:20]}); this sklearn_mtl "
-            f"({_package_version()}) reads format version {FORMAT_VERSION}."
+            f"({package_version()}) reads format version {FORMAT_VERSION}."
         )
     return metadata
 
@@ -471,38 +384,6 @@ def _net_recipe(estimator, history: list, label: str) -> tuple:
         ) from None
 
 
-def _flat_architecture_parameters(params: dict) -> dict:
-    """A ``MultiTaskNet`` file written before architectures were parameter objects.
-
-    Such a file names the architecture (``"mmoe"``) and holds the parameters
-    of every architecture flat (``n_experts``, ``bottom_units``, ...); the
-    named architecture's are moved into its parameter object, the others
-    were ignored and are dropped.
-    """
-    from ..architectures import ARCHITECTURES
-
-    flat = set(params) & _FLAT_ARCHITECTURE_PARAMETERS
-    if not flat:
-        return params
-    name = params.get("architecture")
-    if not isinstance(name, str) or name not in ARCHITECTURES:
-        raise ValueError(f"its architecture must be one of {sorted(ARCHITECTURES)}")
-    architecture = ARCHITECTURES[name]
-    upgraded = {key: value for key, value in params.items() if key not in flat}
-    upgraded["architecture"] = {
-        "__architecture__": architecture.__name__,
-        "params": {key: params[key] for key in architecture._get_param_names() if key in params},
-    }
-    return upgraded
-
-
-_FLAT_ARCHITECTURE_PARAMETERS = {
-    "n_experts", "expert_units", "gate_temperature", "bottom_units", "n_task_experts",
-    "n_shared_experts", "n_levels", "column_units", "stitch_init", "tower_units",
-}  # fmt: skip
-"""The architecture parameters that ``MultiTaskNet`` files of version 0.1.0 hold flat."""
-
-
 def _optimizer_name(optimizer: type) -> str:
     from .._training.options import OPTIMIZERS
 
@@ -513,9 +394,3 @@ def _optimizer_name(optimizer: type) -> str:
         f"params['optimizer'] is {optimizer.__name__}, which is not one of the named "
         f"optimizers {sorted(OPTIMIZERS)}; it cannot be saved as plain data."
     )
-
-
-def _package_version() -> str:
-    from ..utils._registry import package_version
-
-    return package_version()

@@ -32,6 +32,9 @@ TRANSFORMER_MODULES = (
 SUPPORT_TYPES = ("numpy.dtype",)
 """What skops flags in such steps besides the transformers: plain data types."""
 
+STEPS_MEMBER = "steps.skops"
+"""The member of a model file that holds a pipeline's steps."""
+
 MAX_STEP_EXPANSION = 200
 """A member of the steps' skops archive may decompress to at most this many times its size."""
 
@@ -153,3 +156,49 @@ def _items(value):
             yield f"[{key!r}]", item
     else:
         yield "", value
+
+
+def pipeline_from_file(metadata: dict, steps_data: bytes | None, load_final):
+    """The ``Pipeline`` a model file describes: its checked steps, then its last step.
+
+    Parameters
+    ----------
+    metadata : dict
+        The file's metadata: the steps' names, ``verbose`` and the last step's own metadata.
+    steps_data : bytes or None
+        The skops archive of the steps before the last (None when the file has none).
+    load_final : callable
+        ``load_final(final_metadata)`` loads the last step, an estimator of sklearn_mtl.
+    """
+    from sklearn.pipeline import Pipeline
+
+    names, final = metadata.get("steps"), metadata.get("final_step")
+    if not (
+        isinstance(names, list) and len(names) >= 1 and all(isinstance(n, str) for n in names)
+        and len(set(names)) == len(names) and isinstance(final, dict)
+        and isinstance(metadata.get("verbose"), bool)
+    ):  # fmt: skip
+        raise ValueError("its pipeline must name its steps and hold its last step")
+    if steps_data is None:
+        raise ValueError(f"its pipeline's steps ({STEPS_MEMBER}) are missing")
+    steps = load_steps(steps_data)
+    if [name for name, _ in steps.steps] != names[:-1]:
+        raise ValueError("its pipeline's steps are not the ones it names")
+    if final.get("estimator") == "Pipeline":
+        raise ValueError("its pipeline's last step is a pipeline")
+    estimator = load_final(final)
+    _check_step_widths(steps, estimator)
+    return Pipeline([*steps.steps, (names[-1], estimator)], verbose=metadata["verbose"])
+
+
+def _check_step_widths(steps, estimator) -> None:
+    """The steps' output must have the columns the last step was fitted on."""
+    try:
+        names = steps.get_feature_names_out()
+    except Exception:  # not every transformer names its outputs
+        return
+    if len(names) != estimator.n_features_in_:
+        raise ValueError(
+            f"its pipeline's steps give {len(names)} columns, and its last step was fitted on "
+            f"{estimator.n_features_in_}"
+        )

@@ -10,7 +10,7 @@ import zipfile
 
 import torch
 
-from . import _checks as checks
+from . import _tensor_checks as tensor_checks
 
 
 def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
@@ -48,15 +48,15 @@ def restore_net(estimator, recipe: tuple, archive, info, history: list) -> None:
     options, architecture, build_arguments = recipe
     state = estimator._fit_state
     with archive.open(info) as member:
-        header, data_start = checks.read_safetensors_header(member, info.file_size)
+        header, data_start = tensor_checks.read_safetensors_header(member, info.file_size)
     with torch.random.fork_rng(devices=[]):
         with torch.device("meta"), tensor_budget(2 * len(header) + 64):
             expected = tensors_of(
                 *build_modules(options, architecture, state, build_arguments=build_arguments)
             )
-        checks.check_tensors(header, expected, data_start, info.file_size)
+        tensor_checks.check_tensors(header, expected, data_start, info.file_size)
         tensors = load_tensors(read_member(archive, info))
-        checks.check_finite_tensors(tensors)
+        tensor_checks.check_finite_tensors(tensors)
         net, _, device = build_net(options, architecture, state, build_arguments=build_arguments)
         net.initialize()
     # Buffers that the fitted state determines (the input statistics, index

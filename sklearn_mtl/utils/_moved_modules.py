@@ -32,11 +32,17 @@ MOVED_MODULES = {
     "sklearn_mtl._fit_state": "sklearn_mtl.estimators._fit_state",
     "sklearn_mtl._inputs": "sklearn_mtl._training.inputs",
     "sklearn_mtl._multioutput": "sklearn_mtl.estimators._multioutput",
-    "sklearn_mtl._net": "sklearn_mtl._training.net",
+    "sklearn_mtl._net": (
+        "sklearn_mtl._training.net",
+        "sklearn_mtl._training.callbacks",
+        "sklearn_mtl._training.criterion",
+        "sklearn_mtl._training.compiling",
+    ),
     "sklearn_mtl._serialization": "sklearn_mtl.persistence._typed_json",
     "sklearn_mtl._tasks": "sklearn_mtl._task_encoders",
 }
-"""Old module name: the module that holds its contents now.
+"""Old module name: the module that holds its contents now (or the modules, in order,
+where its contents were split).
 
 ``sklearn_mtl._training`` (a module then, a package now) answers the names of
 its former contents itself; ``sklearn_mtl.base``, ``sklearn_mtl.tasks`` and
@@ -49,8 +55,12 @@ class _MovedModule(types.ModuleType):
     def __getattr__(self, name):
         if name.startswith("__"):
             raise AttributeError(name)
-        target = importlib.import_module(MOVED_MODULES[self.__name__])
-        return getattr(target, name)
+        targets = MOVED_MODULES[self.__name__]
+        for target in (targets,) if isinstance(targets, str) else targets:
+            module = importlib.import_module(target)
+            if hasattr(module, name):
+                return getattr(module, name)
+        raise AttributeError(f"module {self.__name__!r} has no attribute {name!r}")
 
 
 class _MovedModuleFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):

@@ -135,3 +135,31 @@ def match_patterns(L: np.ndarray, members, patterns: np.ndarray) -> np.ndarray:
     lookup = np.array([keys.get(tuple(u), -1) for u in unique.tolist()], dtype=np.int64)
     codes[voted] = lookup[inverse.ravel()]
     return codes
+
+
+def outside_columns(members, n_sources: int, K: int) -> np.ndarray:
+    """The columns of ``psi`` of the sources outside ``members``."""
+    inside = np.zeros(n_sources, dtype=bool)
+    inside[list(members)] = True
+    return (np.flatnonzero(~inside)[:, None] * K + np.arange(K)).ravel()
+
+
+def clique_tables(cliques, patterns, psi, mu, balance, n_sources: int) -> list:
+    """Each clique of dependent sources: ``(members, patterns, log P(pattern | Y))``.
+
+    The table is None where the sources outside the clique cannot identify
+    it; the posterior then reads the members' votes one by one.
+    """
+    K = len(balance)
+    tables = []
+    for members, (found, codes) in zip(cliques, patterns, strict=True):
+        voted = np.flatnonzero(codes >= 0)
+        events = sparse.csr_matrix(
+            (np.ones(len(voted)), (voted, codes[voted])), shape=(len(codes), len(found))
+        )
+        table = conditional_table(
+            *cross_moments(events, psi), mu, balance, outside_columns(members, n_sources, K)
+        )
+        log_table = None if table is None else np.log(np.clip(table, TABLE_FLOOR, 1.0))
+        tables.append((list(members), found, log_table))
+    return tables

@@ -28,33 +28,38 @@ respects the graph.
 
 from __future__ import annotations
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from scipy import optimize, sparse
 from scipy.special import logsumexp
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils._sklearn import Interval, StrOptions, _fit_context
+from ._completion import complete_mu, coverage_ties, fit_mask
 from ._cross_moments import (
-    TABLE_FLOOR,
     clique_patterns,
+    clique_tables,
     conditional_table,
     cross_moments,
     dependency_cliques,
     match_patterns,
+    outside_columns,
     vote_events,
 )
 from ._label_matrix import (
     ABSTAIN,
     check_feasible,
     check_fit_size,
-    check_joint_size,
     check_label_matrix,
     independent_tasks,
     indicators,
+)
+from ._label_model_checks import (
+    class_counts,
+    fixed_class_balance,
+    source_dependency_pairs,
+    warn_unidentifiable,
 )
 
 BALANCE_ROUNDS = 50
@@ -222,7 +227,7 @@ default="uniform"
                 f"L holds no vote: all {n_sources} source(s) abstain on all {n_items} items, "
                 "so there is nothing to learn from."
             )
-        cardinalities = self._cardinalities(L)
+        cardinalities = class_counts(L, self.cardinalities, self.task_graph)
         feasible = (
             independent_tasks(cardinalities)
             if self.task_graph is None
@@ -230,15 +235,15 @@ default="uniform"
         )
         K = len(feasible)
         check_fit_size(n_sources, K)
-        dependencies = self._dependencies(n_sources)
-        _warn_unidentifiable(L, dependencies)
-        mask = _fit_mask(n_sources, K, dependencies)
+        dependencies = source_dependency_pairs(self.source_dependencies, n_sources)
+        warn_unidentifiable(L, dependencies)
+        mask = fit_mask(n_sources, K, dependencies)
         cliques = dependency_cliques(n_sources, dependencies)
         patterns = [clique_patterns(L, members) for members in cliques]
-        ties = _coverage_ties(L, feasible) if self.source_model == "coverage" else None
+        ties = coverage_ties(L, feasible) if self.source_model == "coverage" else None
         psi = indicators(L, feasible)
         moments = (psi.T @ psi).toarray() / n_items  # O, (m K, m K)
-        fixed = self._fixed_balance(K)
+        fixed = fixed_class_balance(self.class_balance, K)
         balance = np.full(K, 1.0 / K) if fixed is None else fixed
         self.feasible_labels_ = feasible
         self.n_sources_ = n_sources
@@ -246,12 +251,14 @@ default="uniform"
         for _ in range(1 if fixed is not None else BALANCE_ROUNDS):
             # with the balance fixed, mu is a matrix completion; to estimate the balance,
             # the prior is set to the mean posterior and mu completed again, until it settles
-            self.mu_, iterations = _complete(
+            self.mu_, iterations = complete_mu(
                 moments, mask, balance, self.prec_init, self.l2, self.max_iter, ties
             )
             self.class_balance_ = balance
             self.n_iter_ += iterations
-            self._cliques = self._clique_tables(cliques, patterns, psi, K)
+            self._cliques = clique_tables(
+                cliques, patterns, psi, self.mu_, self.class_balance_, n_sources
+            )
             if fixed is not None:
                 break
             voted = np.asarray(psi.sum(axis=1)).ravel() > 0
@@ -262,92 +269,14 @@ default="uniform"
                 break
         if fixed is None:  # the last round moved the balance: the tables follow it
             self.class_balance_ = balance
-            self._cliques = self._clique_tables(cliques, patterns, psi, K)
+            self._cliques = clique_tables(
+                cliques, patterns, psi, self.mu_, self.class_balance_, n_sources
+            )
         self.cardinalities_ = cardinalities
         self.n_tasks_ = n_tasks
         self._single_task = single
         self.source_accuracies_ = self._accuracies(L, psi, cliques)
         return self
-
-    def _outside(self, members, K: int) -> np.ndarray:
-        """The columns of ``psi`` of the sources outside ``members``."""
-        inside = np.zeros(self.n_sources_, dtype=bool)
-        inside[list(members)] = True
-        return (np.flatnonzero(~inside)[:, None] * K + np.arange(K)).ravel()
-
-    def _clique_tables(self, cliques, patterns, psi, K: int) -> list:
-        """Each clique of dependent sources: ``(members, patterns, log P(pattern | Y))``.
-
-        The table is None where the sources outside the clique cannot identify
-        it; the posterior then reads the members' votes one by one.
-        """
-        tables = []
-        for members, (found, codes) in zip(cliques, patterns, strict=True):
-            voted = np.flatnonzero(codes >= 0)
-            events = sparse.csr_matrix(
-                (np.ones(len(voted)), (voted, codes[voted])), shape=(len(codes), len(found))
-            )
-            table = conditional_table(
-                *cross_moments(events, psi), self.mu_, self.class_balance_,
-                self._outside(members, K),
-            )  # fmt: skip
-            log_table = None if table is None else np.log(np.clip(table, TABLE_FLOOR, 1.0))
-            tables.append((list(members), found, log_table))
-        return tables
-
-    def _cardinalities(self, L) -> list[int]:
-        seen = [max(int(L[:, :, t].max()) + 1, 2) for t in range(L.shape[2])]
-        for k in seen:  # each task's classes size arrays, with or without a task graph
-            check_joint_size([k])
-        if self.cardinalities is None and self.task_graph is None:
-            _check_voted_classes(L, seen)
-        if self.cardinalities is not None:
-            given = [int(k) for k in np.atleast_1d(self.cardinalities)]
-            if len(given) != L.shape[2] or any(k < 2 for k in given):
-                raise ValueError(
-                    f"cardinalities must give at least 2 classes for each of the {L.shape[2]} "
-                    f"task(s); got {self.cardinalities!r}."
-                )
-            too_high = [t for t in range(L.shape[2]) if seen[t] > given[t]]
-            if too_high:
-                t = too_high[0]
-                raise ValueError(
-                    f"L holds class {seen[t] - 1} on task {t}, which has {given[t]} classes."
-                )
-            return given
-        if self.task_graph is not None:
-            graph = np.asarray(self.task_graph)
-            if graph.ndim == 2 and graph.shape[1] == L.shape[2] and graph.dtype.kind in "iu":
-                return [max(s, int(graph[:, t].max()) + 1) for t, s in enumerate(seen)]
-        return seen
-
-    def _dependencies(self, n_sources: int) -> list[tuple[int, int]]:
-        pairs = []
-        for pair in self.source_dependencies or []:
-            try:
-                i, j = (int(v) for v in pair)
-            except (TypeError, ValueError):
-                raise ValueError(
-                    f"source_dependencies must be pairs of source indices; got {pair!r}."
-                ) from None
-            if i == j or not (0 <= i < n_sources and 0 <= j < n_sources):
-                raise ValueError(
-                    f"source_dependencies pair {pair!r} must name two different sources "
-                    f"among 0..{n_sources - 1}."
-                )
-            pairs.append((i, j))
-        return pairs
-
-    def _fixed_balance(self, K: int):
-        if isinstance(self.class_balance, str):
-            return None if self.class_balance == "estimate" else np.full(K, 1.0 / K)
-        balance = np.asarray(self.class_balance, dtype=float)
-        if balance.shape != (K,) or (balance <= 0).any() or not np.isclose(balance.sum(), 1):
-            raise ValueError(
-                f"class_balance must be {K} positive probabilities summing to 1, one per "
-                f"feasible joint label; got {self.class_balance!r}."
-            )
-        return balance
 
     def _joint_proba(self, L, psi) -> np.ndarray:
         """The posterior over the feasible joint labels.
@@ -404,7 +333,7 @@ default="uniform"
                 voted = votes != ABSTAIN
                 if not voted.any():
                     continue
-                outside = self._outside(clique_of.get(i, [i]), K)
+                outside = outside_columns(clique_of.get(i, [i]), L.shape[1], K)
                 rows = slice(i * k, (i + 1) * k)
                 table = conditional_table(moments[rows], rates[rows], self.mu_, balance, outside)
                 total = None if table is None else (table * balance).sum()
@@ -459,122 +388,3 @@ default="uniform"
         joint = self.predict_joint_proba(L)
         labels = self.feasible_labels_[joint.argmax(axis=1)]
         return labels[:, 0] if self._single_task else labels
-
-
-def _check_voted_classes(L, seen: list[int]) -> None:
-    """Classes read off ``L`` (its largest label plus one) must each be voted for.
-
-    A stray label (a vote of 1000 among 0s and 1s) would otherwise make a
-    1,001-class task, and minutes of fitting for a model no vote supports.
-    Two classes are always allowed (a source may vote one class only).
-    """
-    for t, k in enumerate(seen):
-        if k <= 2:
-            continue
-        voted = np.unique(L[:, :, t])
-        voted = voted[voted != ABSTAIN]
-        if len(voted) < k:
-            shown = voted.tolist()[:8]
-            raise ValueError(
-                f"L's votes on task {t} run up to class {k - 1}, but only {len(voted)} of "
-                f"those {k} classes are ever voted ({shown}{'...' if len(voted) > 8 else ''}): "
-                "a stray label? Fix L, or declare the classes with cardinalities= (or a "
-                "task_graph) if the others exist."
-            )
-
-
-def _warn_unidentifiable(L, dependencies) -> None:
-    """Warn, per task, when fewer than three conditionally independent sources vote on it.
-
-    The accuracies come from the agreements between independent sources: with
-    one or two, many accuracies explain the same votes (one source at 0.6 and
-    one at 0.95 look alike), so ``source_accuracies_`` follow ``prec_init``
-    and the class balance more than the data.
-    """
-    group = list(range(L.shape[1]))  # dependent sources count once, as their group
-    for members in dependency_cliques(L.shape[1], dependencies):
-        for i in members:
-            group[i] = members[0]
-    for t in range(L.shape[2]):
-        voting = np.flatnonzero((L[:, :, t] != ABSTAIN).any(axis=0))
-        independent = {group[i] for i in voting}
-        if len(independent) < 3:
-            names = ", ".join(str(int(i)) for i in voting) or "none"
-            warnings.warn(
-                f"Task {t} of L is voted on by {len(independent)} conditionally independent "
-                f"source(s) (sources {names}); the label model needs at least three to identify "
-                "their accuracies, so source_accuracies_ (and the labels) for this task rest on "
-                "prec_init and the class balance rather than on the votes. Add sources for it.",
-                UserWarning,
-                stacklevel=4,  # the caller of fit (through scikit-learn's _fit_context)
-            )
-
-
-def _complete(moments, mask, balance, prec_init, l2, max_iter, ties=None):
-    """``mu`` minimising ``|mask (mu P mu^T - O)|^2 + |mu p - diag O|^2 + l2 |mu - mu_0|^2``.
-
-    ``mu_0`` puts ``prec_init`` on each source's agreement with the true label
-    (Snorkel's start, which breaks the symmetry between a source and its
-    opposite); L-BFGS-B keeps ``mu`` in [0, 1]. ``ties`` (same shape as
-    ``mu``) numbers the free parameters: entries with one number are one
-    parameter (see :func:`_coverage_ties`); None: every entry is free.
-    Returns ``(mu, iterations)``.
-    """
-    rates = np.diag(moments)
-    K = len(balance)
-    rows = np.arange(len(moments))
-    mu_init = np.zeros((len(moments), K))
-    mu_init[rows, rows % K] = np.clip(rates * prec_init / balance[rows % K], 0, 1)
-    if ties is None:
-        ties = np.arange(mu_init.size).reshape(mu_init.shape)
-    n_free = int(ties.max()) + 1
-    theta_init = np.zeros(n_free)
-    np.maximum.at(theta_init, ties.ravel(), mu_init.ravel())
-
-    def loss(theta):
-        mu = theta[ties]
-        residual = mask * (mu * balance @ mu.T - moments)
-        rate_residual = mu @ balance - rates
-        drift = theta - theta_init
-        value = (residual**2).sum() + (rate_residual**2).sum() + l2 * (drift**2).sum()
-        grad_mu = 4 * residual @ mu * balance + 2 * np.outer(rate_residual, balance)
-        grad = np.bincount(ties.ravel(), weights=grad_mu.ravel(), minlength=n_free)
-        return value, grad + 2 * l2 * drift
-
-    result = optimize.minimize(
-        loss, theta_init, jac=True, method="L-BFGS-B", bounds=[(0.0, 1.0)] * n_free,
-        options={"maxiter": max_iter, "ftol": 1e-15, "gtol": 1e-10},
-    )  # fmt: skip
-    return result.x[ties], int(result.nit)
-
-
-def _coverage_ties(L: np.ndarray, feasible: np.ndarray) -> np.ndarray:
-    """Tie ``mu`` so each source depends on the true labels of the tasks it votes on only.
-
-    Source ``i`` voting on tasks ``S`` (in ``L``) agrees with joint label
-    ``a`` according to ``a``'s classes on ``S`` alone, so ``mu[i K + a, y]``
-    is one parameter per (``a`` on ``S``, ``y`` on ``S``): its votes do not
-    depend on the true labels of the tasks it never labels.
-    """
-    n_sources, K = L.shape[1], len(feasible)
-    ties = np.empty((n_sources * K, K), dtype=np.int64)
-    offset = 0
-    for i in range(n_sources):
-        covered = np.flatnonzero((L[:, i, :] != ABSTAIN).any(axis=0))
-        code = np.zeros(K, dtype=np.int64)
-        if len(covered):
-            _, code = np.unique(feasible[:, covered], axis=0, return_inverse=True)
-            code = code.ravel()
-        n = int(code.max()) + 1
-        ties[i * K : (i + 1) * K] = offset + code[:, None] * n + code[None, :]
-        offset += n * n
-    return ties
-
-
-def _fit_mask(n_sources: int, K: int, dependencies) -> np.ndarray:
-    """Which entries of ``O`` the model explains: distinct, independent sources only."""
-    blocks = np.ones((n_sources, n_sources))
-    np.fill_diagonal(blocks, 0.0)
-    for i, j in dependencies:
-        blocks[i, j] = blocks[j, i] = 0.0
-    return np.kron(blocks, np.ones((K, K)))

@@ -16,6 +16,7 @@ import numpy as np
 
 from ._cross_moments import MAX_CLIQUE_PATTERNS, dependency_cliques
 from ._label_matrix import ABSTAIN, MAX_JOINT_LABELS, check_fit_size
+from ._label_model_checks import source_dependency_pairs
 
 FITTED = (
     "mu_",
@@ -110,7 +111,7 @@ def _check_params(model, state: dict, cliques: list, m: int) -> None:
     balance = model.class_balance
     if not isinstance(balance, str) and not np.allclose(balance, state["class_balance_"]):
         raise ValueError("its class_balance parameter is not its class_balance_")
-    expected = dependency_cliques(m, model._dependencies(m))
+    expected = dependency_cliques(m, source_dependency_pairs(model.source_dependencies, m))
     if sorted(map(sorted, expected)) != sorted(sorted(members) for members, _, _ in cliques):
         raise ValueError("its source_dependencies do not give its cliques of sources")
 
