@@ -7,6 +7,7 @@ import json
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -29,6 +30,54 @@ def write_report(
         plot(report, output)
         written.append("figures")
     print(f"wrote {', '.join(written)} in {output.parent}")
+
+
+def benchmark_main(
+    argv,
+    parse_args: Callable,
+    run: Callable,
+    format_table: Callable,
+    *,
+    output=None,
+    plot: Callable | None = None,
+    markdown: bool = True,
+    ignore: tuple[type[Warning], ...] = (),
+) -> dict:
+    """The ending every benchmark shares: parse ``argv``, run, write the report, return it.
+
+    Parameters
+    ----------
+    argv : list of str or None
+        The benchmark's options (None: the command line's).
+    parse_args, run, format_table : callable
+        The benchmark's parser, its run (``run(args) -> report``) and its table.
+    output : Path or callable, optional
+        Where the results go unless ``--output`` says: a path, or a function of
+        the parsed options.
+    plot : callable, optional
+        ``plot(report, output)``, which draws the figures named after ``output``.
+    markdown : bool, default=True
+        Write the table beside the JSON as Markdown.
+    ignore : tuple of Warning classes
+        Warnings silenced during the run (a baseline's convergence warnings).
+    """
+    args = parse_args(argv)
+    with warnings.catch_warnings():
+        for category in ignore:
+            warnings.simplefilter("ignore", category)
+        report = run(args)
+    path = getattr(args, "output", None) or (output(args) if callable(output) else output)
+    write_report(report, path, format_table(report), markdown=markdown, plot=plot)
+    return report
+
+
+def save_figure(fig, path, dpi: int = 90) -> None:
+    """Lay ``fig`` out, write it to ``path`` (a PNG) and free it."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
 
 
 def mean_spread(mean: float, std: float, n: int) -> str:

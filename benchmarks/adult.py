@@ -29,7 +29,6 @@ seed, the income group).
 from __future__ import annotations
 
 import argparse
-import platform
 import sys
 import time
 import warnings
@@ -45,7 +44,6 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-import sklearn_mtl
 from sklearn_mtl import (
     CrossStitchClassifier,
     MMoEClassifier,
@@ -57,9 +55,11 @@ from sklearn_mtl import (
 from sklearn_mtl.datasets import load_adult
 
 try:
-    from ._report import heartbeat, mean_spread, write_report
+    from ._environment import environment
+    from ._report import benchmark_main, heartbeat, mean_spread, save_figure
 except ImportError:  # run as a script: python benchmarks/adult.py
-    from _report import heartbeat, mean_spread, write_report
+    from _environment import environment
+    from _report import benchmark_main, heartbeat, mean_spread, save_figure
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -194,9 +194,8 @@ def run(args) -> dict:
         "config": {
             **{k: v for k, v in vars(args).items() if k != "output"},
             "training": {k: list(v) if isinstance(v, tuple) else v for k, v in TRAINING.items()},
-            "sklearn_mtl": sklearn_mtl.__version__,
-            "machine": platform.machine(),
         },
+        "environment": environment(),
         "results": results,
     }
 
@@ -267,9 +266,7 @@ def plot(report: dict, path: Path) -> None:
         ax.set_xlabel("test ROC AUC")
         ax.set_title(f"Adult, {group} group")
         ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path, dpi=100)
 
 
 def parse_args(argv=None):
@@ -288,12 +285,14 @@ def parse_args(argv=None):
 
 
 def main(argv=None) -> dict:
-    args = parse_args(argv)
-    report = run(args)
-    output = args.output or RESULTS / "adult.json"
-    write_report(report, output, format_table(report),
-                 plot=lambda r, out: plot(r, out.with_suffix(".png")))  # fmt: skip
-    return report
+    return benchmark_main(
+        argv,
+        parse_args,
+        run,
+        format_table,
+        output=RESULTS / "adult.json",
+        plot=lambda r, out: plot(r, out.with_suffix(".png")),
+    )
 
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@ group, 4 candidates).
 from __future__ import annotations
 
 import argparse
-import platform
 import sys
 import time
 import warnings
@@ -34,15 +33,16 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import KFold, RandomizedSearchCV, StratifiedKFold
 
-import sklearn_mtl
 from sklearn_mtl import MMoEClassifier
 from sklearn_mtl.metrics import get_scorer
 
 try:
-    from ._report import mean_spread, write_report
+    from ._environment import environment
+    from ._report import benchmark_main, mean_spread
     from .adult import TRAINING, adult_split
 except ImportError:  # run as a script: python benchmarks/adult_tuned.py
-    from _report import mean_spread, write_report
+    from _environment import environment
+    from _report import benchmark_main, mean_spread
     from adult import TRAINING, adult_split
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -127,12 +127,12 @@ def run(args) -> dict:
         "benchmark": "adult_tuned",
         "config": {
             **{k: v for k, v in vars(args).items() if k != "output"},
+            "output": args.output.name,
             "network_space": {k: str(v) for k, v in NETWORK_SPACE.items()},
             "boosting_space": {k: str(v) for k, v in BOOSTING_SPACE.items()},
             "training": {k: list(v) if isinstance(v, tuple) else v for k, v in TRAINING.items()},
-            "sklearn_mtl": sklearn_mtl.__version__,
-            "python": platform.python_version(),
         },
+        "environment": environment(),
         "results": results,
     }
 
@@ -183,11 +183,7 @@ def parse_args(argv=None):
 
 
 def main(argv=None) -> dict:
-    args = parse_args(argv)
-    report = run(args)
-    report["config"]["output"] = args.output.name
-    write_report(report, args.output, format_table(report))
-    return report
+    return benchmark_main(argv, parse_args, run, format_table)
 
 
 if __name__ == "__main__":

@@ -16,9 +16,7 @@ classification); one-hot Adult (income group, 8,000 rows).
 from __future__ import annotations
 
 import argparse
-import platform
 import sys
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +24,6 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import r2_score, roc_auc_score
 from sklearn.model_selection import train_test_split
 
-import sklearn_mtl
 from sklearn_mtl import (
     MultiTaskL1LqClassifier,
     MultiTaskL1LqClassifierCV,
@@ -37,10 +34,12 @@ from sklearn_mtl.datasets import load_adult, make_task_pair
 from sklearn_mtl.linear import alpha_max
 
 try:
-    from ._report import write_report
+    from ._environment import environment
+    from ._report import benchmark_main
     from .adult import one_hot
 except ImportError:  # run as a script: python benchmarks/default_alpha.py
-    from _report import write_report
+    from _environment import environment
+    from _report import benchmark_main
     from adult import one_hot
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -99,7 +98,7 @@ def run(args) -> dict:
     return {
         "benchmark": "default_alpha",
         "settings": {"ratios": args.ratios, "cv_alphas": args.cv_alphas},
-        "environment": {"sklearn_mtl": sklearn_mtl.__version__, "machine": platform.machine()},
+        "environment": environment(),
         "results": rows,
     }
 
@@ -120,17 +119,17 @@ def table(report) -> str:
     return "\n".join(lines)
 
 
-def main(argv=None) -> None:
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ratios", type=float, nargs="+", default=[0.3, 0.1, 0.05, 0.02, 0.01])
     parser.add_argument("--cv-alphas", type=int, default=20)
     parser.add_argument("--adult-rows", type=int, default=8000, help="0 leaves Adult out")
     parser.add_argument("--output", type=Path, default=RESULTS / "default_alpha.json")
-    args = parser.parse_args(argv)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        report = run(args)
-    write_report(report, args.output, table(report))
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> dict:
+    return benchmark_main(argv, parse_args, run, table, ignore=(ConvergenceWarning,))
 
 
 if __name__ == "__main__":

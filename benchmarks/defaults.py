@@ -25,7 +25,6 @@ one seed, fewer data sets).
 from __future__ import annotations
 
 import argparse
-import platform
 import sys
 import time
 import warnings
@@ -40,15 +39,16 @@ from sklearn.metrics import r2_score, roc_auc_score
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 
-import sklearn_mtl
 from sklearn_mtl import MMoEClassifier, MMoERegressor
 from sklearn_mtl.datasets import make_click_conversion, make_task_groups, make_task_pair
 
 try:
-    from ._report import write_report
+    from ._environment import environment
+    from ._report import benchmark_main
     from .adult import adult_split, logistic_regression_cv, one_hot
 except ImportError:  # run as a script: python benchmarks/defaults.py
-    from _report import write_report
+    from _environment import environment
+    from _report import benchmark_main
     from adult import adult_split, logistic_regression_cv, one_hot
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -235,9 +235,8 @@ def run(args) -> dict:
             "network": {k: list(v) if isinstance(v, tuple) else v for k, v in NETWORK.items()},
             "candidate_params": {name: CANDIDATES[name] for name in args.candidates},
             "default_candidate": next((n for n in candidates if is_default(candidates[n])), None),
-            "sklearn_mtl": sklearn_mtl.__version__,
-            "machine": platform.machine(),
         },
+        "environment": environment(),
         "results": results,
         "summary": summarize(results, list(candidates)),
     }
@@ -342,10 +341,7 @@ def parse_args(argv=None):
 
 
 def main(argv=None) -> dict:
-    args = parse_args(argv)
-    report = run(args)
-    write_report(report, args.output or RESULTS / "defaults.json", format_table(report))
-    return report
+    return benchmark_main(argv, parse_args, run, format_table, output=RESULTS / "defaults.json")
 
 
 if __name__ == "__main__":

@@ -31,9 +31,11 @@ from sklearn_mtl import ESMMClassifier, SharedBottomClassifier
 DATA = Path(__file__).resolve().parent / "data" / "401ksubs.csv.bz2"
 
 try:
-    from ._report import mean_spread, write_report
+    from ._environment import environment
+    from ._report import benchmark_main, mean_spread
 except ImportError:  # run as a script: python benchmarks/esmm.py
-    from _report import mean_spread, write_report
+    from _environment import environment
+    from _report import benchmark_main, mean_spread
 
 RESULTS = Path(__file__).resolve().parent / "results"
 FEATURES = ["inc", "marr", "male", "age", "fsize", "nettfa", "pira", "incsq", "agesq"]
@@ -90,7 +92,8 @@ def run(args) -> dict:
             results.append({"model": model, "metric": metric, "mean": float(values.mean()),
                             "std": float(values.std()), "per_seed": values.tolist()})  # fmt: skip
     network = {**NETWORK, "max_epochs": args.epochs}
-    return {"benchmark": "esmm", "config": {"seeds": args.seeds, "rows": len(X), "network": {
+    return {"benchmark": "esmm", "environment": environment(),
+            "config": {"seeds": args.seeds, "rows": len(X), "network": {
         k: list(v) if isinstance(v, tuple) else v for k, v in network.items()}},
         "results": results}  # fmt: skip
 
@@ -116,10 +119,7 @@ def parse_args(argv=None):
 
 
 def main(argv=None) -> dict:
-    args = parse_args(argv)
-    report = run(args)
-    write_report(report, args.output or RESULTS / "esmm.json", format_table(report))
-    return report
+    return benchmark_main(argv, parse_args, run, format_table, output=RESULTS / "esmm.json")
 
 
 if __name__ == "__main__":

@@ -69,7 +69,7 @@ def format_markdown(report: dict) -> str:
     tests = report["tests"]
     outcome = "passed" if tests["returncode"] == 0 else f"FAILED (exit {tests['returncode']})"
     lines = [
-        f"# GPU check on {report['throughput']['config']['device_name']}",
+        f"# GPU check on {report['throughput']['environment']['cuda_device'] or 'cpu'}",
         "",
         f"`{tests['command']}`: {outcome}; {tests['summary']} ({tests['seconds']:.0f} s)",
         "",

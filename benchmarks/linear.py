@@ -21,7 +21,6 @@ vary. Run ``python benchmarks/linear.py``; it prints a table and writes
 from __future__ import annotations
 
 import argparse
-import platform
 import statistics
 import sys
 import time
@@ -29,11 +28,9 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import sklearn
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import MultiTaskLasso
 
-import sklearn_mtl
 from sklearn_mtl import MultiTaskL1LqClassifier, MultiTaskL1LqRegressor
 from sklearn_mtl.linear import alpha_max
 
@@ -44,9 +41,11 @@ except ImportError:  # celer is optional
 
 
 try:
-    from ._report import write_report
+    from ._environment import environment
+    from ._report import benchmark_main, save_figure
 except ImportError:  # run as a script: python benchmarks/linear.py
-    from _report import write_report
+    from _environment import environment
+    from _report import benchmark_main, save_figure
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -191,10 +190,8 @@ def run(args) -> dict:
         "config": {
             **{k: v for k, v in vars(args).items() if k != "output"},
             "solvers": list(SOLVERS),
-            "sklearn": sklearn.__version__,
-            "sklearn_mtl": sklearn_mtl.__version__,
-            "machine": platform.machine(),
         },
+        "environment": environment(),
         "results": results,
     }
 
@@ -247,9 +244,7 @@ def plot(report: dict, path: Path) -> None:
         ax.set_ylabel("seconds (median)")
         ax.set_title(f"l1/l2 regression, tol={tol:g}")
         ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path, dpi=100)
 
 
 def parse_args(argv=None):
@@ -267,12 +262,15 @@ def parse_args(argv=None):
 
 
 def main(argv=None) -> dict:
-    args = parse_args(argv)
-    report = run(args)
-    output = args.output or RESULTS / "linear.json"
-    write_report(report, output, format_table(report), markdown=False,
-                 plot=lambda r, out: plot(r, out.with_suffix(".png")))  # fmt: skip
-    return report
+    return benchmark_main(
+        argv,
+        parse_args,
+        run,
+        format_table,
+        output=RESULTS / "linear.json",
+        plot=lambda r, out: plot(r, out.with_suffix(".png")),
+        markdown=False,
+    )
 
 
 if __name__ == "__main__":

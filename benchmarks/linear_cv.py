@@ -20,29 +20,27 @@ medians reported. ``python -m benchmarks run linear_cv --full``.
 from __future__ import annotations
 
 import argparse
-import platform
 import statistics
 import sys
 import time
-import warnings
 from functools import partial
 from pathlib import Path
 
 import numpy as np
-import sklearn
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegressionCV
 from sklearn.model_selection import KFold
 
-import sklearn_mtl
 from sklearn_mtl import MultiTaskL1LqClassifierCV
 from sklearn_mtl.datasets import load_adult
 
 try:
-    from ._report import write_report
+    from ._environment import environment
+    from ._report import benchmark_main
     from .adult import one_hot
 except ImportError:  # run as a script: python benchmarks/linear_cv.py
-    from _report import write_report
+    from _environment import environment
+    from _report import benchmark_main
     from adult import one_hot
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -119,12 +117,7 @@ def run(args) -> dict:
             "repeats": args.repeats,
             "tol": 1e-4,
         },  # fmt: skip
-        "environment": {
-            "python": platform.python_version(),
-            "sklearn_mtl": sklearn_mtl.__version__,
-            "scikit-learn": sklearn.__version__,
-            "machine": platform.machine(),
-        },
+        "environment": environment(),
         "results": rows,
     }
 
@@ -143,7 +136,7 @@ def table(report) -> str:
     return "\n".join(lines)
 
 
-def main(argv=None) -> None:
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", nargs="*", default=["adult"], help="adult, or nothing")
     parser.add_argument("--wide", nargs="*", type=int, default=[3000, 10000])
@@ -151,11 +144,11 @@ def main(argv=None) -> None:
     parser.add_argument("--folds", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--output", type=Path, default=RESULTS / "linear_cv.json")
-    args = parser.parse_args(argv)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        report = run(args)
-    write_report(report, args.output, table(report))
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> dict:
+    return benchmark_main(argv, parse_args, run, table, ignore=(ConvergenceWarning,))
 
 
 if __name__ == "__main__":

@@ -27,9 +27,11 @@ from pathlib import Path
 import numpy as np
 
 try:
-    from ._report import write_report
+    from ._environment import environment
+    from ._report import benchmark_main
 except ImportError:  # run as a script: python benchmarks/out_of_core.py
-    from _report import write_report
+    from _environment import environment
+    from _report import benchmark_main
 
 RESULTS = Path(__file__).resolve().parent / "results"
 GIB = 2**30
@@ -161,6 +163,7 @@ def run(args) -> dict:
         measured = json.loads(result.stdout.splitlines()[-1])
     return {
         "benchmark": "out_of_core",
+        "environment": environment(),
         "config": {k: v for k, v in vars(args).items() if k not in ("output", "passthrough")},
         "results": {
             "rows": rows,
@@ -226,10 +229,7 @@ def main(argv=None) -> dict:
         args.folder = argv[1]
         print(json.dumps(train(args)))
         return {}
-    args = parse_args(argv)
-    report = run(args)
-    write_report(report, args.output or RESULTS / "out_of_core.json", format_table(report))
-    return report
+    return benchmark_main(argv, parse_args, run, format_table, output=RESULTS / "out_of_core.json")
 
 
 if __name__ == "__main__":

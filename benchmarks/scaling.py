@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -26,9 +25,11 @@ import time
 from pathlib import Path
 
 try:
-    from ._report import write_report
+    from ._environment import environment
+    from ._report import benchmark_main, save_figure
 except ImportError:  # run as a script: python benchmarks/scaling.py
-    from _report import write_report
+    from _environment import environment
+    from _report import benchmark_main, save_figure
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -147,8 +148,8 @@ def run(args) -> dict:
         "benchmark": "scaling",
         "config": {
             **{k: v for k, v in vars(args).items() if k not in ("output", "passthrough")},
-            "cpu_count": os.cpu_count(),
         },
+        "environment": environment(),
         "results": {"data_parallel": ddp, "search": search},
     }
 
@@ -185,9 +186,7 @@ def plot(report: dict, path: Path) -> None:
     ax.set_ylabel("parallel efficiency")
     ax.set_ylim(0, 1.2)
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path, dpi=100)
 
 
 def parse_args(argv=None):
@@ -217,12 +216,14 @@ def main(argv=None) -> dict:
     if argv[:1] == ["--ddp-child"]:
         ddp_child(parse_args(argv[1:]))
         return {}
-    args = parse_args(argv)
-    report = run(args)
-    output = args.output or RESULTS / "scaling.json"
-    write_report(report, output, format_table(report),
-                 plot=lambda r, out: plot(r, out.with_suffix(".png")))  # fmt: skip
-    return report
+    return benchmark_main(
+        argv,
+        parse_args,
+        run,
+        format_table,
+        output=RESULTS / "scaling.json",
+        plot=lambda r, out: plot(r, out.with_suffix(".png")),
+    )
 
 
 if __name__ == "__main__":

@@ -21,9 +21,11 @@ from pathlib import Path
 import numpy as np
 
 try:
-    from ._report import write_report
+    from ._environment import environment
+    from ._report import benchmark_main
 except ImportError:  # run as a script: python benchmarks/serving.py
-    from _report import write_report
+    from _environment import environment
+    from _report import benchmark_main
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -85,7 +87,7 @@ def run(args) -> dict:
             row_result["batch_rows_per_second"] / base["batch_rows_per_second"]
         )
     return {
-        "benchmark": "serving",
+        "benchmark": "serving", "environment": environment(),
         "config": {**{k: v for k, v in vars(args).items() if k != "output"},
                    "threads": torch.get_num_threads(), "max_abs_difference": float(difference)},
         "results": results,
@@ -116,10 +118,7 @@ def parse_args(argv=None):
 
 
 def main(argv=None) -> dict:
-    args = parse_args(argv)
-    report = run(args)
-    write_report(report, args.output or RESULTS / "serving.json", format_table(report))
-    return report
+    return benchmark_main(argv, parse_args, run, format_table, output=RESULTS / "serving.json")
 
 
 if __name__ == "__main__":

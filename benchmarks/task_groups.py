@@ -29,7 +29,6 @@ the learnt trees under ``benchmarks/results/``.
 from __future__ import annotations
 
 import argparse
-import platform
 import sys
 import time
 from pathlib import Path
@@ -37,7 +36,6 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import adjusted_rand_score, r2_score, roc_auc_score
 
-import sklearn_mtl
 from sklearn_mtl import (
     AdaptiveSharingClassifier,
     AdaptiveSharingRegressor,
@@ -50,9 +48,11 @@ from sklearn_mtl.datasets import load_adult, make_task_groups
 from sklearn_mtl.tasks import group_tasks, plot_branches, plot_task_affinity, task_affinity
 
 try:
-    from ._report import mean_spread, write_report
+    from ._environment import environment
+    from ._report import benchmark_main, mean_spread, save_figure
 except ImportError:  # run as a script: python benchmarks/task_groups.py
-    from _report import mean_spread, write_report
+    from _environment import environment
+    from _report import benchmark_main, mean_spread, save_figure
 
 RESULTS = Path(__file__).resolve().parent / "results"
 METHODS = ("lookahead", "error_margin")
@@ -207,8 +207,7 @@ def run(args) -> dict:
     return {
         "benchmark": "task_groups",
         "config": {k: (v.name if isinstance(v, Path) else v) for k, v in vars(args).items()},
-        "environment": {"python": platform.python_version(), "torch_threads": args.threads,
-                        "processes": args.jobs, "sklearn_mtl": sklearn_mtl.__version__},
+        "environment": environment(torch_threads=args.threads, processes=args.jobs),
         "results": results,
         "runs": [{"data": d, **r} for (d, _), r in zip(jobs, done)],
     }  # fmt: skip
@@ -265,16 +264,12 @@ def plot(report: dict, stem: Path) -> None:
             ax = axes[row, col]
             plot_task_affinity(np.array(run["affinity"][method]), run["task_names"], ax=ax)
             ax.set_title(f"{data_name}, {method} affinity (seed {run['seed']})")
-    fig.tight_layout()
-    fig.savefig(f"{stem}-affinity.png", dpi=90)
-    plt.close(fig)
+    save_figure(fig, f"{stem}-affinity.png")
     fig, axes = plt.subplots(1, len(first), figsize=(6 * len(first), 4.5), squeeze=False)
     for ax, (data_name, run) in zip(axes[0], first.items()):
         plot_branches(run["trees"]["adaptive network"]["branches"], run["task_names"], ax=ax)
         ax.set_title(f"{data_name}: the adaptive network's tree (seed {run['seed']})")
-    fig.tight_layout()
-    fig.savefig(f"{stem}-tree.png", dpi=90)
-    plt.close(fig)
+    save_figure(fig, f"{stem}-tree.png")
 
 
 def parse_args(argv=None):
@@ -298,11 +293,9 @@ def parse_args(argv=None):
 
 
 def main(argv=None) -> dict:
-    args = parse_args(argv)
-    report = run(args)
-    write_report(report, args.output, format_table(report),
-                 plot=lambda r, out: plot(r, out.with_suffix("")))  # fmt: skip
-    return report
+    return benchmark_main(
+        argv, parse_args, run, format_table, plot=lambda r, out: plot(r, out.with_suffix(""))
+    )
 
 
 if __name__ == "__main__":

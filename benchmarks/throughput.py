@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import platform
 import statistics
 import sys
 import time
@@ -55,9 +54,11 @@ from sklearn_mtl._training.options import COMPILE_MODES
 from sklearn_mtl.datasets import make_task_pair
 
 try:
-    from ._report import write_report
+    from ._environment import environment
+    from ._report import benchmark_main
 except ImportError:  # run as a script: python benchmarks/throughput.py
-    from _report import write_report
+    from _environment import environment
+    from _report import benchmark_main
 
 RESULTS = Path(__file__).resolve().parent / "results"
 HAND_WRITTEN = "hand-written loop"
@@ -296,13 +297,8 @@ def run(args) -> dict:
         "benchmark": "throughput",
         "config": {
             **{k: v for k, v in vars(args).items() if k != "output"},
-            "torch": torch.__version__,
-            "threads": torch.get_num_threads(),
-            "machine": platform.machine(),
-            "device_name": (
-                torch.cuda.get_device_name() if args.device.startswith("cuda") else "cpu"
-            ),
         },
+        "environment": environment(args.device),
         "results": results,
         "skipped": skipped,
         "seconds": time.perf_counter() - started,
@@ -362,11 +358,13 @@ def parse_args(argv=None):
 
 
 def main(argv=None) -> dict:
-    args = parse_args(argv)
-    report = run(args)
-    output = args.output or RESULTS / f"throughput-{args.device.split(':')[0]}.json"
-    write_report(report, output, format_table(report))
-    return report
+    return benchmark_main(
+        argv,
+        parse_args,
+        run,
+        format_table,
+        output=lambda args: RESULTS / f"throughput-{args.device.split(':')[0]}.json",
+    )
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ Run ``python benchmarks/weighting.py``.
 from __future__ import annotations
 
 import argparse
-import platform
 import sys
 import time
 from pathlib import Path
@@ -26,14 +25,15 @@ import numpy as np
 from sklearn.metrics import r2_score, roc_auc_score
 from sklearn.model_selection import train_test_split
 
-import sklearn_mtl
 from sklearn_mtl import MMoEClassifier, MMoERegressor
 from sklearn_mtl.datasets import load_adult, make_task_pair
 
 try:
-    from ._report import mean_spread, write_report
+    from ._environment import environment
+    from ._report import benchmark_main, mean_spread, save_figure
 except ImportError:  # run as a script: python benchmarks/weighting.py
-    from _report import mean_spread, write_report
+    from _environment import environment
+    from _report import benchmark_main, mean_spread, save_figure
 
 RESULTS = Path(__file__).resolve().parent / "results"
 METHODS = ["equal", "uncertainty", "dwa", "mgda", "gradnorm", "pcgrad"]
@@ -118,9 +118,8 @@ def run(args) -> dict:
         "benchmark": "weighting",
         "config": {
             **{k: v for k, v in vars(args).items() if k != "output"},
-            "sklearn_mtl": sklearn_mtl.__version__,
-            "machine": platform.machine(),
         },
+        "environment": environment(),
         "results": results,
     }
 
@@ -167,9 +166,7 @@ def plot(report: dict, path: Path) -> None:
     axes[-1].set_ylabel("epoch time / equal's")
     axes[-1].set_title(f"cost per epoch, {problems[-1]}", fontsize=9)
     axes[-1].tick_params(axis="x", rotation=45)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path, dpi=100)
 
 
 def parse_args(argv=None):
@@ -185,12 +182,15 @@ def parse_args(argv=None):
 
 
 def main(argv=None) -> dict:
-    args = parse_args(argv)
-    report = run(args)
-    output = args.output or RESULTS / "weighting.json"
-    write_report(report, output, format_table(report), markdown=False,
-                 plot=lambda r, out: plot(r, out.with_suffix(".png")))  # fmt: skip
-    return report
+    return benchmark_main(
+        argv,
+        parse_args,
+        run,
+        format_table,
+        output=RESULTS / "weighting.json",
+        plot=lambda r, out: plot(r, out.with_suffix(".png")),
+        markdown=False,
+    )
 
 
 if __name__ == "__main__":

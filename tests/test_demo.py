@@ -291,6 +291,18 @@ def check_a_benchmark_writes_its_json_and_table(smoke, name):
             assert (smoke[0] / f"synthetic-{figure}.png").stat().st_size > 0
 
 
+def check_every_benchmark_records_its_environment(smoke):
+    """One record, built once (benchmarks/_environment.py), in every benchmark's results."""
+    folder, sections, _ = smoke
+    for name in sections:
+        if sections[name].startswith("skipped"):
+            continue
+        report = json.loads((folder / f"{name}.json").read_text())
+        record = report.get("environment") or report["throughput"]["environment"]  # gpu_check
+        assert {"python", "torch", "scikit-learn", "sklearn_mtl", "code_revision",
+                "cpu_count"} <= set(record), name  # fmt: skip
+
+
 @pytest.mark.benchmarks
 def test_every_benchmark_runs_at_tiny_sizes(tmp_path):
     smoke = run_smoke(tmp_path)
@@ -305,6 +317,7 @@ def test_every_benchmark_runs_at_tiny_sizes(tmp_path):
         check_weak_supervision_benchmark_runs_end_to_end,
         check_out_of_core_benchmark_trains_under_a_memory_limit,
         check_scaling_benchmark_runs_both_parts, check_gpu_check_runs_its_cpu_path,
+        check_every_benchmark_records_its_environment,
         *[partial(check_a_benchmark_writes_its_json_and_table, name=name)
           for name in ("synthetic", "esmm", "serving", "default_alpha", "weighting")],
     ]  # fmt: skip

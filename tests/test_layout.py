@@ -178,18 +178,7 @@ def test_the_package_root_holds_few_modules():
     assert len(root_modules) <= MAX_ROOT_MODULES, root_modules
 
 
-@pytest.mark.parametrize(
-    "folder",
-    [
-        "sklearn_mtl",
-        pytest.param(
-            "benchmarks",
-            marks=pytest.mark.xfail(
-                strict=True, reason="issue 30, part 7: synthetic.py and weak_supervision.py"
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("folder", ["sklearn_mtl", "benchmarks"])
 def test_no_file_is_over_the_line_limit(folder):
     long = {
         str(path.relative_to(ROOT)): n
@@ -197,6 +186,26 @@ def test_no_file_is_over_the_line_limit(folder):
         if (n := len(path.read_text().splitlines())) > MAX_LINES
     }
     assert long == {}
+
+
+OWN_ENDINGS = {"synthetic", "demo", "gpu_check", "__main__", "revisions"}
+"""Benchmark scripts whose ``main`` does more than parse, run and report (resume and verify,
+the demo's two runs, the GPU check's tests, the command line, the comparison of revisions)."""
+
+
+def test_the_benchmarks_share_their_environment_record_and_their_ending():
+    scripts = {p.stem: p.read_text() for p in (ROOT / "benchmarks").glob("*.py")}
+    by_hand = sorted(name for name, text in scripts.items()
+                     if "platform." in text and name != "_environment")  # fmt: skip
+    assert by_hand == [], "build the environment record with benchmarks._environment"
+    endings = sorted(
+        name for name, text in scripts.items()
+        if "def main(" in text and name not in OWN_ENDINGS and "benchmark_main(" not in text
+    )  # fmt: skip
+    assert endings == [], "end main() with benchmarks._report.benchmark_main"
+    statistics = sorted(name for name, text in scripts.items()
+                        if "def holm(" in text and name != "_stats")  # fmt: skip
+    assert statistics == []
 
 
 def _public_modules():

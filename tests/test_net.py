@@ -5,9 +5,9 @@ import pytest
 import torch
 from skorch.callbacks import Callback
 
+from sklearn_mtl._training.criterion import MultiTaskCriterion
 from sklearn_mtl._training.data import ShuffleSplitDataset, TensorBatchDataset
 from sklearn_mtl._training.divergence import StopOnNonFiniteLoss
-from sklearn_mtl._training.criterion import MultiTaskCriterion
 from sklearn_mtl._training.net import MultiTaskNeuralNet
 from sklearn_mtl.losses import MaskedMultiTaskLoss
 from sklearn_mtl.nn import MMoE

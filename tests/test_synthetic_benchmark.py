@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from benchmarks import synthetic
+from benchmarks import _stats, _synthetic_claims, _synthetic_data, synthetic
 from benchmarks._stacked import build_modules, standardize, train_stacked
 from sklearn_mtl.architectures import MMoE, SharedBottom
 from sklearn_mtl.datasets import make_task_pair
@@ -147,7 +147,7 @@ def test_benchmark_repeats_exactly_across_processes_and_resumes_after_a_kill(tmp
     assert {r["steps_per_epoch"] for r in first["results"]} == {5}  # 300 rows / 64: no valid
     assert first["environment"]["torch_threads_per_process"] == 1
     assert first["environment"]["torch"] == torch.__version__
-    assert set(first["claims"]) == set(synthetic.READINGS)
+    assert set(first["claims"]) == set(_synthetic_claims.READINGS)
     # two worker processes give the same numbers as one
     second = synthetic.main(
         [*TINY_RUN, "--jobs", "2", "--no-figures", "--output", str(tmp_path / "b.json")]
@@ -229,8 +229,8 @@ def test_runs_pair_across_models_and_correlations():
             seen.setdefault((stack["model"], c), []).append(r)
     assert all(sorted(v) == list(range(6)) for v in seen.values())
     # run r has the same rows at every correlation and for every model
-    X1, _ = synthetic.sample(1.0, synthetic.SAMPLE_SEED + 3, args)
-    X2, _ = synthetic.sample(0.5, synthetic.SAMPLE_SEED + 3, args)
+    X1, _ = _synthetic_data.sample(1.0, synthetic.SAMPLE_SEED + 3, args)
+    X2, _ = _synthetic_data.sample(0.5, synthetic.SAMPLE_SEED + 3, args)
     np.testing.assert_array_equal(X1, X2)
 
 
@@ -243,7 +243,7 @@ def argparse_namespace(args, **changes):
 
 def _claims_of(readings_by_cell, correlations=(1.0, 0.5), sweep=()):
     results = [
-        {"model": m, "correlation": c, "readings": {k: list(v) for k in synthetic.READINGS}}
+        {"model": m, "correlation": c, "readings": {k: list(v) for k in _synthetic_claims.READINGS}}
         for (m, c), v in readings_by_cell.items()
     ]
     args = synthetic.parse_args(["--correlations", *map(str, correlations)])
@@ -271,5 +271,5 @@ def test_claims_hold_on_data_made_to_hold_them_and_fail_otherwise():
 
 def test_holm_adjusts_as_defined():
     # p sorted: 0.01, 0.02, 0.04 -> 3 * 0.01, max(0.03, 2 * 0.02), max(0.04, 0.04)
-    assert synthetic.holm([0.04, 0.01, 0.02]) == pytest.approx([0.04, 0.03, 0.04])
-    assert synthetic.holm([0.5, 0.6]) == pytest.approx([1.0, 1.0])
+    assert _stats.holm([0.04, 0.01, 0.02]) == pytest.approx([0.04, 0.03, 0.04])
+    assert _stats.holm([0.5, 0.6]) == pytest.approx([1.0, 1.0])
