@@ -244,3 +244,15 @@ def test_the_changelog_starts_with_this_release():
     assert "Keep a Changelog" in changelog and "## [Unreleased]" in changelog
     assert f"## [{sklearn_mtl.__version__}]" in changelog
     assert (PACKAGE / "py.typed").is_file()
+
+
+def test_the_readme_layout_names_only_files_that_exist():
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Layout") :]
+    block = section[section.index("```") + 3 :]
+    block = block[: block.index("```")]
+    named = set(re.findall(r"\b(\w+\.py)\b", block))
+    existing = {path.name for folder in ("sklearn_mtl", "benchmarks", "tests")
+                for path in (ROOT / folder).rglob("*.py")}  # fmt: skip
+    assert len(named) > 30, "the layout block is not read"
+    assert sorted(named - existing) == []
