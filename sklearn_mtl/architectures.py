@@ -6,25 +6,17 @@ architecture's parameters as ``architecture__n_experts``, as
 ``GaussianProcessRegressor`` exposes ``kernel__length_scale``. Each
 architecture's own estimators (``MMoEClassifier``, ...) take the same
 parameters in their signature and build through the same object.
+
+The architectures are those the package's registry finds, each defined in an
+estimator module of ``sklearn_mtl.PUBLIC`` (``MMoE``, ``PLE``, ...; ``__all__``
+lists them).
 """
 
-from .estimators._adaptive import AdaptiveSharing
-from .estimators._architecture import Architecture
-from .estimators._cross_stitch import CrossStitch
-from .estimators._esmm import ESMM
-from .estimators._moe import MMoE, OMoE
-from .estimators._multitask_net import ARCHITECTURES
-from .estimators._ple import PLE
-from .estimators._shared_bottom import SharedBottom
+from .estimators._architecture import Architecture, registered_architectures
 
-__all__ = [
-    "ARCHITECTURES",
-    "AdaptiveSharing",
-    "Architecture",
-    "CrossStitch",
-    "ESMM",
-    "MMoE",
-    "OMoE",
-    "PLE",
-    "SharedBottom",
-]
+ARCHITECTURES: dict[str, type[Architecture]] = dict(registered_architectures())
+"""The architectures by the name ``MultiTaskNet(architecture=...)`` takes ("mmoe")."""
+
+globals().update({cls.__name__: cls for cls in ARCHITECTURES.values()})
+
+__all__ = ["ARCHITECTURES", "Architecture", *sorted(cls.__name__ for cls in ARCHITECTURES.values())]

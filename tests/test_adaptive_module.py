@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from sklearn_mtl.nn import SharedBottom
-from sklearn_mtl.nn.adaptive import AdaptiveSharing, check_branches
+from sklearn_mtl.nn import SharedBottomModule
+from sklearn_mtl.nn.adaptive import AdaptiveSharingModule, check_branches
 
 TREE = [[(0, 1, 2, 3)], [(0, 1), (2, 3)], [(0,), (1,), (2, 3)]]
 
@@ -15,7 +15,9 @@ def _count(module):
 
 def test_the_tree_decides_which_layer_each_task_reads():
     torch.manual_seed(0)
-    module = AdaptiveSharing(5, [1, 1, 2, 1], units=(8, 6, 4), branches=TREE, tower_units=(3,))
+    module = AdaptiveSharingModule(
+        5, [1, 1, 2, 1], units=(8, 6, 4), branches=TREE, tower_units=(3,)
+    )
     out = module(torch.randn(7, 5))
     assert out.shape == (7, 5)  # 1 + 1 + 2 + 1 logits
     assert [len(layer) for layer in module.layers] == [1, 2, 3]
@@ -31,15 +33,15 @@ def test_the_tree_decides_which_layer_each_task_reads():
 
 
 def test_one_branch_everywhere_is_a_shared_bottom():
-    shared = AdaptiveSharing(6, [1, 1], units=(16,), tower_units=(4,))
-    bottom = SharedBottom(6, [1, 1], bottom_units=(16,), tower_units=(4,))
+    shared = AdaptiveSharingModule(6, [1, 1], units=(16,), tower_units=(4,))
+    bottom = SharedBottomModule(6, [1, 1], bottom_units=(16,), tower_units=(4,))
     assert _count(shared) == _count(bottom)
     assert shared.branches == (((0, 1),),)
 
 
 def test_growing_splits_branches_without_changing_the_function():
     torch.manual_seed(1)
-    thin = AdaptiveSharing(5, [1, 1, 1, 1], units=(8, 6, 4), tower_units=(3,))
+    thin = AdaptiveSharingModule(5, [1, 1, 1, 1], units=(8, 6, 4), tower_units=(3,))
     x = torch.randn(11, 5)
     grown = thin.grown(TREE)
     torch.testing.assert_close(grown(x), thin(x))  # copies: the same function
@@ -52,7 +54,7 @@ def test_growing_splits_branches_without_changing_the_function():
 
 
 def test_growing_never_merges():
-    module = AdaptiveSharing(3, [1, 1], units=(4, 4), branches=[[(0, 1)], [(0,), (1,)]])
+    module = AdaptiveSharingModule(3, [1, 1], units=(4, 4), branches=[[(0, 1)], [(0,), (1,)]])
     with pytest.raises(ValueError, match="growing only splits branches"):
         module.grown([[(0, 1)], [(0, 1)]])
 
@@ -73,12 +75,14 @@ def test_a_tree_that_is_not_a_tree_is_refused(branches, message):
 
 def test_no_trunk_layer_is_refused():
     with pytest.raises(ValueError, match="at least one trunk layer"):
-        AdaptiveSharing(3, [1], units=())
+        AdaptiveSharingModule(3, [1], units=())
 
 
 def test_it_trains_and_scripts_through_autograd():
     torch.manual_seed(0)
-    module = AdaptiveSharing(4, [1, 1, 1], units=(8, 8), branches=[[(0, 1, 2)], [(0, 1), (2,)]])
+    module = AdaptiveSharingModule(
+        4, [1, 1, 1], units=(8, 8), branches=[[(0, 1, 2)], [(0, 1), (2,)]]
+    )
     x, y = torch.randn(64, 4), torch.randn(64, 3)
     optimizer = torch.optim.Adam(module.parameters(), lr=1e-2)
     first = None

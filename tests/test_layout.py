@@ -228,6 +228,7 @@ def test_every_public_module_declares_all(module):
         for name, value in vars(imported).items()
         if not name.startswith("_")
         and getattr(value, "__module__", None) == module
+        and getattr(value, "__name__", None) == name  # an alias of 0.1 is not exported
         and isinstance(value, type | type(test_the_package_root_holds_few_modules))
     ]
     assert sorted(set(defined_here) - set(imported.__all__)) == []
@@ -256,3 +257,44 @@ def test_the_readme_layout_names_only_files_that_exist():
                 for path in (ROOT / folder).rglob("*.py")}  # fmt: skip
     assert len(named) > 30, "the layout block is not read"
     assert sorted(named - existing) == []
+
+
+NET_WORDS = [
+    # (how a class name ends, the layer whose classes alone may end so)
+    ("NeuralNet", "sklearn_mtl._training"),  # skorch's NeuralNet and its subclasses
+    ("Net", "sklearn_mtl.estimators"),  # the estimators: MultiTaskNet, BaseMultiTaskNet
+    ("Module", "sklearn_mtl.nn"),  # torch modules: MultiTaskModule, MMoEModule
+]
+
+
+def _class_names():
+    for module, path in MODULES.items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+                yield module, node.name
+
+
+def test_one_word_per_layer_for_net():
+    misplaced = []
+    for module, name in _class_names():
+        for ending, layer in NET_WORDS:
+            if name.endswith(ending):
+                if not (module == layer or module.startswith(layer + ".")):
+                    misplaced.append(f"{module}.{name} ends in {ending!r}, the word of {layer}")
+                break
+    assert misplaced == []
+    found = {name for _, name in _class_names()}
+    assert {"MultiTaskNeuralNet", "MultiTaskNet", "MMoEModule"} <= found, "the classes are not read"
+
+
+def test_the_modules_and_the_parameter_objects_have_distinct_names():
+    from sklearn_mtl import architectures, nn
+
+    assert set(nn.__all__).isdisjoint(architectures.__all__)
+    architecture_modules = {
+        getattr(architectures, name).module for name in architectures.__all__
+        if name not in ("ARCHITECTURES", "Architecture")
+    }  # fmt: skip
+    assert len(architecture_modules) >= 7, "the architectures are not read"
+    assert all(issubclass(module, nn.MultiTaskModule) for module in architecture_modules)
+    assert all(module.__name__.endswith("Module") for module in architecture_modules)

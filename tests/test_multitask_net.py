@@ -9,6 +9,7 @@ from sklearn.metrics import accuracy_score, r2_score, roc_auc_score
 from sklearn_mtl import MultiTaskNet
 from sklearn_mtl.architectures import (
     ARCHITECTURES,
+    ESMM,
     PLE,
     AdaptiveSharing,
     CrossStitch,
@@ -25,7 +26,9 @@ SMALL_ARCHITECTURES = {
     "ple": PLE(1, n_shared_experts=1, expert_units=(8,), tower_units=(8,)),
     "cross_stitch": CrossStitch(column_units=(16,), tower_units=(8,)),
     "adaptive": AdaptiveSharing(units=(16, 8), tower_units=(8,), split_every=1),
+    "esmm": ESMM(bottom_units=(16,), tower_units=(8,)),
 }
+MIXED_TASK_ARCHITECTURES = sorted(name for name, cls in ARCHITECTURES.items() if cls.mixed_tasks)
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +72,7 @@ def test_every_named_architecture_has_a_small_instance_here():
         assert type(architecture) is ARCHITECTURES[name]
 
 
-@pytest.mark.parametrize("architecture", sorted(ARCHITECTURES))
+@pytest.mark.parametrize("architecture", MIXED_TASK_ARCHITECTURES)
 def test_every_architecture_with_mixed_tasks(recsys, architecture):
     X, y = recsys
     model = MultiTaskNet(SMALL_ARCHITECTURES[architecture], **{**FAST, "max_epochs": 3})
@@ -81,6 +84,20 @@ def test_every_architecture_with_mixed_tasks(recsys, architecture):
     else:  # sklearn's available_if: the method exists only for a gated architecture
         assert not hasattr(model, "gate_weights")
         assert not hasattr(MultiTaskNet(architecture), "gate_weights")
+
+
+def test_an_architecture_of_fixed_tasks_trains_them_and_refuses_others(recsys):
+    """ESMM declares mixed_tasks = False: click then conversion, by name too."""
+    assert MIXED_TASK_ARCHITECTURES == sorted(set(ARCHITECTURES) - {"esmm"})
+    X, y = recsys
+    click = (y["click"] == "click").to_numpy().astype(int)
+    conversion = click * (X[:, 1] > 0)
+    model = MultiTaskNet("esmm", **{**FAST, "max_epochs": 3}).fit(X, np.c_[click, conversion])
+    p_click, p_conversion = (proba[:, 1] for proba in model.predict_proba(X))
+    assert np.all(p_conversion <= p_click + 1e-6)  # pCTCVR = pCTR x pCVR
+    assert roc_auc_score(click, p_click) > 0.8
+    with pytest.raises(ValueError, match="ESMM models two binary tasks"):
+        MultiTaskNet(SMALL_ARCHITECTURES["esmm"], max_epochs=1).fit(X, y)
 
 
 def test_an_architecture_name_is_its_default_instance(recsys):

@@ -10,7 +10,7 @@ from sklearn_mtl._training.data import ShuffleSplitDataset, TensorBatchDataset
 from sklearn_mtl._training.divergence import StopOnNonFiniteLoss
 from sklearn_mtl._training.net import MultiTaskNeuralNet
 from sklearn_mtl.losses import MaskedMultiTaskLoss
-from sklearn_mtl.nn import MMoE
+from sklearn_mtl.nn import MMoEModule
 from sklearn_mtl.weighting import Equal
 
 
@@ -19,7 +19,7 @@ def train(loss_sync, X, Y, lr=1e-2, max_epochs=3, optimizer=torch.optim.SGD, **o
     weighting = Equal()
     weighting.setup(["regression", "regression"])
     net = MultiTaskNeuralNet(
-        module=MMoE(X.shape[1], [1, 1], n_experts=2, expert_units=(8,), tower_units=(4,)),
+        module=MMoEModule(X.shape[1], [1, 1], n_experts=2, expert_units=(8,), tower_units=(4,)),
         criterion=MultiTaskCriterion(MaskedMultiTaskLoss(["regression"] * 2, [1, 1]), weighting),
         optimizer=optimizer,
         lr=lr,

@@ -5,14 +5,14 @@ import torch
 from torch import nn
 
 from sklearn_mtl.nn import (
-    ESMM,
     MLP,
-    PLE,
     BatchedExperts,
-    CrossStitch,
-    MMoE,
-    OMoE,
-    SharedBottom,
+    CrossStitchModule,
+    ESMMModule,
+    MMoEModule,
+    OMoEModule,
+    PLEModule,
+    SharedBottomModule,
     SoftmaxGate,
     TaskTowers,
     make_activation,
@@ -71,27 +71,27 @@ def test_towers_concatenate_heads_of_different_sizes():
 @pytest.mark.parametrize("architecture", ["shared_bottom", "omoe", "mmoe"])
 def test_architectures_map_inputs_to_concatenated_logits(architecture):
     build = {
-        "shared_bottom": lambda: SharedBottom(10, (1, 4), (16,), (8,)),
-        "omoe": lambda: OMoE(10, (1, 4), 3, (16,), (8,)),
-        "mmoe": lambda: MMoE(10, (1, 4), 3, (16,), (8,)),
+        "shared_bottom": lambda: SharedBottomModule(10, (1, 4), (16,), (8,)),
+        "omoe": lambda: OMoEModule(10, (1, 4), 3, (16,), (8,)),
+        "mmoe": lambda: MMoEModule(10, (1, 4), 3, (16,), (8,)),
     }[architecture]
     out = build()(torch.randn(6, 10))
     assert out.shape == (6, 5) and out.dtype == torch.float32
 
 
 def test_mmoe_has_one_gate_per_task_and_omoe_one_in_all():
-    assert MMoE(10, (1, 1, 1), 4, (8,), ()).gate.n_gates == 3
-    assert OMoE(10, (1, 1, 1), 4, (8,), ()).gate.n_gates == 1
+    assert MMoEModule(10, (1, 1, 1), 4, (8,), ()).gate.n_gates == 3
+    assert OMoEModule(10, (1, 1, 1), 4, (8,), ()).gate.n_gates == 1
 
 
 def test_omoe_towers_all_read_the_same_mixture():
     torch.manual_seed(0)
-    model = OMoE(6, (1, 1), 3, (8,), ())
+    model = OMoEModule(6, (1, 1), 3, (8,), ())
     # Identical linear heads give identical outputs only if the towers' inputs agree.
     model.towers.towers[1].load_state_dict(model.towers.towers[0].state_dict())
     out = model(torch.randn(5, 6))
     torch.testing.assert_close(out[:, 0], out[:, 1])
-    mmoe = MMoE(6, (1, 1), 3, (8,), ())
+    mmoe = MMoEModule(6, (1, 1), 3, (8,), ())
     mmoe.towers.towers[1].load_state_dict(mmoe.towers.towers[0].state_dict())
     out = mmoe(torch.randn(5, 6))
     assert not torch.allclose(out[:, 0], out[:, 1])  # separate gates, separate mixtures
@@ -100,8 +100,8 @@ def test_omoe_towers_all_read_the_same_mixture():
 def test_mmoe_with_one_expert_is_a_shared_bottom():
     """With one expert every gate weight is 1: MMoE reduces to Shared-Bottom."""
     torch.manual_seed(0)
-    mmoe = MMoE(6, (1, 1), 1, (8,), (4,))
-    bottom = SharedBottom(6, (1, 1), (8,), (4,))
+    mmoe = MMoEModule(6, (1, 1), 1, (8,), (4,))
+    bottom = SharedBottomModule(6, (1, 1), (8,), (4,))
     with torch.no_grad():
         linear = bottom.bottom[0]
         linear.weight.copy_(mmoe.experts.weights[0][0].T)
@@ -113,7 +113,7 @@ def test_mmoe_with_one_expert_is_a_shared_bottom():
 
 def test_modules_return_logits_not_probabilities():
     torch.manual_seed(0)
-    model = MMoE(4, (1,), 2, (8,), ())
+    model = MMoEModule(4, (1,), 2, (8,), ())
     with torch.no_grad():
         model.towers.towers[0][-1].bias.fill_(10.0)
     assert (model(torch.randn(3, 4)) > 1).all()
@@ -128,7 +128,7 @@ def _perturb_(parameters):
 
 def test_ple_without_shared_experts_has_no_cross_task_path():
     torch.manual_seed(0)
-    model = PLE(6, (1, 1), n_task_experts=2, n_shared_experts=0, n_levels=1,
+    model = PLEModule(6, (1, 1), n_task_experts=2, n_shared_experts=0, n_levels=1,
                 expert_units=(8,), tower_units=(4,))  # fmt: skip
     x = torch.randn(10, 6)
     before = model(x)
@@ -147,7 +147,7 @@ def test_ple_without_shared_experts_has_no_cross_task_path():
 
 def test_ple_gates_reach_own_and_shared_experts_only():
     torch.manual_seed(0)
-    model = PLE(5, (1, 2, 1), n_task_experts=2, n_shared_experts=1, n_levels=3,
+    model = PLEModule(5, (1, 2, 1), n_task_experts=2, n_shared_experts=1, n_levels=3,
                 expert_units=(8,), tower_units=())  # fmt: skip
     gates = model.gate_weights(torch.randn(4, 5))
     assert len(gates) == 3
@@ -164,7 +164,7 @@ def test_ple_gates_reach_own_and_shared_experts_only():
 
 def test_cross_stitch_with_identity_stitches_is_independent_networks():
     torch.manual_seed(0)
-    model = CrossStitch(6, (1, 1), column_units=(8, 5), tower_units=(4,), stitch_init=1.0)
+    model = CrossStitchModule(6, (1, 1), column_units=(8, 5), tower_units=(4,), stitch_init=1.0)
     torch.testing.assert_close(model.stitches[0], torch.eye(2))
     x = torch.randn(10, 6)
     out = model(x)
@@ -190,7 +190,7 @@ def test_cross_stitch_init_rows_sum_to_one():
 
 def test_esmm_ctcvr_is_the_product_and_never_exceeds_ctr():
     torch.manual_seed(0)
-    model = ESMM(6, bottom_units=(8,), tower_units=(4,))
+    model = ESMMModule(6, bottom_units=(8,), tower_units=(4,))
     x = torch.randn(200, 6) * 3
     logits = model(x)
     p_ctr, p_cvr = torch.sigmoid(model.ctr_cvr_logits(x)).unbind(dim=1)
@@ -207,3 +207,18 @@ def test_gates_take_one_input_per_gate():
     shared = gate(x)
     per_gate = gate(torch.stack([x, x], dim=1))
     torch.testing.assert_close(per_gate, shared)
+
+
+@pytest.mark.parametrize(
+    "old", ["SharedBottom", "MMoE", "OMoE", "PLE", "CrossStitch", "ESMM", "AdaptiveSharing"]
+)
+def test_the_names_of_0_1_remain_aliases_of_the_modules(old):
+    import importlib
+
+    import sklearn_mtl.nn
+
+    module = getattr(sklearn_mtl.nn, old + "Module")
+    assert getattr(sklearn_mtl.nn, old) is module
+    # a pickle of 0.1 names the class in its defining module
+    assert getattr(importlib.import_module(module.__module__), old) is module
+    assert old not in sklearn_mtl.nn.__all__

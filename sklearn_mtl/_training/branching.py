@@ -1,7 +1,7 @@
 """Fully-adaptive feature sharing while training (Lu et al., CVPR 2017).
 
 :class:`TopDownBranching` is the skorch callback that grows an
-:class:`~sklearn_mtl.nn.AdaptiveSharing` network during ``fit``: every
+:class:`~sklearn_mtl.nn.AdaptiveSharingModule` network during ``fit``: every
 ``split_every`` epochs it takes the next trunk layer, from the top down, and
 splits each of its branches into groups of the branches above it (of the
 tasks, at the top layer). A group is chosen to minimise Lu et al.'s loss
@@ -45,7 +45,7 @@ from skorch.callbacks import Callback, EarlyStopping
 from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
 
-from ..nn.adaptive import AdaptiveSharing, Branches, check_branches
+from ..nn.adaptive import AdaptiveSharingModule, Branches, check_branches
 from ..tasks._affinity import error_margins, margin_affinity
 from ..tasks._grouping import best_partition, branch_affinity, scaled_symmetric
 
@@ -129,7 +129,7 @@ def somp(atoms: np.ndarray, k: int) -> list[int]:
 
 
 class TopDownBranching(Callback):
-    """Split an ``AdaptiveSharing`` network's trunk from the top down during training.
+    """Split an ``AdaptiveSharingModule`` network's trunk from the top down during training.
 
     Parameters
     ----------
@@ -243,7 +243,7 @@ def _grown_weights(module, weights: dict, branches: Branches) -> dict:
 
 
 def somp_initialize(net, dataset, epochs: int) -> None:
-    """Lu et al.'s thin-model initialisation of ``net``'s all-shared ``AdaptiveSharing``.
+    """Lu et al.'s thin-model initialisation of ``net``'s all-shared ``AdaptiveSharingModule``.
 
     A copy of the network ``SOMP_WIDTH_FACTOR`` times wider (its own copy of
     the input layer) is trained with Adam for ``epochs`` epochs; then, layer
@@ -252,7 +252,7 @@ def somp_initialize(net, dataset, epochs: int) -> None:
     towers read the kept top units.
     """
     thin = net.module_.model
-    wide_model = AdaptiveSharing(
+    wide_model = AdaptiveSharingModule(
         thin.in_features, thin.head_sizes, [u * SOMP_WIDTH_FACTOR for u in thin.units],
         None, thin.tower_units, thin.activation, thin.dropout_rate,
     )  # fmt: skip

@@ -81,7 +81,8 @@ class AdaptiveSharing(Architecture):
     %(references)s
     """
 
-    module = nn.AdaptiveSharing
+    name = "adaptive"
+    module = nn.AdaptiveSharingModule
     _parameter_constraints: dict = {
         "units": UNITS_CONSTRAINT,
         "tower_units": UNITS_CONSTRAINT,

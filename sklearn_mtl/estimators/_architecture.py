@@ -7,15 +7,32 @@ the module for a fit. Each architecture's estimators (``MMoEClassifier``,
 same object; :class:`~sklearn_mtl.MultiTaskNet` takes one as its
 ``architecture`` parameter, so that a grid search reaches
 ``architecture__n_experts``.
+
+The architectures are found, not listed: :func:`registered_architectures`
+collects the ``Architecture`` subclasses that the estimator modules of the
+registry (``sklearn_mtl.PUBLIC``) define, so that a new architecture is its
+two files and its registry line.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib
+from collections.abc import Set
 from numbers import Integral
 
 from sklearn.base import BaseEstimator
 
+from ..utils._registry import PUBLIC
 from ..utils._sklearn import Interval
+
+__all__ = [
+    "ARCHITECTURE_NAMES",
+    "UNITS_CONSTRAINT",
+    "Architecture",
+    "check_units",
+    "registered_architectures",
+]
 
 UNITS_CONSTRAINT = ["array-like", Interval(Integral, 1, None, closed="left")]
 """Layer widths: one int, or a sequence of them."""
@@ -36,13 +53,21 @@ def check_units(name: str, units, *, allow_empty: bool) -> tuple[int, ...]:
 class Architecture(BaseEstimator):
     """A multi-task network's shape, as a parameter object.
 
-    Subclasses set ``module`` (a ``MultiTaskModule`` class whose keyword
-    arguments are the subclass's parameters), ``_parameter_constraints`` and,
-    for layer widths that may be ``()``, ``optional_units``.
+    Subclasses set ``name`` (what ``MultiTaskNet(architecture=...)`` takes for
+    the default instance), ``module`` (a ``MultiTaskModule`` class whose
+    keyword arguments are the subclass's parameters), ``_parameter_constraints``
+    and, for layer widths that may be ``()``, ``optional_units``; and declare
+    what they support: ``mixed_tasks``, and ``gated`` follows from the module.
     """
 
+    name: str = None
+    """The architecture's name, as ``MultiTaskNet`` takes it ("mmoe")."""
     module: type = None
     optional_units: tuple[str, ...] = ("tower_units",)
+    mixed_tasks: bool = True
+    """Whether it trains any number of tasks, each binary, multi-class or regression
+    (False for a model of fixed tasks, as ESMM's click and conversion; ``check_tasks``
+    says which)."""
 
     def __eq__(self, other):
         """Equal when of the same class with equal parameters (as scikit-learn's kernels)."""
@@ -111,3 +136,59 @@ class Architecture(BaseEstimator):
 
     def prepare_resume(self, net, history) -> None:
         """Make ``net``'s module match a checkpoint's ``history`` before its weights load."""
+
+
+@functools.cache
+def registered_architectures() -> dict[str, type[Architecture]]:
+    """Every architecture of the package, by name, in the order of the registry.
+
+    The ``Architecture`` subclasses defined in the estimator modules of
+    ``sklearn_mtl.PUBLIC``; imported on first use, when every module is.
+    """
+    package = __name__.split(".")[0]
+    found: dict[str, type[Architecture]] = {}
+    for module_name in PUBLIC:
+        if not module_name.startswith("estimators."):
+            continue
+        module = importlib.import_module(f"{package}.{module_name}")
+        for value in vars(module).values():
+            if (
+                isinstance(value, type)
+                and issubclass(value, Architecture)
+                and value.__module__ == module.__name__
+            ):
+                if not isinstance(value.name, str) or value.name in found:
+                    raise TypeError(
+                        f"{value.__name__} must set name, a str of its own; got {value.name!r}."
+                    )
+                found[value.name] = value
+    return found
+
+
+class _ArchitectureNames(Set):
+    """The architectures' names, read from the registry on first use.
+
+    ``MultiTaskNet`` declares its ``architecture`` constraint when its module is
+    imported, before every architecture's module is; this set looks them up
+    when a fit validates its parameters.
+    """
+
+    def __contains__(self, name) -> bool:
+        return name in registered_architectures()
+
+    def __iter__(self):
+        return iter(sorted(registered_architectures()))
+
+    def __len__(self) -> int:
+        return len(registered_architectures())
+
+    def __repr__(self) -> str:
+        return f"{{{', '.join(map(repr, self))}}}"
+
+    @classmethod
+    def _from_iterable(cls, iterable) -> set:
+        return set(iterable)
+
+
+ARCHITECTURE_NAMES = _ArchitectureNames()
+"""The names ``MultiTaskNet(architecture=...)`` takes, as a set."""

@@ -54,7 +54,8 @@ class CrossStitch(Architecture):
     %(references)s
     """
 
-    module = nn.CrossStitch
+    name = "cross_stitch"
+    module = nn.CrossStitchModule
     _parameter_constraints: dict = {
         "column_units": UNITS_CONSTRAINT,
         "stitch_init": [Interval(Real, 0, 1, closed="both")],

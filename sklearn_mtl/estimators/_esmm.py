@@ -42,7 +42,9 @@ class ESMM(Architecture):
     %(references)s
     """
 
-    module = nn.ESMM
+    name = "esmm"
+    module = nn.ESMMModule
+    mixed_tasks = False  # two binary tasks, click then conversion
     optional_units = ("bottom_units", "tower_units")
     _parameter_constraints: dict = {
         "bottom_units": UNITS_CONSTRAINT,

@@ -60,7 +60,8 @@ class MMoE(Architecture):
     %(references)s
     """
 
-    module = nn.MMoE
+    name = "mmoe"
+    module = nn.MMoEModule
     _parameter_constraints: dict = {
         "n_experts": [Interval(Integral, 1, None, closed="left")],
         "expert_units": UNITS_CONSTRAINT,
@@ -88,7 +89,8 @@ class OMoE(MMoE):
     %(references)s
     """
 
-    module = nn.OMoE
+    name = "omoe"
+    module = nn.OMoEModule
 
 
 class _MixtureOfExperts:

@@ -16,24 +16,9 @@ from ..metrics import per_task_scores
 from ..nn.numeric import PERIODIC_SIGMA
 from ..utils import task_name
 from ..utils._sklearn import StrOptions, _fit_context
-from ._adaptive import AdaptiveSharing
-from ._architecture import Architecture
+from ._architecture import ARCHITECTURE_NAMES, Architecture, registered_architectures
 from ._base import BaseMultiTaskNet, set_init_parameters
-from ._cross_stitch import CrossStitch
 from ._docstrings import DOCS, fill_doc
-from ._moe import MMoE, OMoE
-from ._ple import PLE
-from ._shared_bottom import SharedBottom
-
-ARCHITECTURES: dict[str, type[Architecture]] = {
-    "shared_bottom": SharedBottom,
-    "omoe": OMoE,
-    "mmoe": MMoE,
-    "ple": PLE,
-    "cross_stitch": CrossStitch,
-    "adaptive": AdaptiveSharing,
-}
-"""The architectures ``MultiTaskNet(architecture=...)`` accepts by name (with their defaults)."""
 
 
 def _has_classification_task(estimator) -> bool:
@@ -67,10 +52,11 @@ class MultiTaskNet(BaseMultiTaskNet):
 
     Parameters
     ----------
-    architecture : Architecture or {"shared_bottom", "omoe", "mmoe", "ple", \
-"cross_stitch", "adaptive"}, default="mmoe"
+    architecture : Architecture or str, default="mmoe"
         The network: an instance of :mod:`sklearn_mtl.architectures` (cloned
-        at ``fit``), or the name of one with its default parameters.
+        at ``fit``), or the name of one with its default parameters, a key of
+        ``sklearn_mtl.architectures.ARCHITECTURES`` ("mmoe", "ple",
+        "shared_bottom", ...).
 
     task_types : list of {"binary", "multiclass", "regression", "probabilistic"} or None, \
 default=None
@@ -153,7 +139,7 @@ default=None
     """
 
     _parameter_constraints: dict = {
-        "architecture": [StrOptions(set(ARCHITECTURES)), Architecture],
+        "architecture": [StrOptions(ARCHITECTURE_NAMES), Architecture],
         "task_types": ["array-like", None],
         **TRAINING_CONSTRAINTS,
         **FUNNEL_CONSTRAINTS,
@@ -198,7 +184,7 @@ default=None
 
     def _architecture(self) -> Architecture:
         if isinstance(self.architecture, str):
-            return ARCHITECTURES[self.architecture]()
+            return registered_architectures()[self.architecture]()
         return clone(self.architecture)
 
     @fill_doc(DOCS)

@@ -66,7 +66,8 @@ class PLE(Architecture):
     %(references)s
     """
 
-    module = nn.PLE
+    name = "ple"
+    module = nn.PLEModule
     _parameter_constraints: dict = {
         "n_task_experts": [Interval(Integral, 0, None, closed="left")],
         "n_shared_experts": [Interval(Integral, 0, None, closed="left")],

@@ -45,7 +45,8 @@ class SharedBottom(Architecture):
     %(references)s
     """
 
-    module = nn.SharedBottom
+    name = "shared_bottom"
+    module = nn.SharedBottomModule
     _parameter_constraints: dict = {
         "bottom_units": UNITS_CONSTRAINT,
         "tower_units": UNITS_CONSTRAINT,

@@ -1,43 +1,58 @@
 """Pure PyTorch multi-task modules. Every model maps ``(batch, n_features)`` to
-``(batch, sum(head_sizes))`` logits; no sigmoid or softmax happens inside."""
+``(batch, sum(head_sizes))`` logits; no sigmoid or softmax happens inside.
 
-from .adaptive import AdaptiveSharing
+The architectures' modules end in ``Module`` (``MMoEModule``), which keeps them
+apart from the parameter objects of :mod:`sklearn_mtl.architectures` (``MMoE``);
+the names of 0.1 (``sklearn_mtl.nn.MMoE``, ...) remain as aliases and are not
+in ``__all__``.
+"""
+
+from .adaptive import AdaptiveSharingModule
 from .base import GatedMultiTaskModule, MultiTaskModule
-from .cross_stitch import CrossStitch, stitch_matrix
-from .esmm import ESMM
+from .cross_stitch import CrossStitchModule, stitch_matrix
+from .esmm import ESMMModule
 from .experts import BatchedExperts
 from .gates import SoftmaxGate, mix_experts
 from .layers import ACTIVATIONS, MLP, make_activation
-from .moe import MMoE, OMoE
+from .moe import MMoEModule, OMoEModule
 from .numeric import (
     NUMERIC_EMBEDDINGS,
     NumericEmbedding,
     PeriodicEmbedding,
     PiecewiseLinearEncoding,
 )
-from .ple import PLE, ExtractionLevel
-from .shared_bottom import SharedBottom
+from .ple import ExtractionLevel, PLEModule
+from .shared_bottom import SharedBottomModule
 from .tabular import Standardize, TabularInput, WithInputLayer
 from .towers import TaskTowers
+
+# the names of 0.1, aliases of the classes above (not in __all__)
+AdaptiveSharing = AdaptiveSharingModule
+CrossStitch = CrossStitchModule
+ESMM = ESMMModule
+MMoE = MMoEModule
+OMoE = OMoEModule
+PLE = PLEModule
+SharedBottom = SharedBottomModule
 
 __all__ = [
     "ACTIVATIONS",
     "NUMERIC_EMBEDDINGS",
     "MLP",
-    "AdaptiveSharing",
+    "AdaptiveSharingModule",
     "BatchedExperts",
-    "CrossStitch",
-    "ESMM",
+    "CrossStitchModule",
+    "ESMMModule",
     "ExtractionLevel",
     "GatedMultiTaskModule",
-    "MMoE",
+    "MMoEModule",
     "MultiTaskModule",
     "NumericEmbedding",
-    "OMoE",
-    "PLE",
+    "OMoEModule",
+    "PLEModule",
     "PeriodicEmbedding",
     "PiecewiseLinearEncoding",
-    "SharedBottom",
+    "SharedBottomModule",
     "SoftmaxGate",
     "Standardize",
     "TabularInput",

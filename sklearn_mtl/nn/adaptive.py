@@ -2,7 +2,7 @@
 
 Fully-adaptive feature sharing starts from a thin network that every task
 shares and splits it, layer by layer from the top down, into branches of
-tasks that go together. :class:`AdaptiveSharing` is that network for a given
+tasks that go together. :class:`AdaptiveSharingModule` is that network for a given
 tree; :meth:`AdaptiveSharing.grown` makes the network of a finer tree whose
 new branches start as copies of the branch they split from, so that a split
 changes nothing until training moves the copies apart.
@@ -20,7 +20,13 @@ from .base import MultiTaskModule
 from .layers import make_activation
 from .towers import TaskTowers
 
-__all__ = ["AdaptiveSharing", "branch_of_task", "Branches", "check_branches", "parent_indices"]
+__all__ = [
+    "AdaptiveSharingModule",
+    "branch_of_task",
+    "Branches",
+    "check_branches",
+    "parent_indices",
+]
 
 Branches = tuple[tuple[tuple[int, ...], ...], ...]
 """Per layer, bottom first: the partition of the tasks into that layer's branches."""
@@ -124,7 +130,7 @@ def parent_indices(branches: Branches, depth: int) -> list[int]:
     return [below[group[0]] for group in branches[depth]]
 
 
-class AdaptiveSharing(MultiTaskModule):
+class AdaptiveSharingModule(MultiTaskModule):
     """An MLP trunk whose layers are shared by groups of tasks, then one tower per task.
 
     Layer ``l`` has one ``Linear(width_{l-1}, units[l]) -> activation`` per
@@ -201,7 +207,7 @@ class AdaptiveSharing(MultiTaskModule):
         top = torch.stack(outputs, dim=1)  # (batch, n_branches, units[-1])
         return self.towers(top[:, self.task_branch])  # (batch, sum(head_sizes))
 
-    def grown(self, branches) -> AdaptiveSharing:
+    def grown(self, branches) -> AdaptiveSharingModule:
         """The network of a finer tree, each new branch a copy of the branch it splits from.
 
         Every branch of ``branches`` must lie inside a branch of the same layer
@@ -232,7 +238,7 @@ class AdaptiveSharing(MultiTaskModule):
             child.towers.load_state_dict(self.towers.state_dict())
         return child
 
-    def parameter_sources(self, parent: AdaptiveSharing) -> dict[str, str]:
+    def parameter_sources(self, parent: AdaptiveSharingModule) -> dict[str, str]:
         """For a network grown from ``parent``: each parameter's name -> the one it copies.
 
         A branch's weights come from the branch of ``parent``'s same layer
@@ -248,3 +254,8 @@ class AdaptiveSharing(MultiTaskModule):
                 parts[2] = str(owners[depth][self.branches[depth][index][0]])
             sources[name] = ".".join(parts)
         return sources
+
+
+# The names before 0.2, where the module and the parameter object shared one; code and
+# pickles of 0.1 that name them still find the class.
+AdaptiveSharing = AdaptiveSharingModule

@@ -11,7 +11,7 @@ from .base import MultiTaskModule
 from .experts import BatchedExperts
 from .towers import TaskTowers
 
-__all__ = ["CrossStitch", "stitch_matrix"]
+__all__ = ["CrossStitchModule", "stitch_matrix"]
 
 
 def stitch_matrix(n_tasks: int, self_weight: float) -> Tensor:
@@ -26,7 +26,7 @@ def stitch_matrix(n_tasks: int, self_weight: float) -> Tensor:
     return torch.full((n_tasks, n_tasks), off) + (self_weight - off) * torch.eye(n_tasks)
 
 
-class CrossStitch(MultiTaskModule):
+class CrossStitchModule(MultiTaskModule):
     """One MLP column per task, mixed after every hidden layer by a learnt stitch.
 
     After layer ``l`` the column activations become
@@ -87,3 +87,8 @@ class CrossStitch(MultiTaskModule):
             h = layer(h)  # (batch, T, u)
             h = torch.einsum("ts,bsu->btu", stitch, h)  # (batch, T, u)
         return self.towers(h)  # (batch, sum(head_sizes))
+
+
+# The names before 0.2, where the module and the parameter object shared one; code and
+# pickles of 0.1 that name them still find the class.
+CrossStitch = CrossStitchModule

@@ -12,7 +12,7 @@ from .base import MultiTaskModule
 from .layers import MLP
 from .towers import TaskTowers
 
-__all__ = ["ESMM", "logit_of_product"]
+__all__ = ["ESMMModule", "logit_of_product"]
 
 
 def logit_of_product(log_p: Tensor) -> Tensor:
@@ -25,7 +25,7 @@ def logit_of_product(log_p: Tensor) -> Tensor:
     return log_p - torch.log(-torch.expm1(log_p))
 
 
-class ESMM(MultiTaskModule):
+class ESMMModule(MultiTaskModule):
     """pCTR and pCVR towers over a shared bottom, trained on CTR and CTCVR.
 
     The module returns the logits of pCTR and of
@@ -81,3 +81,8 @@ class ESMM(MultiTaskModule):
         logits = self.ctr_cvr_logits(x)  # (batch, 2)
         log_ctcvr = F.logsigmoid(logits).sum(dim=1)  # (batch,) log pCTR + log pCVR
         return torch.stack([logits[:, 0], logit_of_product(log_ctcvr)], dim=1)  # (batch, 2)
+
+
+# The names before 0.2, where the module and the parameter object shared one; code and
+# pickles of 0.1 that name them still find the class.
+ESMM = ESMMModule

@@ -11,10 +11,10 @@ from .experts import BatchedExperts
 from .gates import SoftmaxGate, mix_experts
 from .towers import TaskTowers
 
-__all__ = ["MMoE", "OMoE"]
+__all__ = ["MMoEModule", "OMoEModule"]
 
 
-class MMoE(GatedMultiTaskModule):
+class MMoEModule(GatedMultiTaskModule):
     """Multi-gate Mixture-of-Experts.
 
     ``y_k = h_k(sum_i g_k(x)_i f_i(x))`` with ``g_k(x) = softmax(W_k x / T)``:
@@ -84,8 +84,8 @@ class MMoE(GatedMultiTaskModule):
         return gates.expand(-1, len(self.towers.head_sizes), -1)  # (batch, T, E)
 
 
-class OMoE(MMoE):
-    """One-gate Mixture-of-Experts: as :class:`MMoE`, but all tasks share one gate.
+class OMoEModule(MMoEModule):
+    """One-gate Mixture-of-Experts: as :class:`MMoEModule`, but all tasks share one gate.
 
     ``y_k = h_k(sum_i g(x)_i f_i(x))``, the MoE baseline of the MMoE paper.
 
@@ -93,3 +93,9 @@ class OMoE(MMoE):
     """
 
     gate_per_task = False
+
+
+# The names before 0.2, where the module and the parameter object shared one; code and
+# pickles of 0.1 that name them still find the class.
+MMoE = MMoEModule
+OMoE = OMoEModule

@@ -12,7 +12,7 @@ from .experts import BatchedExperts
 from .gates import SoftmaxGate, mix_experts
 from .towers import TaskTowers
 
-__all__ = ["ExtractionLevel", "PLE"]
+__all__ = ["ExtractionLevel", "PLEModule"]
 
 
 class ExtractionLevel(nn.Module):
@@ -111,7 +111,7 @@ class ExtractionLevel(nn.Module):
         return full.scatter(2, index, task_gates)  # (batch, T, E)
 
 
-class PLE(GatedMultiTaskModule):
+class PLEModule(GatedMultiTaskModule):
     """Progressive Layered Extraction: ``n_levels`` stacked CGC levels, then towers.
 
     Task-specific experts keep a private path for each task; shared experts
@@ -204,3 +204,8 @@ class PLE(GatedMultiTaskModule):
         """
         _, gates = self._extract(x)
         return [level.full_gate_weights(g) for level, g in zip(self.levels, gates)]
+
+
+# The names before 0.2, where the module and the parameter object shared one; code and
+# pickles of 0.1 that name them still find the class.
+PLE = PLEModule

@@ -10,10 +10,10 @@ from .base import MultiTaskModule
 from .layers import MLP
 from .towers import TaskTowers
 
-__all__ = ["SharedBottom"]
+__all__ = ["SharedBottomModule"]
 
 
-class SharedBottom(MultiTaskModule):
+class SharedBottomModule(MultiTaskModule):
     """``y_k = h_k(f(x))``: one bottom network ``f`` shared by every task tower ``h_k``.
 
     Shape: ``(batch, in_features) -> (batch, sum(head_sizes))`` logits.
@@ -56,3 +56,8 @@ class SharedBottom(MultiTaskModule):
     def forward(self, x: Tensor) -> Tensor:
         h = self.bottom(x)  # (batch, bottom_units[-1])
         return self.towers(h)  # (batch, sum(head_sizes))
+
+
+# The names before 0.2, where the module and the parameter object shared one; code and
+# pickles of 0.1 that name them still find the class.
+SharedBottom = SharedBottomModule

@@ -34,6 +34,7 @@ PUBLIC = {
 """The registry of public names: each module (under ``sklearn_mtl``) and the names it gives.
 
 A new architecture is one line here (its module and its estimators); the
+architectures (``sklearn_mtl.architectures``, the names ``MultiTaskNet`` takes),
 tests, the persistence allow-list and ``__all__`` are built from it, and a
 test fails for an estimator class of the package that is missing here.
 """
