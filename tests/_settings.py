@@ -8,11 +8,13 @@ and a new architecture needs no line here.
 """
 
 import numpy as np
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, is_classifier
 
 import sklearn_mtl
+from sklearn_mtl import ESMMClassifier, MultiTaskNet
 from sklearn_mtl.architectures import MMoE
 from sklearn_mtl.base import BaseMultiTaskNet, MultiTaskClassifier, MultiTaskRegressor
+from sklearn_mtl.datasets import make_click_conversion, make_task_pair
 
 FAST = {"max_epochs": 5, "batch_size": 64, "lr": 3e-2, "tower_units": (8,)}
 TRAINING_FAST = {key: value for key, value in FAST.items() if key != "tower_units"}
@@ -102,3 +104,23 @@ CLASSIFIERS = [
 ]
 REGRESSORS = [e for e in NEURAL_ESTIMATORS if isinstance(e, MultiTaskRegressor)]
 MIXED = [e for e in NEURAL_ESTIMATORS if type(e).__name__ == "MultiTaskNet"]
+
+
+def task_data(estimator):
+    """300 rows the estimator can fit: a funnel for ESMM, mixed types for MultiTaskNet."""
+    if isinstance(estimator, ESMMClassifier):
+        return make_click_conversion(300, random_state=0)
+    target = "binary" if is_classifier(estimator) else "regression"
+    X, Y = make_task_pair(300, 0.5, n_features=6, target=target, random_state=0)
+    if isinstance(estimator, MultiTaskNet):
+        return X, np.column_stack([Y[:, 0], Y[:, 1] > 0]).astype(object)
+    return X, Y
+
+
+def outputs(model, X) -> list:
+    """Everything a fitted model predicts on ``X``: predictions, then each probability array."""
+    results = [model.predict(X)]
+    if hasattr(model, "predict_proba"):
+        proba = model.predict_proba(X)
+        results += [p for p in proba if p is not None] if isinstance(proba, list) else [proba]
+    return results

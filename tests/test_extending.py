@@ -168,8 +168,8 @@ def test_a_new_architecture_is_two_files_and_one_registry_line(tmp_path):
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     checks = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x",
-         "tests/test_common.py", "-k", "HardSharingRegressor or HardSharingClassifier and not "
-         "test_sklearn_compatible"],
+         "tests/estimators/test_common.py", "-k",
+         "HardSharingRegressor or HardSharingClassifier and not test_sklearn_compatible"],
         cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert checks.returncode == 0, checks.stdout[-3000:]

@@ -155,7 +155,7 @@ def test_mixed_task_types_on_cuda():
 
 
 def test_probabilistic_labels_and_an_interrupt_on_cuda():
-    from tests.test_resume import InterruptAt
+    from tests._callbacks import InterruptAt
 
     rng = np.random.default_rng(0)
     X = rng.standard_normal((400, 5)).astype(np.float32)

@@ -298,3 +298,107 @@ def test_the_modules_and_the_parameter_objects_have_distinct_names():
     assert len(architecture_modules) >= 7, "the architectures are not read"
     assert all(issubclass(module, nn.MultiTaskModule) for module in architecture_modules)
     assert all(module.__name__.endswith("Module") for module in architecture_modules)
+
+
+TESTS = ROOT / "tests"
+TEST_FOLDERS = {
+    # folder of tests/: the modules whose private names its tests may import. A name stands
+    # for the module and everything under it; the root folder tests the root modules.
+    "": {"sklearn_mtl._task_encoders", "sklearn_mtl.losses", "sklearn_mtl.metrics",
+         "sklearn_mtl.inspection", "sklearn_mtl.export", "sklearn_mtl.stream",
+         "sklearn_mtl.parallel", "sklearn_mtl.architectures", "sklearn_mtl.base"},
+    "utils": {"sklearn_mtl.utils"},
+    "nn": {"sklearn_mtl.nn"},
+    "weighting": {"sklearn_mtl.weighting"},
+    "tasks": {"sklearn_mtl.tasks"},
+    "training": {"sklearn_mtl._training"},
+    "estimators": {"sklearn_mtl.estimators"},
+    "linear": {"sklearn_mtl.linear"},
+    "weak": {"sklearn_mtl.weak"},
+    "persistence": {"sklearn_mtl.persistence"},
+    "datasets": {"sklearn_mtl.datasets"},
+    "benchmarks": set(),
+}  # fmt: skip
+TEST_HELPERS = {"_settings", "_callbacks", "_model_files", "_cost", "_internals", "conftest"}
+"""The documented helpers (tests/__init__.py); only _internals imports private names."""
+
+
+def _is_private(dotted: str) -> bool:
+    return any(part.startswith("_") and not part.startswith("__") for part in dotted.split(".")[1:])
+
+
+def _test_import_problems(source: str, folder: str, name: str) -> list[str]:
+    """What a test file at ``tests/<folder>/<name>.py`` imports that it should not."""
+    owned = TEST_FOLDERS[folder]
+    package = "tests" + (f".{folder}" if folder else "")
+    problems = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            imported = [(alias.name, None) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # relative to the file's package
+                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1]
+                                + ([base] if base else []))  # fmt: skip
+            imported = [(base, alias.name) for alias in node.names]
+        else:
+            continue
+        for module, member in imported:
+            if module == "sklearn_mtl" or module.startswith("sklearn_mtl."):
+                dotted = module + (f".{member}" if member else "")
+                if not _is_private(dotted) or name == "_internals":
+                    continue
+                if not any(module == own or module.startswith(own + ".") for own in owned):
+                    problems.append(f"imports the private {dotted}")
+            elif module == "tests" or module.startswith("tests."):
+                names_a_module = member and (member.startswith("test_") or member in TEST_HELPERS)
+                target = f"{module}.{member}" if names_a_module else module
+                last = target.rpartition(".")[2]
+                own_script = target.rpartition(".")[0] == package and not last.startswith("test_")
+                if last not in TEST_HELPERS and not own_script and target != "tests":
+                    problems.append(f"imports {target}, a test module, not a helper")
+    return problems
+
+
+def test_tests_follow_the_layout_and_import_privates_only_of_their_layer():
+    found, problems = 0, []
+    for path in sorted(TESTS.rglob("*.py")):
+        relative = path.relative_to(TESTS)
+        if relative.parts[0] in {"persistence"} and "data" in relative.parts:
+            continue  # the scripts that made the files of earlier versions, run at those versions
+        folder = relative.parts[0] if len(relative.parts) > 1 else ""
+        if folder not in TEST_FOLDERS or len(relative.parts) > 2:
+            problems.append(f"{relative} is in no folder of TEST_FOLDERS")
+            continue
+        if folder:
+            assert (TESTS / folder / "__init__.py").is_file(), folder
+        problems += [f"{relative} {p}" for p in _test_import_problems(
+            path.read_text(), folder, path.stem)]  # fmt: skip
+        found += path.stem.startswith("test_")
+    assert found > 40, "the test files are not read"
+    assert problems == []
+
+
+def test_the_test_import_check_finds_what_it_must():
+    source = (
+        "from sklearn_mtl._training.options import TRAINING_CONSTRAINTS\n"
+        "from sklearn_mtl.estimators import _prediction\n"
+        "import sklearn_mtl.persistence._checks\n"
+        "from tests.training.test_resume import data\n"
+        "from ..persistence import test_persistence\n"
+        "from sklearn_mtl.nn.numeric import PERIODIC_SIGMA\n"  # public
+        "from tests._settings import FAST\n"  # a helper
+        "from .distributed_fit import fit\n"  # a script of its own folder
+    )
+    assert _test_import_problems(source, "estimators", "test_x") == [
+        "imports the private sklearn_mtl._training.options.TRAINING_CONSTRAINTS",
+        "imports the private sklearn_mtl.persistence._checks",
+        "imports tests.training.test_resume, a test module, not a helper",
+        "imports tests.persistence.test_persistence, a test module, not a helper",
+    ]
+    assert _test_import_problems(source, "training", "test_x") == [
+        "imports the private sklearn_mtl.estimators._prediction",
+        "imports the private sklearn_mtl.persistence._checks",
+        "imports tests.training.test_resume, a test module, not a helper",
+        "imports tests.persistence.test_persistence, a test module, not a helper",
+    ]

@@ -120,7 +120,7 @@ def group_tasks(affinity, n_groups=None, *, group_cost=0.1, linkage="mean", sear
     This is Lu et al.'s branching cost; ``linkage="min"`` is their branch
     affinity; the default ``"mean"`` recovered planted groups more often from
     noisy lookahead affinities (on the 5 seeds of the recovery test in
-    ``tests/test_task_affinity.py``: 5 of 5, against 3 of 5 with ``"min"``).
+    ``tests/tasks/test_task_affinity.py``: 5 of 5, against 3 of 5 with ``"min"``).
 
     Parameters
     ----------

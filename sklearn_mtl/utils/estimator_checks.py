@@ -25,7 +25,7 @@ __all__ = ["expected_failed_checks"]
 MINIBATCH_WEIGHTS = (
     "minibatch training: a sample weight of k is not k repeated rows (the batches, their "
     "row order and the number of optimizer steps differ), so the fits differ; the loss is "
-    "weighted exactly (tests/test_losses.py, tests/test_estimators.py)"
+    "weighted exactly (tests/test_losses.py, tests/estimators/test_estimators.py)"
 )
 
 NETWORK_CHECKS = {
@@ -40,7 +40,7 @@ MULTITASK_NET_CHECKS = {
         ["check_estimator_sparse_array", "check_estimator_sparse_matrix"],
         "the check reads classifier tags of any estimator with predict_proba; MultiTaskNet is "
         "neither a classifier nor a regressor (each task has its own type); it fits and "
-        "predicts sparse X (tests/test_sparse.py)",
+        "predicts sparse X (tests/estimators/test_sparse.py)",
     ),
 }
 """MultiTaskNet's: the networks' and the sparse checks, which assume a classifier."""
@@ -97,7 +97,7 @@ ESMM_CHECKS = {
         ],
         "ESMM models one funnel: y must be (n_samples, 2) binary click and conversion labels "
         "with no conversion without a click, and the check fits another y; "
-        "tests/test_esmm.py checks the same properties on funnel data",
+        "tests/estimators/test_esmm.py checks the same properties on funnel data",
     )
 }
 """ESMMClassifier's: every check that fits a target other than a click/conversion pair."""

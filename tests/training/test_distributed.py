@@ -14,7 +14,7 @@ from sklearn_mtl import MMoEClassifier
 from sklearn_mtl._training.data import BatchLoader, TensorBatchDataset
 from sklearn_mtl._training.distributed import check_accelerator
 from sklearn_mtl.weighting import Equal
-from tests.distributed_fit import data, fit
+from tests.training.distributed_fit import data, fit
 
 accelerate = pytest.importorskip("accelerate")
 
@@ -166,7 +166,7 @@ def test_the_scaling_benchmark_prints_every_failed_processs_error(tmp_path):
     script.write_text(
         "import os\nassert os.environ['RANK'] == '0', 'process 1 fails here on purpose'\n"
     )
-    benchmarks = Path(__file__).resolve().parents[1] / "benchmarks"
+    benchmarks = Path(__file__).resolve().parents[2] / "benchmarks"
     runner = (
         f"import sys; sys.path.insert(0, {str(benchmarks)!r}); import scaling; "
         f"scaling.torchrun({str(script)!r}, 2)"

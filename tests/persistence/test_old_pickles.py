@@ -1,6 +1,6 @@
 """Pickles written before the package took its layout (issue 30) still load and predict.
 
-The pickles under ``tests/data/pickles_f8276ef`` name the private modules of
+The pickles under ``tests/persistence/data/pickles_f8276ef`` name the private modules of
 that commit (``sklearn_mtl._net``, ``sklearn_mtl._inputs``, ``sklearn_mtl._tasks``,
 ``sklearn_mtl._training``, ...); ``make_pickles.py`` there says how they were written.
 """
@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from sklearn_mtl.datasets import make_task_pair
-from sklearn_mtl.utils._moved_modules import MOVED_MODULES
+from tests._internals import MOVED_MODULES, training_builder, training_options, training_schedule
 
 DATA = Path(__file__).parent / "data" / "pickles_f8276ef"
 EXPECTED = np.load(DATA / "expected_predictions.npz")
@@ -65,12 +65,11 @@ def test_the_old_names_are_the_new_modules_contents():
 
 
 def test_the_former_training_module_still_answers_its_names():
-    from sklearn_mtl._training import builder, options, schedule
-
     former = importlib.import_module("sklearn_mtl._training")
-    assert former.CosineLearningRate is schedule.CosineLearningRate  # what pickles of 0.1 name
-    assert former.build_net is builder.build_net
-    assert former.TRAINING_CONSTRAINTS is options.TRAINING_CONSTRAINTS
+    # what pickles of 0.1 name
+    assert former.CosineLearningRate is training_schedule.CosineLearningRate
+    assert former.build_net is training_builder.build_net
+    assert former.TRAINING_CONSTRAINTS is training_options.TRAINING_CONSTRAINTS
     with pytest.raises(AttributeError, match="no attribute 'no_such_name'"):
         _ = importlib.import_module("sklearn_mtl._training").no_such_name
 

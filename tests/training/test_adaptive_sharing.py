@@ -28,7 +28,7 @@ from sklearn_mtl.architectures import AdaptiveSharing
 from sklearn_mtl.datasets import make_task_groups
 from sklearn_mtl.persistence import ModelFileError
 from sklearn_mtl.tasks import plot_branches
-from tests.test_resume import InterruptAt
+from tests._callbacks import InterruptAt
 
 matplotlib.use("Agg")
 

@@ -13,10 +13,14 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import sklearn_mtl
 from sklearn_mtl import architectures
-from sklearn_mtl._training.options import FUNNEL_CONSTRAINTS, TRAINING_CONSTRAINTS
 from sklearn_mtl.base import BaseMultiTaskNet
-from sklearn_mtl.persistence import _allow_list as persistence
 from sklearn_mtl.utils.estimator_checks import expected_failed_checks
+from tests._internals import (
+    FUNNEL_CONSTRAINTS,
+    TRAINING_CONSTRAINTS,
+    allowed_classes,
+    estimator_classes,
+)
 from tests._settings import ESTIMATORS, FAST_SETTINGS, public_estimator_classes
 
 
@@ -47,7 +51,7 @@ def test_the_registry_is_the_public_api_and_the_persistence_allow_list():
     assert set(sklearn_mtl.__all__) == names | {"__version__"}
     for name in names:
         assert getattr(sklearn_mtl, name).__name__ == name
-    assert set(persistence.estimator_classes()) == set(public_estimator_classes())
+    assert set(estimator_classes()) == set(public_estimator_classes())
     from sklearn_mtl import estimators
 
     assert estimators.MMoEClassifier is sklearn_mtl.MMoEClassifier  # the old import path
@@ -165,5 +169,5 @@ def test_every_architecture_of_the_package_is_exported_and_saveable():
         if issubclass(cls, architectures.Architecture) and cls is not architectures.Architecture
     }
     assert defined == set(ARCHITECTURE_CLASSES)
-    allowed = persistence.allowed_classes()
+    allowed = allowed_classes()
     assert all(allowed[cls.__name__] is cls for cls in defined)

@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 
-from tests._settings import NEURAL_ESTIMATORS
-from tests.test_persistence import outputs, task_data
+from tests._settings import NEURAL_ESTIMATORS, outputs, task_data
 
 
 @pytest.mark.parametrize("estimator", NEURAL_ESTIMATORS, ids=lambda e: type(e).__name__)

@@ -1,7 +1,7 @@
 """How the files here were written: with sklearn_mtl 0.1.0 at commit 7780be5, format 1.
 
 They are model files written before architectures became parameter objects
-(issue 15); ``tests/test_persistence.py`` loads them with the current code
+(issue 15); ``tests/persistence/test_persistence.py`` loads them with the current code
 and compares the predictions with ``expected_predictions.npz``.
 ``mmoe_classifier.pkl`` is a pickle of the same time (``make_pickle``): the
 estimators then held five private attributes where they now hold a

@@ -9,20 +9,9 @@ from skorch.callbacks import Callback, Checkpoint
 from sklearn_mtl import MMoEClassifier, MMoERegressor
 from sklearn_mtl._training.checkpoint import CheckpointManifest
 from sklearn_mtl.datasets import make_task_pair
+from tests._callbacks import InterruptAt
 
 SMALL = {"n_experts": 2, "expert_units": (8,), "tower_units": (4,), "batch_size": 32, "lr": 1e-2}
-
-
-class InterruptAt(Callback):
-    """Raises KeyboardInterrupt (what Ctrl-C raises) at a batch of an epoch."""
-
-    def __init__(self, epoch, batch=2):
-        self.epoch, self.batch = epoch, batch
-
-    def on_batch_end(self, net, training=False, **kwargs):
-        batches = len(net.history[-1]["batches"])
-        if training and len(net.history) == self.epoch and batches == self.batch:
-            raise KeyboardInterrupt
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,5 @@
 """sklearn_mtl.save / load: JSON and safetensors, no code executed on load."""
 
-import json
 import pickle
 import zipfile
 from pathlib import Path
@@ -8,36 +7,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.base import clone, is_classifier
+from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from skorch.callbacks import EpochScoring
 
 import sklearn_mtl
-from sklearn_mtl import ESMMClassifier, MMoEClassifier, MMoERegressor, MultiTaskNet, load, save
+from sklearn_mtl import MMoEClassifier, MMoERegressor, MultiTaskNet, load, save
 from sklearn_mtl.architectures import PLE
-from sklearn_mtl.datasets import make_click_conversion, make_task_pair
+from sklearn_mtl.datasets import make_task_pair
 from sklearn_mtl.persistence import ModelFileError, skops_trusted_types
-from tests._settings import ESTIMATORS, LINEAR_ESTIMATORS
+from tests._model_files import members, rewrite_metadata, write_members
+from tests._settings import ESTIMATORS, LINEAR_ESTIMATORS, outputs, task_data
 
 pytest.importorskip("safetensors")
-
-
-def task_data(estimator):
-    if isinstance(estimator, ESMMClassifier):
-        return make_click_conversion(300, random_state=0)
-    target = "binary" if is_classifier(estimator) else "regression"
-    X, Y = make_task_pair(300, 0.5, n_features=6, target=target, random_state=0)
-    if isinstance(estimator, MultiTaskNet):
-        return X, np.column_stack([Y[:, 0], Y[:, 1] > 0]).astype(object)
-    return X, Y
-
-
-def outputs(model, X):
-    results = [model.predict(X)]
-    if hasattr(model, "predict_proba"):
-        proba = model.predict_proba(X)
-        results += [p for p in proba if p is not None] if isinstance(proba, list) else [proba]
-    return results
 
 
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda e: type(e).__name__)
@@ -117,25 +99,6 @@ def test_save_refuses_what_is_not_plain_data(tmp_path):
 
 
 # --- Adversarial files: each built here, small, refused with ModelFileError ---------
-
-
-def _members(path):
-    with zipfile.ZipFile(path) as archive:
-        return {name: archive.read(name) for name in archive.namelist()}
-
-
-def _write_members(path, members, compression=zipfile.ZIP_DEFLATED):
-    with zipfile.ZipFile(path, "w", compression=compression) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-
-
-def _rewrite_metadata(path, change):
-    members = _members(path)
-    metadata = json.loads(members["metadata.json"])
-    change(metadata)
-    members["metadata.json"] = json.dumps(metadata)
-    _write_members(path, members)
 
 
 @pytest.fixture(scope="module")
@@ -218,7 +181,7 @@ ARRAY_2_70 = {"__ndarray__": "<i8", "shape": [1], "data": [2**70]}
 def test_tampered_or_foreign_files_are_refused_without_running_code(
     saved_models, tmp_path, change, message
 ):
-    _assert_refused_after(_rewrite_metadata, change, _copy(saved_models, "network", tmp_path),
+    _assert_refused_after(rewrite_metadata, change, _copy(saved_models, "network", tmp_path),
                           message)  # fmt: skip
 
 
@@ -248,7 +211,7 @@ def _architecture(metadata) -> dict:
 )  # fmt: skip
 def test_a_crafted_architecture_is_refused(saved_models, tmp_path, change, message):
     path = _copy(saved_models, "mixed", tmp_path)
-    _assert_refused_after(_rewrite_metadata, change, path, message)
+    _assert_refused_after(rewrite_metadata, change, path, message)
 
 
 def test_the_architecture_object_survives_a_round_trip(saved_models, tmp_path):
@@ -264,7 +227,7 @@ FORMAT_1_FILES = sorted(
 
 @pytest.mark.parametrize("name", FORMAT_1_FILES)
 def test_files_written_before_the_architecture_objects_still_load(name):
-    """Files of sklearn_mtl 0.1.0 before issue 15 (made by tests/data/format_v1/make_files.py)."""
+    """Files of sklearn_mtl 0.1.0 before issue 15 (made by data/format_v1/make_files.py here)."""
     folder = Path(__file__).parent / "data" / "format_v1"
     expected = np.load(folder / "expected_predictions.npz")
     model = load(folder / f"{name}.mtl")
@@ -294,7 +257,7 @@ def test_the_format_1_files_cover_every_kind_of_model():
 )  # fmt: skip
 def test_inconsistent_linear_models_are_refused_at_load(saved_models, tmp_path, change, message):
     path = _copy(saved_models, "linear", tmp_path)
-    _assert_refused_after(_rewrite_metadata, change, path, message)
+    _assert_refused_after(rewrite_metadata, change, path, message)
 
 
 def test_a_pickle_a_directory_or_a_truncated_file_is_not_loaded(saved_models, tmp_path):
@@ -313,23 +276,23 @@ def test_a_pickle_a_directory_or_a_truncated_file_is_not_loaded(saved_models, tm
 
 def test_deeply_nested_json_is_refused(saved_models, tmp_path):
     path = _copy(saved_models, "network", tmp_path)
-    members = _members(path)
-    members["metadata.json"] = "[" * 200_000 + "]" * 200_000  # beyond Python's recursion limit
-    _write_members(path, members)
+    contents = members(path)
+    contents["metadata.json"] = "[" * 200_000 + "]" * 200_000  # beyond Python's recursion limit
+    write_members(path, contents)
     with pytest.raises(ModelFileError, match="not valid JSON"):
         load(path)
 
 
 def test_extra_or_duplicate_members_are_refused(saved_models, tmp_path):
     path = _copy(saved_models, "network", tmp_path)
-    members = _members(path)
-    _write_members(path, {**members, "run.py": b"import os"})
+    contents = members(path)
+    write_members(path, {**contents, "run.py": b"import os"})
     with pytest.raises(ModelFileError, match="run.py"):
         load(path)
     with pytest.warns(UserWarning, match="Duplicate name"):
-        _write_members(path, {**members} | {"metadata.json": members["metadata.json"]})
+        write_members(path, {**contents} | {"metadata.json": contents["metadata.json"]})
         with zipfile.ZipFile(path, "a") as archive:
-            archive.writestr("metadata.json", members["metadata.json"])
+            archive.writestr("metadata.json", contents["metadata.json"])
     with pytest.raises(ModelFileError, match="once each"):
         load(path)
 
@@ -337,9 +300,9 @@ def test_extra_or_duplicate_members_are_refused(saved_models, tmp_path):
 def test_a_decompression_bomb_is_refused_before_it_is_read(saved_models, tmp_path):
     """The audit's 1 GiB of spaces after the metadata; 20 MiB here, as the cap is a ratio."""
     path = _copy(saved_models, "network", tmp_path)
-    members = _members(path)
-    members["metadata.json"] = members["metadata.json"] + b" " * (20 << 20)
-    _write_members(path, members)
+    contents = members(path)
+    contents["metadata.json"] = contents["metadata.json"] + b" " * (20 << 20)
+    write_members(path, contents)
     with zipfile.ZipFile(path) as archive:
         info = archive.getinfo("metadata.json")
         assert info.file_size > 50 * info.compress_size  # the bomb: > 1000x
@@ -350,9 +313,9 @@ def test_a_decompression_bomb_is_refused_before_it_is_read(saved_models, tmp_pat
 def test_a_member_that_decompresses_past_its_declared_size_is_refused(saved_models, tmp_path):
     """A zip whose directory understates a member's size: reading stops at that size."""
     path = _copy(saved_models, "network", tmp_path)
-    members = _members(path)
-    members["metadata.json"] = members["metadata.json"] + b" " * 100_000
-    _write_members(path, members)
+    contents = members(path)
+    contents["metadata.json"] = contents["metadata.json"] + b" " * 100_000
+    write_members(path, contents)
     data = bytearray(path.read_bytes())
     with zipfile.ZipFile(path) as archive:
         info = archive.getinfo("metadata.json")
@@ -383,7 +346,7 @@ def test_a_file_cannot_make_load_allocate_what_its_bytes_do_not_hold(
 ):
     """Parameters that describe a huge network: its shapes are checked on the meta device."""
     path = _copy(saved_models, "network", tmp_path)
-    _rewrite_metadata(path, lambda m: m["params"].update(params))
+    rewrite_metadata(path, lambda m: m["params"].update(params))
     before = _peak_rss_bytes()
     with pytest.raises(ModelFileError, match=message):
         load(path)
@@ -394,11 +357,11 @@ def _rewrite_weights(path, change):
     from safetensors.torch import load as load_tensors
     from safetensors.torch import save as save_tensors
 
-    members = _members(path)
-    tensors = load_tensors(members["weights.safetensors"])
+    contents = members(path)
+    tensors = load_tensors(contents["weights.safetensors"])
     change(tensors)
-    members["weights.safetensors"] = save_tensors(tensors)
-    _write_members(path, members)
+    contents["weights.safetensors"] = save_tensors(tensors)
+    write_members(path, contents)
 
 
 @pytest.mark.parametrize(
@@ -429,16 +392,16 @@ def test_weights_that_do_not_fit_the_network_are_refused(saved_models, tmp_path,
 def test_weights_that_are_not_safetensors_are_refused(saved_models, tmp_path, weights, message):
     """safetensors' own SafetensorError reached the user before."""
     path = _copy(saved_models, "network", tmp_path)
-    _write_members(path, {**_members(path), "weights.safetensors": weights})
+    write_members(path, {**members(path), "weights.safetensors": weights})
     with pytest.raises(ModelFileError, match=message):
         load(path)
 
 
 def test_weights_with_more_bytes_than_their_tensors_are_refused(saved_models, tmp_path):
     path = _copy(saved_models, "network", tmp_path)
-    members = _members(path)
-    members["weights.safetensors"] += b"\0" * 1000
-    _write_members(path, members)
+    contents = members(path)
+    contents["weights.safetensors"] += b"\0" * 1000
+    write_members(path, contents)
     with pytest.raises(ModelFileError, match="weights hold .* bytes where the tensors need"):
         load(path)
 

@@ -13,7 +13,7 @@ from sklearn_mtl._task_encoders import (
     encode_targets,
     new_task,
 )
-from sklearn_mtl.estimators._fit_state import FitState
+from tests._internals import FitState
 
 
 def test_binary_task_codes_labels_and_decodes_logits():

@@ -8,12 +8,11 @@ from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
 
 from sklearn_mtl import MMoEClassifier, PLERegressor, SharedBottomClassifier, load, save
-from sklearn_mtl._training.inputs import quantile_bin_edges
 from sklearn_mtl.export import to_onnx
 from sklearn_mtl.nn import NumericEmbedding, PeriodicEmbedding, PiecewiseLinearEncoding
 from sklearn_mtl.persistence import ModelFileError
-
-from .test_persistence import _rewrite_metadata
+from tests._internals import quantile_bin_edges
+from tests._model_files import rewrite_metadata
 
 FAST = {"n_experts": 3, "expert_units": (16,), "tower_units": (8,), "max_epochs": 15,
         "batch_size": 64, "lr": 1e-2, "random_state": 0}  # fmt: skip
@@ -172,7 +171,7 @@ def test_crafted_bins_are_refused(thresholds, tmp_path, change, message):
     X, Y = thresholds
     model = MMoEClassifier(**{**FAST, "max_epochs": 1}, numeric_embedding="piecewise_linear")
     save(model.fit(X[:200], Y[:200]), tmp_path / "model.mtl")
-    _rewrite_metadata(
+    rewrite_metadata(
         tmp_path / "model.mtl", lambda m: change(m["state"]["_input_encoder"]["state"])
     )
     with pytest.raises(ModelFileError, match=message):

@@ -1,7 +1,7 @@
 """Fit one estimator in every process of a ``torchrun`` job; the main process saves it.
 
-Run by ``tests/test_distributed.py`` as ``python -m torch.distributed.run
---standalone --nproc-per-node N tests/distributed_fit.py FOLDER NAME...`` and as
+Run by ``tests/training/test_distributed.py`` as ``python -m torch.distributed.run
+--standalone --nproc-per-node N tests/training/distributed_fit.py FOLDER NAME...`` and as
 ``accelerate launch --cpu --num_processes N ...``: it fits each NAME in turn
 and pickles it to FOLDER/NAME.pkl; with ``--no-accelerator`` it fits in one
 process without one.
