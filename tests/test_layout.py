@@ -300,6 +300,52 @@ def test_the_modules_and_the_parameter_objects_have_distinct_names():
     assert all(module.__name__.endswith("Module") for module in architecture_modules)
 
 
+def _weighting_mentions(source: str, names: set[str], classes: set[str]) -> list[str]:
+    """Where code names a weighting: a string that is its name, or its class's name.
+
+    The default of a ``loss_weighting`` parameter (a signature's literal, as scikit-learn
+    requires) is not a mention.
+    """
+    tree = ast.parse(source)
+    defaults = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            arguments = node.args
+            pairs = list(zip(arguments.args[::-1], arguments.defaults[::-1]))
+            pairs += list(zip(arguments.kwonlyargs, arguments.kw_defaults))
+            defaults |= {id(default) for arg, default in pairs if arg.arg == "loss_weighting"}
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and node.value in names and id(node) not in defaults:
+            found.append(f"line {node.lineno}: {node.value!r}")
+        elif isinstance(node, ast.Name) and node.id in classes:
+            found.append(f"line {node.lineno}: {node.id}")
+        elif isinstance(node, ast.Attribute) and node.attr in classes:
+            found.append(f"line {node.lineno}: .{node.attr}")
+        elif isinstance(node, ast.alias) and node.name in classes:
+            found.append(f"line {node.lineno}: import {node.name}")
+    return found
+
+
+def test_nothing_outside_weighting_names_a_weighting():
+    """A method is known by its class attributes; the docs list the registry (part 5)."""
+    from sklearn_mtl.weighting import WEIGHTINGS
+
+    names, classes = set(WEIGHTINGS), {cls.__name__ for cls in WEIGHTINGS.values()}
+    assert {"pcgrad", "equal"} <= names and "PCGrad" in classes
+    mentions = {
+        module: found
+        for module, path in MODULES.items()
+        if not module.startswith("sklearn_mtl.weighting")
+        and (found := _weighting_mentions(path.read_text(), names, classes))
+    }
+    assert mentions == {}
+    planted = "def f(loss_weighting='equal'):\n    return 'pcgrad', weighting.PCGrad, 'equal'\n"
+    assert _weighting_mentions(planted, names, classes) == [
+        "line 2: 'pcgrad'", "line 2: .PCGrad", "line 2: 'equal'",
+    ]  # fmt: skip
+
+
 TESTS = ROOT / "tests"
 TEST_FOLDERS = {
     # folder of tests/: the modules whose private names its tests may import. A name stands

@@ -11,10 +11,11 @@ from ..utils._sklearn import Interval, StrOptions
 from ..weighting import weighting_names
 from ._architecture import UNITS_CONSTRAINT, Architecture
 from ._base import MultiTaskClassifier, MultiTaskRegressor, set_init_parameters
-from ._docstrings import DOCS, fill_doc
+from ._docstrings import fill_doc
+from ._network_docs import NETWORK_DOCS
 
 _DOCS = {
-    **DOCS,
+    **NETWORK_DOCS,
     "summary": """\
     Fully-adaptive feature sharing [1]_: training starts from a thin MLP trunk
     that every task shares; every ``split_every`` epochs the next trunk

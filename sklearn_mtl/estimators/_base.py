@@ -36,13 +36,14 @@ from .._training.snapshot import restore_snapshot, training_snapshot
 from ..inspection import GateInspectionMixin
 from ..utils import check_multitask_y, task_name
 from ..utils._sklearn import _fit_context
-from ._docstrings import DOCS, fill_doc
+from ._docstrings import fill_doc
 from ._fit_state import FitState
 from ._multioutput import (
     MultiTaskClassifierMixin,
     MultiTaskEstimatorMixin,
     MultiTaskRegressorMixin,
 )
+from ._network_docs import NETWORK_DOCS
 from ._parameters import with_parameters_added_later
 from ._prediction import BatchedPredictionMixin
 from ._targets import check_weighted_classes, loss_weights, same_classes, soft_labels
@@ -89,7 +90,7 @@ class BaseMultiTaskNet(
         """Unpickle; an estimator pickled before a parameter existed gets its default."""
         super().__setstate__(with_parameters_added_later(type(self), state))
 
-    @fill_doc(DOCS)
+    @fill_doc(NETWORK_DOCS)
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, resume_from=None):
         """Train the network on ``X`` and the multi-task target ``y``.
@@ -335,7 +336,7 @@ class MultiTaskClassifier(MultiTaskClassifierMixin, BaseMultiTaskNet):
     def _partial_fit_classes(self, classes, n_tasks, single_output):
         return classes_per_task(classes, n_tasks, single_output, type(self).__name__)
 
-    @fill_doc(DOCS)
+    @fill_doc(NETWORK_DOCS)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Train one epoch on ``(X, y)``, continuing from the last call.
@@ -363,7 +364,7 @@ class MultiTaskRegressor(MultiTaskRegressorMixin, BaseMultiTaskNet):
 
     _standardize_targets = True
 
-    @fill_doc(DOCS)
+    @fill_doc(NETWORK_DOCS)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
         """Train one epoch on ``(X, y)``, continuing from the last call.

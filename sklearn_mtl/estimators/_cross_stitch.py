@@ -8,10 +8,11 @@ from ..nn.numeric import PERIODIC_SIGMA
 from ..utils._sklearn import Interval
 from ._architecture import UNITS_CONSTRAINT, Architecture
 from ._base import MultiTaskClassifier, MultiTaskRegressor, set_init_parameters
-from ._docstrings import DOCS, fill_doc
+from ._docstrings import fill_doc
+from ._network_docs import NETWORK_DOCS
 
 _DOCS = {
-    **DOCS,
+    **NETWORK_DOCS,
     "summary": """\
     One MLP column per task; after every hidden layer a learnt
     ``n_tasks x n_tasks`` cross-stitch unit mixes the columns,

@@ -127,21 +127,10 @@ default="from_dtype"
         mean and a missing indicator per column joins the input). Statistics
         and bins leave NaN out. Infinity is always refused.
 
-    loss_weighting : {"equal", "fixed", "uncertainty", "mgda", "gradnorm", \
-"pcgrad", "dwa"} or TaskWeighting, default="equal"
-        How the task losses share the gradient (:mod:`sklearn_mtl.weighting`):
-        their sum; fixed weights (``task_weights``); learnt homoscedastic
-        uncertainty (Kendall et al. 2018); the min-norm combination of the task
-        gradients on the shared representation (MGDA-UB, Sener and Koltun
-        2018); weights that balance gradient norms and training rates
-        (GradNorm, Chen et al. 2018); conflicting gradient components removed
-        (PCGrad, Yu et al. 2020); or weights from the rate the losses fall
-        (DWA, Liu et al. 2019). An instance of a ``TaskWeighting`` subclass is
-        copied at ``fit``. The weights used are in ``net_.history`` (key
-        ``task_weights``, per epoch) and ``task_weights_``.
+<loss_weighting>
 
     task_weights : array-like of shape (n_tasks,), default=None
-        The weights of ``loss_weighting="fixed"``.
+        The weights of ``loss_weighting=<takes_task_weights>``.
 
     accelerator : accelerate.Accelerator or None, default=None
         Data-parallel training (DistributedDataParallel: gloo on CPU, NCCL on
@@ -152,7 +141,7 @@ default="from_dtype"
         parameters equal a one-process fit's up to floating-point rounding.
         Only the main process prints. The training device is the
         accelerator's (``device`` must name the same kind: "cpu" or
-        "cuda"); ``loss_weighting`` must be "equal" or "fixed"; an int
+        "cuda"); ``loss_weighting`` must be one of <data_parallel>; an int
         ``random_state`` is advised (otherwise process 0's seed is sent to
         the others). ``None`` trains in this process alone.
 
@@ -216,8 +205,8 @@ _FITTED_COMMON = """\
         The columns embedded as categorical features.
 
     task_weights_ : ndarray of shape (n_tasks_,)
-        The task-loss weights used in the last epoch (ones for "equal" and
-        "pcgrad"); ``net_.history`` holds them per epoch."""
+        The task-loss weights used in the last epoch (ones for a method that
+        leaves the losses unweighted); ``net_.history`` holds them per epoch."""
 
 _CLASSIFIER_ATTRIBUTES = (
     """\
@@ -268,11 +257,15 @@ _PARTIAL_FIT = """\
 default=None
             Per-row (or per-row, per-task) weights of the loss."""
 
+TRAINING_TEMPLATE = _TRAINING
+"""The network estimators' training parameters, with ``<loss_weighting>``,
+``<takes_task_weights>`` and ``<data_parallel>`` where the weighting registry's
+text goes (``estimators._network_docs``: this module imports no torch)."""
+
 DOCS = {
     "fit_parameters": _FIT,
     "partial_fit_parameters": _PARTIAL_FIT,
     "funnel_parameters": _FUNNEL,
-    "training_parameters": _TRAINING,
     "classifier_attributes": _CLASSIFIER_ATTRIBUTES,
     "regressor_attributes": _REGRESSOR_ATTRIBUTES,
 }

@@ -7,10 +7,11 @@ from .._training.options import TRAINING_CONSTRAINTS
 from ..nn.numeric import PERIODIC_SIGMA
 from ._architecture import UNITS_CONSTRAINT, Architecture
 from ._base import MultiTaskClassifier, set_init_parameters
-from ._docstrings import DOCS, fill_doc
+from ._docstrings import fill_doc
+from ._network_docs import NETWORK_DOCS
 
 _DOCS = {
-    **DOCS,
+    **NETWORK_DOCS,
     "esmm_parameters": """\
     bottom_units : tuple of int, default=(64,)
         Hidden layer widths of the bottom shared by the two towers (the

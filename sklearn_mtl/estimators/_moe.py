@@ -8,10 +8,11 @@ from ..nn.numeric import PERIODIC_SIGMA
 from ..utils._sklearn import Interval
 from ._architecture import UNITS_CONSTRAINT, Architecture
 from ._base import MultiTaskClassifier, MultiTaskRegressor, set_init_parameters
-from ._docstrings import DOCS, fill_doc
+from ._docstrings import fill_doc
+from ._network_docs import NETWORK_DOCS
 
 _DOCS = {
-    **DOCS,
+    **NETWORK_DOCS,
     "mmoe_summary": """\
     ``y_k = h_k(sum_i g_k(x)_i f_i(x))`` with ``g_k(x) = softmax(W_k x / T)``:
     the experts ``f_i`` are shared by all tasks and each task ``k`` has its own

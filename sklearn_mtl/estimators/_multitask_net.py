@@ -18,7 +18,8 @@ from ..utils import task_name
 from ..utils._sklearn import StrOptions, _fit_context
 from ._architecture import ARCHITECTURE_NAMES, Architecture, registered_architectures
 from ._base import BaseMultiTaskNet, set_init_parameters
-from ._docstrings import DOCS, fill_doc
+from ._docstrings import fill_doc
+from ._network_docs import NETWORK_DOCS
 
 
 def _has_classification_task(estimator) -> bool:
@@ -29,7 +30,7 @@ def _has_classification_task(estimator) -> bool:
     return types is None or any(kind != "regression" for kind in types)
 
 
-@fill_doc(DOCS)
+@fill_doc(NETWORK_DOCS)
 class MultiTaskNet(BaseMultiTaskNet):
     """A multi-task network whose tasks may each be binary, multi-class or regression.
 
@@ -187,7 +188,7 @@ default=None
             return registered_architectures()[self.architecture]()
         return clone(self.architecture)
 
-    @fill_doc(DOCS)
+    @fill_doc(NETWORK_DOCS)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Train one epoch on ``(X, y)``, continuing from the last call.

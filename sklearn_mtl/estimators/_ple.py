@@ -8,10 +8,11 @@ from ..nn.numeric import PERIODIC_SIGMA
 from ..utils._sklearn import Interval
 from ._architecture import UNITS_CONSTRAINT, Architecture
 from ._base import MultiTaskClassifier, MultiTaskRegressor, set_init_parameters
-from ._docstrings import DOCS, fill_doc
+from ._docstrings import fill_doc
+from ._network_docs import NETWORK_DOCS
 
 _DOCS = {
-    **DOCS,
+    **NETWORK_DOCS,
     "summary": """\
     Each task owns experts that only its gate can reach, next to experts
     shared by all tasks; task ``k``'s gate at level ``j`` mixes its own and

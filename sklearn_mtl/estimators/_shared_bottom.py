@@ -5,10 +5,11 @@ from .._training.options import FUNNEL_CONSTRAINTS, TRAINING_CONSTRAINTS
 from ..nn.numeric import PERIODIC_SIGMA
 from ._architecture import UNITS_CONSTRAINT, Architecture
 from ._base import MultiTaskClassifier, MultiTaskRegressor, set_init_parameters
-from ._docstrings import DOCS, fill_doc
+from ._docstrings import fill_doc
+from ._network_docs import NETWORK_DOCS
 
 _DOCS = {
-    **DOCS,
+    **NETWORK_DOCS,
     "summary": """\
     ``y_k = h_k(f(x))``: one bottom network ``f`` is shared by all tasks and
     each task ``k`` has its own tower ``h_k`` (hard parameter sharing [1]_).

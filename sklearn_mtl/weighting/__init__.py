@@ -9,7 +9,13 @@ capabilities (``gradient_based``, ``data_parallel``, ``takes_task_weights``).
 """
 
 from ._base import RecordTaskWeights, TaskWeighting, task_gradients
-from ._registry import WEIGHTINGS, collect, make_weighting, weighting_names
+from ._registry import (
+    WEIGHTINGS,
+    collect,
+    make_weighting,
+    weighting_names,
+    weighting_parameter_doc,
+)
 
 # the registry: one import per method's module
 from .dwa import DWA as DWA
@@ -33,4 +39,5 @@ __all__ = [
     "project_conflicts",
     "task_gradients",
     "weighting_names",
+    "weighting_parameter_doc",
 ] + sorted(cls.__name__ for cls in WEIGHTINGS.values())

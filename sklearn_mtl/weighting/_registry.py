@@ -11,12 +11,13 @@ module outside this package names a method.
 from __future__ import annotations
 
 import copy
+import textwrap
 
 import numpy as np
 
 from ._base import TaskWeighting
 
-__all__ = ["WEIGHTINGS", "collect", "make_weighting", "weighting_names"]
+__all__ = ["WEIGHTINGS", "collect", "make_weighting", "weighting_names", "weighting_parameter_doc"]
 
 WEIGHTINGS: dict[str, type[TaskWeighting]] = {}
 """Weighting methods by the name ``loss_weighting`` accepts (filled by :func:`collect`)."""
@@ -46,6 +47,36 @@ def weighting_names(**capabilities) -> str:
         if all(getattr(cls, key) == value for key, value in capabilities.items())
     ]
     return ", ".join(repr(name) for name in names)
+
+
+def weighting_parameter_doc() -> str:
+    """The ``loss_weighting`` entry of the estimators' docstrings, written from the registry.
+
+    Each method's line is the first line of its class's docstring, so that a new
+    method documents itself where the estimators take it.
+    """
+    names = ", ".join(f'"{name}"' for name in sorted(WEIGHTINGS))
+    lines = [
+        f'    loss_weighting : {{{names}}} or TaskWeighting, default="equal"',
+        "        How the task losses share the gradient (:mod:`sklearn_mtl.weighting`):",
+        "",
+    ]
+    for name, cls in sorted(WEIGHTINGS.items()):
+        summary = cls.__doc__.strip().splitlines()[0]
+        if cls.takes_task_weights:
+            summary += " Its weights are ``task_weights``."
+        if cls.gradient_based:
+            summary += " Gradient-based: it reads the task gradients on the shared layer."
+        item = textwrap.fill(f'- ``"{name}"``: {summary}', width=88, initial_indent=" " * 8,
+                             subsequent_indent=" " * 10, break_on_hyphens=False)  # fmt: skip
+        lines.append(item)
+    lines += [
+        "",
+        "        An instance of a ``TaskWeighting`` subclass is copied at ``fit``. The",
+        "        weights used are in ``net_.history`` (key ``task_weights``, per epoch)",
+        "        and ``task_weights_``.",
+    ]
+    return "\n".join(lines)
 
 
 def make_weighting(method, task_weights, task_types) -> TaskWeighting:
