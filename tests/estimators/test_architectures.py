@@ -148,3 +148,28 @@ def test_funnel_errors(funnel, y_kind, match):
     with pytest.raises(ValueError, match=match):
         model.fit(X, Y)
     assert not hasattr(model, "net_")
+
+
+def test_the_registry_finds_every_architecture_and_refuses_one_without_a_name(monkeypatch):
+    import sklearn_mtl.estimators._moe as moe
+    from sklearn_mtl.estimators._architecture import (
+        ARCHITECTURE_NAMES,
+        Architecture,
+        registered_architectures,
+    )
+
+    found = registered_architectures()
+    assert set(found) == {"adaptive", "cross_stitch", "esmm", "mmoe", "omoe", "ple",
+                          "shared_bottom"}  # fmt: skip
+    assert all(cls.name == name for name, cls in found.items())
+    assert "mmoe" in ARCHITECTURE_NAMES and "mmo" not in ARCHITECTURE_NAMES
+    assert list(ARCHITECTURE_NAMES) == sorted(found) and len(ARCHITECTURE_NAMES) == len(found)
+
+    nameless = type("Nameless", (Architecture,), {"__module__": moe.__name__})
+    monkeypatch.setattr(moe, "Nameless", nameless, raising=False)
+    with pytest.raises(TypeError, match="Nameless must set name, a str of its own; got None"):
+        registered_architectures.__wrapped__()  # the uncached search
+    twin = type("Twin", (Architecture,), {"__module__": moe.__name__, "name": "mmoe"})
+    monkeypatch.setattr(moe, "Nameless", twin)
+    with pytest.raises(TypeError, match="Twin must set name, a str of its own; got 'mmoe'"):
+        registered_architectures.__wrapped__()
