@@ -37,6 +37,6 @@ lint: setup
 
 benchmark: setup
 	$(BIN)/python -m pip install --quiet -e ".[benchmark]"
-	for name in synthetic task_groups weak_supervision adult adult_tuned defaults esmm linear linear_cv default_alpha weighting throughput out_of_core scaling serving; do \
+	for name in synthetic task_groups weak_supervision adult adult_tuned defaults label_scarcity esmm linear linear_cv default_alpha weighting throughput out_of_core scaling serving; do \
 		$(BIN)/python -m benchmarks run $$name --full || exit 1; \
 	done

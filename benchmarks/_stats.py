@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["holm", "paired_less", "spread_greater"]
+__all__ = ["holm", "paired_interval", "paired_less", "spread_greater"]
 
 
 def holm(p_values: list[float]) -> list[float]:
@@ -21,6 +21,22 @@ def holm(p_values: list[float]) -> list[float]:
         running = max(running, min(1.0, (len(p) - rank) * p[i]))
         adjusted[i] = running
     return adjusted.tolist()
+
+
+def paired_interval(x, y, level: float = 0.95) -> dict:
+    """The mean of ``x - y`` over paired runs and its two-sided t-interval at ``level``.
+
+    With fewer than two pairs the interval is ``(nan, nan)``: one run has no spread.
+    """
+    from scipy.stats import t
+
+    difference = np.asarray(x, dtype=float) - np.asarray(y, dtype=float)
+    mean = float(difference.mean())
+    if len(difference) < 2:
+        return {"mean": mean, "interval": [float("nan"), float("nan")], "pairs": len(difference)}
+    half = t.ppf(0.5 + level / 2, len(difference) - 1) * difference.std(ddof=1)
+    half /= np.sqrt(len(difference))
+    return {"mean": mean, "interval": [mean - half, mean + half], "pairs": len(difference)}
 
 
 def paired_less(x, y) -> dict:

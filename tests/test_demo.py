@@ -59,7 +59,7 @@ def check_every_listed_benchmark_has_a_smoke_run(smoke):
     assert listed == {
         "synthetic", "adult", "esmm", "linear", "linear_cv", "default_alpha", "weighting",
         "throughput", "out_of_core", "scaling", "serving", "gpu_check", "task_groups",
-        "weak_supervision", "adult_tuned", "defaults",
+        "weak_supervision", "adult_tuned", "defaults", "label_scarcity",
     }  # fmt: skip
     assert set(smoke[1]) == listed
 
@@ -157,6 +157,26 @@ def check_defaults_benchmark_marks_the_defaults(smoke):
     metrics = {row["dataset"]: row["metric"] for row in report["results"]}
     assert metrics == {"task pair, 300 rows": "R^2", "401(k) funnel": "ROC AUC"}
     assert [row["tasks"] for row in report["summary"]] == [4, 4]
+
+
+def check_label_scarcity_benchmark_compares_paired_runs(smoke):
+    report, stdout = _report(smoke, "label_scarcity")
+    runs = report["runs"]
+    models = {"MMoE", "MMoE, target alone", "l1/l2 logistic (CV)", "mean-regularised logistic",
+              "HistGradientBoosting"}  # fmt: skip
+    assert {run["model"] for run in runs} == models
+    assert len(runs) == 2 * 2 * 2 * len(models)  # settings x fractions x seeds x models
+    assert all(0 <= run["auc"] <= 1 for run in runs)
+    scarce = {run["labels"] for run in runs if run["fraction"] == 0.05}
+    assert scarce == {22}  # 5 % of the 450 training rows, both classes among them
+    rows = [row for row in report["results"] if row["model"] != "MMoE"]
+    assert rows and all(len(row["MMoE minus this"]["interval"]) == 2 for row in rows)
+    for row in rows:  # the paired mean is the difference of the two models' means
+        mmoe = next(r for r in report["results"] if r["model"] == "MMoE"
+                    and all(r[k] == row[k] for k in ("setting", "fraction")))  # fmt: skip
+        assert abs(row["MMoE minus this"]["mean"] - (mmoe["auc"] - row["auc"])) < 1e-9
+    assert "every task scarce" in stdout and "| 5% | 22 |" in stdout
+    assert (smoke[0] / "label_scarcity.png").stat().st_size > 0
 
 
 def check_weighting_benchmark_runs_end_to_end(smoke):
