@@ -17,8 +17,9 @@ of theirs (setting ``target``), or every task keeps the same fraction (setting
 Each fit is scored by the target's test ROC AUC; over seeds, the table gives
 each model's mean, and the paired difference of the default MMoE against each
 other model with its 95 % t-interval. Data: Adult's ``"five"`` task group (UCI's
-split; targets income and Bachelors+) and ``make_task_groups`` (planted groups of
-related binary tasks). Run ``python -m benchmarks run label_scarcity``
+split; targets income and Bachelors+) and ``"degrees"`` (target postgraduate),
+the 401(k) funnel (target participation) and ``make_task_groups`` (planted
+groups of related binary tasks). Run ``python -m benchmarks run label_scarcity``
 (``--quick``: Adult income, three fractions, one seed).
 """
 
@@ -53,11 +54,13 @@ try:
     from ._report import benchmark_main, heartbeat, save_figure
     from ._stats import paired_interval
     from .adult import logistic_regression_cv, one_hot
+    from .esmm import FEATURES, load
 except ImportError:  # run as a script: python benchmarks/label_scarcity.py
     from _environment import environment
     from _report import benchmark_main, heartbeat, save_figure
     from _stats import paired_interval
     from adult import logistic_regression_cv, one_hot
+    from esmm import FEATURES, load
 
 RESULTS = Path(__file__).resolve().parent / "results"
 FRACTIONS = [0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0]
@@ -97,6 +100,25 @@ def adult_five(args):
     return X, Y.astype(float), X_test, Y_test, ["income_over_50k", "bachelors_or_more"]
 
 
+def adult_degrees(args):
+    """Adult's degree tasks (Bachelors+, postgraduate, income) on UCI's split."""
+    X, Y = load_adult(task_group="degrees", return_X_y=True)
+    X_test, Y_test = load_adult(task_group="degrees", subset="test", return_X_y=True)
+    if args.adult_rows:
+        X, Y = X.iloc[: args.adult_rows], Y.iloc[: args.adult_rows]
+    return X, Y.astype(float), X_test, Y_test, ["postgraduate"]
+
+
+def funnel_401k(args):
+    """The 401(k) funnel, eligibility then participation; 30 % of the households held out."""
+    X, Y = load()
+    X = pd.DataFrame(X, columns=FEATURES)
+    Y = pd.DataFrame(Y, columns=["eligible", "participates"]).astype(float)
+    X, X_test, Y, Y_test = train_test_split(X, Y, test_size=0.3, random_state=0,
+                                            stratify=Y.sum(axis=1))  # fmt: skip
+    return X, Y, X_test, Y_test, ["participates"]
+
+
 def task_groups(args):
     """Two planted groups of three related binary tasks; 25 % of the rows held out."""
     X, Y = make_task_groups(args.task_rows, n_groups=2, tasks_per_group=3, n_features=20,
@@ -107,7 +129,12 @@ def task_groups(args):
     return X, Y, X_test, Y_test, ["task 0"]
 
 
-DATASETS = {"adult five": adult_five, "task groups": task_groups}
+DATASETS = {
+    "adult five": adult_five,
+    "adult degrees": adult_degrees,
+    "401(k) funnel": funnel_401k,
+    "task groups": task_groups,
+}
 
 
 def scarce_labels(Y: pd.DataFrame, target: str, fraction: float, setting: str, seed: int):
