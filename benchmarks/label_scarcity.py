@@ -47,19 +47,19 @@ from sklearn_mtl import (
     PLEClassifier,
     SharedBottomClassifier,
 )
-from sklearn_mtl.datasets import load_adult, make_task_groups
+from sklearn_mtl.datasets import make_task_groups
 
 try:
     from ._environment import environment
     from ._report import benchmark_main, heartbeat, save_figure
     from ._stats import paired_interval
-    from .adult import logistic_regression_cv, one_hot
+    from .adult import adult_split, logistic_regression_cv, one_hot
     from .esmm import FEATURES, load
 except ImportError:  # run as a script: python benchmarks/label_scarcity.py
     from _environment import environment
     from _report import benchmark_main, heartbeat, save_figure
     from _stats import paired_interval
-    from adult import logistic_regression_cv, one_hot
+    from adult import adult_split, logistic_regression_cv, one_hot
     from esmm import FEATURES, load
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -93,19 +93,13 @@ SINGLE_TASK = {
 
 def adult_five(args):
     """Adult's five tasks on UCI's split (the first ``--adult-rows`` training rows)."""
-    X, Y = load_adult(task_group="five", return_X_y=True)
-    X_test, Y_test = load_adult(task_group="five", subset="test", return_X_y=True)
-    if args.adult_rows:
-        X, Y = X.iloc[: args.adult_rows], Y.iloc[: args.adult_rows]
+    X, Y, X_test, Y_test = adult_split("five", args.adult_rows)
     return X, Y.astype(float), X_test, Y_test, ["income_over_50k", "bachelors_or_more"]
 
 
 def adult_degrees(args):
     """Adult's degree tasks (Bachelors+, postgraduate, income) on UCI's split."""
-    X, Y = load_adult(task_group="degrees", return_X_y=True)
-    X_test, Y_test = load_adult(task_group="degrees", subset="test", return_X_y=True)
-    if args.adult_rows:
-        X, Y = X.iloc[: args.adult_rows], Y.iloc[: args.adult_rows]
+    X, Y, X_test, Y_test = adult_split("degrees", args.adult_rows)
     return X, Y.astype(float), X_test, Y_test, ["postgraduate"]
 
 
