@@ -30,6 +30,7 @@ import sys
 import time
 import warnings
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -68,25 +69,74 @@ REFERENCE = "MMoE"
 """The model every other is compared with, pair by pair (same seed, same labels)."""
 
 MULTITASK = {
-    "MMoE": lambda seed: MMoEClassifier(random_state=seed),
-    "Shared-Bottom": lambda seed: SharedBottomClassifier(random_state=seed),
-    "PLE": lambda seed: PLEClassifier(random_state=seed),
-    "adaptive sharing": lambda seed: AdaptiveSharingClassifier(random_state=seed),
-    "l1/l2 logistic (CV)": lambda seed: make_pipeline(
+    "MMoE": lambda seed, task: MMoEClassifier(random_state=seed),
+    "Shared-Bottom": lambda seed, task: SharedBottomClassifier(random_state=seed),
+    "PLE": lambda seed, task: PLEClassifier(random_state=seed),
+    "adaptive sharing": lambda seed, task: AdaptiveSharingClassifier(random_state=seed),
+    "l1/l2 logistic (CV)": lambda seed, task: make_pipeline(
         one_hot(), MultiTaskL1LqClassifierCV(alphas=8, cv=3, tol=1e-4, max_iter=3000)
     ),
-    "mean-regularised logistic": lambda seed: make_pipeline(
+    "mean-regularised logistic": lambda seed, task: make_pipeline(
         one_hot(), MeanRegularizedMultiTaskClassifier()
     ),
 }
 """Fitted on every task at once; scored on the target's column."""
 
+VARIANTS = {
+    "MMoE, epoch-normalised loss": lambda seed, task: MMoEClassifier(
+        loss_normalization="epoch", random_state=seed
+    ),
+    "MMoE, stopping on the target": lambda seed, task: MMoEClassifier(
+        early_stopping_task=task, random_state=seed
+    ),
+    "MMoE, both": lambda seed, task: MMoEClassifier(
+        loss_normalization="epoch", early_stopping_task=task, random_state=seed
+    ),
+    "MMoE, unstratified split": lambda seed, task: UnstratifiedSplit(
+        MMoEClassifier(random_state=seed)
+    ),
+    # regularisation, which a tower trained on a few hundred labels might want
+    "MMoE, linear towers": lambda seed, task: MMoEClassifier(tower_units=(), random_state=seed),
+    "MMoE, dropout 0.3": lambda seed, task: MMoEClassifier(dropout=0.3, random_state=seed),
+    "MMoE, AdamW 0.01": lambda seed, task: MMoEClassifier(
+        optimizer="adamw", weight_decay=0.01, random_state=seed
+    ),
+    "MMoE, lr 3e-4": lambda seed, task: MMoEClassifier(lr=3e-4, random_state=seed),
+    "MMoE, batch 1024": lambda seed, task: MMoEClassifier(batch_size=1024, random_state=seed),
+}
+"""Training options of the default MMoE, measured against it; run only when named in
+``--models``. ``task`` is the target's column."""
+
+
+class UnstratifiedSplit:
+    """A network fitted with the validation split of before issue 31: a plain permutation,
+    not one stratified on the scarcest task's labels (which the package has no option for)."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def get_params(self, deep=True):
+        return self.model.get_params(deep)
+
+    def set_params(self, **params):
+        self.model.set_params(**params)
+        return self
+
+    def fit(self, X, Y):
+        with mock.patch("sklearn_mtl._training.data.scarcest_task_labelled", return_value=None):
+            self.model.fit(X, Y)
+        return self
+
+    def predict_proba(self, X):
+        return self.model.predict_proba(X)
+
+
 SINGLE_TASK = {
-    "MMoE, target alone": lambda seed: MMoEClassifier(random_state=seed),
-    "HistGradientBoosting": lambda seed: HistGradientBoostingClassifier(
+    "MMoE, target alone": lambda seed, task: MMoEClassifier(random_state=seed),
+    "HistGradientBoosting": lambda seed, task: HistGradientBoostingClassifier(
         categorical_features="from_dtype", random_state=seed
     ),
-    "LogisticRegression (CV)": lambda seed: logistic_regression_cv(one_hot()),
+    "LogisticRegression (CV)": lambda seed, task: logistic_regression_cv(one_hot()),
 }
 """Fitted on the target's labelled rows alone."""
 
@@ -161,7 +211,7 @@ def fit_and_score(name, model, X, Y, X_test, y_test, target) -> float:
     rows) and return the target's test ROC AUC."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        if name in MULTITASK:
+        if name not in SINGLE_TASK:
             proba = model.fit(X, Y).predict_proba(X_test)[list(Y.columns).index(target)]
         else:
             labelled = Y[target].notna().to_numpy()
@@ -178,8 +228,10 @@ def configure(model, args):
 
 
 def run(args) -> dict:
-    models = {**MULTITASK, **SINGLE_TASK}
-    names = [name for name in models if not args.models or name in args.models]
+    models = {**MULTITASK, **VARIANTS, **SINGLE_TASK}
+    names = [
+        name for name in models if (name in args.models if args.models else name not in VARIANTS)
+    ]
     runs = []
     for dataset in args.datasets:
         X, Y, X_test, Y_test, targets = DATASETS[dataset](args)
@@ -194,7 +246,8 @@ def run(args) -> dict:
                             label = f"{dataset}, {target}, {setting} {fraction:g}, seed {seed}"
                             start = time.perf_counter()
                             with heartbeat(f"{label}: {name}"):
-                                model = configure(models[name](seed), args)
+                                task = list(Y.columns).index(target)
+                                model = configure(models[name](seed, task), args)
                                 auc = fit_and_score(name, model, X, scarce, X_test,
                                                     Y_test[target], target)  # fmt: skip
                             seconds = time.perf_counter() - start

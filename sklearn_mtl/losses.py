@@ -68,7 +68,21 @@ class MaskedMultiTaskLoss(nn.Module):
     ``(batch, n_tasks)`` -> ``(n_tasks,)``. Targets must hold a finite value
     (e.g. 0) where the weight is zero. Without weights, each task's loss is
     its plain mean over the batch.
+
+    Attributes
+    ----------
+    row_density : Tensor of shape (n_tasks,) or None
+        Each task's mean weight per row over the training set, set by the
+        training loop for ``loss_normalization="epoch"``. While it is set and
+        the module is in training mode, a task's loss is
+        ``sum_i w_it l_it / (row_density_t * batch)``: every labelled row
+        counts the same, whichever batch it falls in, instead of a batch's
+        few labels of a scarce task each counting as much as a full batch.
+        ``None`` (the default, and always in evaluation mode): the weighted
+        mean over each batch's labelled rows.
     """
+
+    row_density: Tensor | None = None
 
     def __init__(self, task_losses: Sequence[str], head_sizes: Sequence[int]) -> None:
         super().__init__()
@@ -104,6 +118,8 @@ class MaskedMultiTaskLoss(nn.Module):
         if weight is None:  # every label present, unit weights
             return elementwise.mean(dim=0)  # (n_tasks,)
         weighted = (weight * elementwise).sum(dim=0)  # (n_tasks,)
+        if self.training and self.row_density is not None:
+            return weighted / (self.row_density * len(weight)).clamp_min(1e-12)  # (n_tasks,)
         return weighted / weight.sum(dim=0).clamp_min(1e-12)  # (n_tasks,)
 
     def elementwise(self, logits: Tensor, target: Tensor) -> Tensor:

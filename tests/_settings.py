@@ -38,6 +38,13 @@ FAST_SETTINGS = {
             "numeric_embedding_size": 4,
             "numeric_missing": "learn",
         },
+        # training for a scarce task (issue 31): early stopping on task 0, the epoch's loss
+        {
+            **MOE_FAST,
+            "early_stopping": True,
+            "early_stopping_task": 0,
+            "loss_normalization": "epoch",
+        },
     ],
     "MMoERegressor": [MOE_FAST],
     "MultiTaskNet": [

@@ -19,7 +19,7 @@ from skorch.callbacks import EarlyStopping, ProgressBar
 from .. import nn
 from ..losses import FunnelPenalty, MaskedMultiTaskLoss
 from ..weighting import RecordTaskWeights, TaskWeighting, make_weighting, weighting_names
-from .callbacks import EpochSeed, RewindOnInterrupt, TaskValidationScores
+from .callbacks import EpochSeed, RewindOnInterrupt, TaskLabelDensity, TaskValidationScores
 from .checkpoint import CheckpointManifest
 from .criterion import MultiTaskCriterion
 from .data import ShuffleSplitDataset
@@ -161,13 +161,16 @@ def _callbacks(options: TrainingOptions, architecture, state, seed: int) -> list
         # before early stopping, which may end the fit at the end of an epoch
         *architecture.training_callbacks(state),
     ]
+    if options.loss_normalization == "epoch":
+        callbacks.append(("task_label_density", TaskLabelDensity()))
     if options.early_stopping:
-        callbacks.append(("task_scores", TaskValidationScores(state.tasks)))
+        task = _check_early_stopping_task(options, len(kinds))
+        callbacks.append(("task_scores", TaskValidationScores(state.tasks, loss_task=task)))
         callbacks.append(
             (
                 "early_stopping",
                 EarlyStopping(
-                    monitor="valid_loss",
+                    monitor="valid_loss" if task is None else f"valid_loss_task{task}",
                     patience=options.n_iter_no_change,
                     load_best=True,
                     sink=print if options.verbose else _silent,
@@ -183,6 +186,18 @@ def _callbacks(options: TrainingOptions, architecture, state, seed: int) -> list
         ("check_trained_model", CheckTrainedModel(kinds, warn_unconverged=not options.partial)),
     ]
     return callbacks + copy.deepcopy(list(options.callbacks)) + last
+
+
+def _check_early_stopping_task(options: TrainingOptions, n_tasks: int) -> int | None:
+    """The task early stopping watches (None: the sum of all), checked against ``y``."""
+    task = options.early_stopping_task
+    if task is not None and not 0 <= task < n_tasks:
+        raise ValueError(
+            f"The 'early_stopping_task' parameter of {options.estimator_name} must be "
+            f"a task index in [0, {n_tasks}) for this y of {n_tasks} task(s), or None. "
+            f"Got {task!r} instead."
+        )
+    return None if task is None else int(task)
 
 
 def _optimizer_class(options: TrainingOptions) -> type[torch.optim.Optimizer]:

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from skorch.callbacks import Callback, EarlyStopping
 
-__all__ = ["EpochSeed", "RewindOnInterrupt", "TaskValidationScores"]
+__all__ = ["EpochSeed", "RewindOnInterrupt", "TaskLabelDensity", "TaskValidationScores"]
 
 
 class EpochSeed(Callback):
@@ -26,6 +26,23 @@ class EpochSeed(Callback):
         torch.manual_seed(self.seed + len(net.history))
 
 
+class TaskLabelDensity(Callback):
+    """``loss_normalization="epoch"``: give the criterion each task's labels per row.
+
+    At the start of every epoch, sets the masked loss's ``row_density`` (each
+    task's mean weight per training row, zero for a missing label) from the
+    epoch's training rows, so that a task's batch loss is divided by the
+    labels it has on average rather than by those of the batch
+    (:class:`~sklearn_mtl.losses.MaskedMultiTaskLoss`). Rows with every label
+    and unit weights need nothing: the two normalisations agree.
+    """
+
+    def on_epoch_begin(self, net, dataset_train=None, **kwargs):
+        weight = getattr(dataset_train, "weight", None)
+        density = None if weight is None else weight.mean(dim=0)  # (n_tasks,)
+        net.criterion_.task_loss.row_density = density
+
+
 class TaskValidationScores(Callback):
     """Record a score per task on the validation rows after every epoch.
 
@@ -35,14 +52,21 @@ class TaskValidationScores(Callback):
     ``..._best`` flag set in the right direction. Missing labels (zero
     weight) are left out.
 
+    With ``loss_task=t``, task ``t``'s validation loss (its weighted mean
+    over the labelled validation rows, the criterion's) is recorded too, as
+    ``valid_loss_task<t>``: what ``early_stopping_task=t`` watches.
+
     Parameters
     ----------
     tasks : list of TaskEncoder
         The fitted task encoders.
+    loss_task : int or None, default=None
+        The task whose validation loss is recorded.
     """
 
-    def __init__(self, tasks):
+    def __init__(self, tasks, loss_task=None):
         self.tasks = tasks
+        self.loss_task = loss_task
 
     def initialize(self):
         self.best_ = {}
@@ -60,7 +84,10 @@ class TaskValidationScores(Callback):
     def on_epoch_end(self, net, dataset_valid=None, **kwargs):
         if dataset_valid is None or len(dataset_valid) == 0:
             return
-        outputs = net.forward(dataset_valid).numpy()
+        outputs = net.forward(dataset_valid)
+        if self.loss_task is not None:
+            self._record_loss(net, outputs, dataset_valid)
+        outputs = outputs.numpy()
         targets = dataset_valid.y.cpu().numpy()
         observed = (
             np.ones(targets.shape, dtype=bool)
@@ -81,6 +108,19 @@ class TaskValidationScores(Callback):
                 self.best_[key] = score
             net.history.record(key, score)
             net.history.record(f"{key}_best", improved)
+
+    def _record_loss(self, net, outputs, dataset) -> None:
+        weight = dataset.weight
+        criterion = net.criterion_.task_loss
+        with torch.no_grad():
+            losses = criterion(outputs.to(dataset.y.device), dataset.y, weight)  # (n_tasks,)
+        t = self.loss_task
+        if weight is not None and not bool((weight[:, t] > 0).any()):
+            raise ValueError(
+                f"early_stopping_task={t}: the validation split has no label of task {t}; "
+                "raise validation_fraction or pick a task with more labels."
+            )
+        net.history.record(f"valid_loss_task{t}", float(losses[t]))
 
 
 class RewindOnInterrupt(Callback):

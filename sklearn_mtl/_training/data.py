@@ -15,6 +15,7 @@ import math
 import numpy as np
 import torch
 from scipy import sparse
+from sklearn.model_selection import train_test_split
 from torch import Tensor
 from torch.utils.data import Dataset
 
@@ -199,8 +200,14 @@ class BatchLoader:
 class ShuffleSplitDataset:
     """skorch ``train_split``: hold out a random fraction of rows for validation.
 
-    Unlike skorch's default ``ValidSplit``, it never stratifies, so it works for
-    multi-output ``y`` and for rows with missing labels.
+    Unlike skorch's default ``ValidSplit``, it works for multi-output ``y``
+    and for rows with missing labels. When a task has missing labels, the
+    split is stratified on whether the scarcest task (the one with fewest
+    labelled rows) is labelled, so that its labelled rows are divided in the
+    same proportion as all rows: a task with 1 % of its labels keeps about
+    ``validation_fraction`` of them for validation, never none by chance, and
+    keeps the rest for training. With every label present the split is a plain
+    permutation.
 
     Parameters
     ----------
@@ -223,5 +230,28 @@ class ShuffleSplitDataset:
                 f"training or validation set with {n} samples; use more samples "
                 "or set early_stopping=False."
             )
-        order = np.random.RandomState(self.random_state).permutation(n)
-        return dataset.subset(order[n_valid:]), dataset.subset(order[:n_valid])
+        rng = np.random.RandomState(self.random_state)
+        labelled = scarcest_task_labelled(dataset.weight)
+        if labelled is None or min(n_valid, n - n_valid) < 2:
+            order = rng.permutation(n)
+            return dataset.subset(order[n_valid:]), dataset.subset(order[:n_valid])
+        train, valid = train_test_split(
+            np.arange(n), test_size=n_valid, stratify=labelled, random_state=rng
+        )
+        return dataset.subset(np.sort(train)), dataset.subset(np.sort(valid))
+
+
+def scarcest_task_labelled(weight: Tensor | None) -> np.ndarray | None:
+    """Whether each row has a label of the task with the fewest, to stratify a split on.
+
+    None when every task is labelled on every row, or when the scarcest task
+    has fewer than two labelled (or unlabelled) rows, too few to divide.
+    """
+    if weight is None:
+        return None
+    observed = (weight > 0).cpu().numpy()  # (n_samples, n_tasks)
+    counts = observed.sum(axis=0)
+    task = int(np.argmin(counts))
+    if not 2 <= counts[task] <= len(observed) - 2:
+        return None
+    return observed[:, task]

@@ -48,6 +48,9 @@ COMPILE_MODES = ("default", "reduce-overhead", "max-autotune", "max-autotune-no-
 LR_SCHEDULES = ("constant", "cosine")
 """Learning-rate schedules accepted by the ``lr_schedule`` parameter."""
 
+LOSS_NORMALIZATIONS = ("batch", "epoch")
+"""How a task's masked loss is normalised: by the batch's labels, or the epoch's per row."""
+
 EARLY_STOPPING_MIN_SAMPLES = 1000
 """``early_stopping="auto"`` stops early from this many training rows on (its 10 %
 validation split then has 100 rows or more); ``benchmarks/defaults.py`` measures it."""
@@ -67,6 +70,8 @@ TRAINING_CONSTRAINTS = {
     "early_stopping": ["boolean", StrOptions({"auto"})],
     "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
     "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+    "early_stopping_task": [Interval(Integral, 0, None, closed="left"), None],
+    "loss_normalization": [StrOptions(set(LOSS_NORMALIZATIONS))],
     "callbacks": [list, None],
     "device": [str, torch.device],
     "random_state": ["random_state"],
@@ -127,6 +132,8 @@ class TrainingOptions:
     early_stopping: bool
     validation_fraction: float
     n_iter_no_change: int
+    early_stopping_task: int | None
+    loss_normalization: str
     lr_schedule: bool
     partial: bool
     callbacks: tuple
@@ -177,6 +184,8 @@ class TrainingOptions:
             early_stopping=bool(early_stopping) and not partial,
             validation_fraction=params["validation_fraction"],
             n_iter_no_change=params["n_iter_no_change"],
+            early_stopping_task=params.get("early_stopping_task"),
+            loss_normalization=params.get("loss_normalization", "batch"),
             lr_schedule=bool(lr_schedule) and not partial,
             partial=partial,
             callbacks=tuple(params["callbacks"] or ()),

@@ -54,6 +54,14 @@ torch.optim.Optimizer subclass, default="adam"
     n_iter_no_change : int, default=10
         Patience of early stopping, in epochs.
 
+    early_stopping_task : int or None, default=None
+        What early stopping watches: ``None``, the validation loss summed
+        over the tasks; an index ``t``, task ``t``'s validation loss alone
+        (its mean over the validation rows that have its label), for a fit
+        that serves that task, e.g. one with few labels of it learning from
+        the others. The split keeps labelled rows of the scarcest task in
+        proportion. Ignored without early stopping.
+
     callbacks : list of skorch callbacks or (name, callback) tuples, default=None
         Extra skorch callbacks (e.g. ``LRScheduler``, ``Checkpoint``). They are
         copied at ``fit``, so the list given here is never modified.
@@ -131,6 +139,15 @@ default="from_dtype"
 
     task_weights : array-like of shape (n_tasks,), default=None
         The weights of ``loss_weighting=<takes_task_weights>``.
+
+    loss_normalization : {"batch", "epoch"}, default="batch"
+        How each task's loss is averaged when labels are missing (or rows
+        weighted): ``"batch"``, over the labelled rows of each batch, so a
+        batch's two labels of a scarce task weigh as much as another task's
+        full batch; ``"epoch"``, its weighted sum over the batch divided by
+        the labels a batch has on average over the training rows, so every
+        labelled row counts the same, whichever batch it falls in. Identical
+        when every label is present with unit weight.
 
     accelerator : accelerate.Accelerator or None, default=None
         Data-parallel training (DistributedDataParallel: gloo on CPU, NCCL on

@@ -11,6 +11,8 @@ __all__ = ["PARAMETERS_ADDED_LATER", "with_parameters_added_later"]
 
 PARAMETERS_ADDED_LATER = {
     "compile": False,
+    "early_stopping_task": None,
+    "loss_normalization": "batch",
     "lr_schedule": "constant",
     "numeric_embedding": "linear",
     "numeric_embedding_size": 16,

@@ -11,6 +11,8 @@ import argparse
 import pickle
 from pathlib import Path
 
+import numpy as np
+
 from sklearn_mtl import MMoEClassifier, PLERegressor
 from sklearn_mtl.datasets import make_task_pair
 
@@ -32,6 +34,20 @@ ESTIMATORS = {
         n_iter_no_change=1,
         validation_fraction=0.25,
     ),  # fmt: skip
+    # a task with a fifth of its labels: the epoch's loss normalisation, a split stratified
+    # on that task, and early stopping on its validation loss
+    "mmoe-scarce-labels": lambda: MMoEClassifier(
+        4,
+        expert_units=(8,),
+        tower_units=(4,),
+        max_epochs=6,
+        batch_size=64,
+        lr=1e-2,
+        early_stopping=True,
+        early_stopping_task=0,
+        loss_normalization="epoch",
+        validation_fraction=0.25,
+    ),  # fmt: skip
 }
 
 
@@ -40,7 +56,11 @@ ESTIMATORS["mmoe-partial-fit"] = ESTIMATORS["mmoe-classifier"]  # three partial_
 
 def data(name):
     target = "regression" if name.endswith("regressor") else "binary"
-    return make_task_pair(640, 0.5, n_features=10, target=target, random_state=0)
+    X, Y = make_task_pair(640, 0.5, n_features=10, target=target, random_state=0)
+    if name.endswith("scarce-labels"):
+        Y = Y.astype(float)
+        Y[np.random.default_rng(0).permutation(len(Y))[128:], 0] = np.nan
+    return X, Y
 
 
 def fit(name, accelerator=None, verbose=0):

@@ -92,6 +92,22 @@ def test_compiled_training_with_embeddings_and_mixed_tasks():
     np.testing.assert_allclose(compiled.predict(X)[:, 1], eager.predict(X)[:, 1], rtol=1e-4)
 
 
+def test_compiled_training_with_scarce_labels_equals_eager_training():
+    """Missing labels, the epoch's loss normalisation and early stopping on one task."""
+    estimator = ARCHITECTURES["MMoE"]
+    X, labels = task_data(estimator)
+    y = labels.astype(float)
+    y[np.random.default_rng(0).permutation(len(y))[40:], 0] = np.nan  # 40 labels of task 0
+    options = {"loss_normalization": "epoch", "early_stopping": True, "early_stopping_task": 0}
+    eager = clone(estimator).set_params(**options).fit(X, y)
+    compiled = clone(estimator).set_params(compile=True, **options).fit(X, y)
+    assert_same_training(compiled, eager, X)
+    np.testing.assert_allclose(
+        compiled.net_.history[:, "valid_loss_task0"], eager.net_.history[:, "valid_loss_task0"],
+        rtol=1e-5,
+    )  # fmt: skip
+
+
 def graphs() -> int:
     return counters["stats"]["unique_graphs"]
 
