@@ -74,6 +74,11 @@ CANDIDATES = {
         "numeric_embedding": "piecewise_linear"},
     "early stopping (auto), cosine, periodic": {
         "early_stopping": "auto", "lr_schedule": "cosine", "numeric_embedding": "periodic"},
+    # issue 31: the numeric embedding at the constant rate, and chosen on validation
+    "piecewise-linear, constant rate": {"early_stopping": "auto", "lr_schedule": "constant",
+                                        "numeric_embedding": "piecewise_linear"},
+    "numeric embedding auto": {"early_stopping": "auto", "lr_schedule": "constant",
+                               "numeric_embedding": "auto"},
 }  # fmt: skip
 """Candidate defaults: parameters of MMoE over ``NETWORK`` (the rest at the estimator's)."""
 

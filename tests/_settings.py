@@ -38,12 +38,15 @@ FAST_SETTINGS = {
             "numeric_embedding_size": 4,
             "numeric_missing": "learn",
         },
-        # training for a scarce task (issue 31): early stopping on task 0, the epoch's loss
+        # issue 31's options: early stopping on task 0, the epoch's loss, and the numeric
+        # embedding chosen on validation (two networks per fit)
         {
             **MOE_FAST,
             "early_stopping": True,
             "early_stopping_task": 0,
             "loss_normalization": "epoch",
+            "numeric_embedding": "auto",
+            "numeric_embedding_size": 4,
         },
     ],
     "MMoERegressor": [MOE_FAST],

@@ -235,6 +235,12 @@ class InputEncoder:
                 f"{self.estimator_name}(numeric_missing='learn') needs a dense X; a sparse "
                 "X's absent entries are zeros, not missing values."
             )
+        if self.numeric_embedding == "piecewise_linear":
+            raise ValueError(
+                f"{self.estimator_name}(numeric_embedding='piecewise_linear') needs a dense X "
+                "to learn each column's quantile bins; densify X (X.toarray()) or use "
+                "numeric_embedding='linear'."
+            )
 
     @staticmethod
     def _assemble(numeric: np.ndarray, codes: np.ndarray | None) -> np.ndarray:

@@ -89,7 +89,7 @@ TRAINING_CONSTRAINTS = {
         Interval(Real, 0, 1, closed="neither"),
         None,
     ],
-    "numeric_embedding": [StrOptions(set(nn.NUMERIC_EMBEDDINGS))],
+    "numeric_embedding": [StrOptions({*nn.NUMERIC_EMBEDDINGS, "auto"})],
     "numeric_embedding_size": [Interval(Integral, 2, MAX_NUMERIC_EMBEDDING_SIZE, closed="both")],
     "numeric_missing": [StrOptions({"error", "learn"})],
     "periodic_sigma": [Interval(Real, 0, None, closed="neither")],

@@ -18,7 +18,6 @@ import torch
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
-from skorch.history import History
 
 from .._task_encoders import (
     ProbabilisticBinaryTask,
@@ -28,7 +27,6 @@ from .._task_encoders import (
     observed,
 )
 from .._training.builder import build_net
-from .._training.checkpoint import verified_checkpoint
 from .._training.data import TensorBatchDataset
 from .._training.inputs import InputEncoder
 from .._training.options import TrainingOptions
@@ -44,9 +42,11 @@ from ._multioutput import (
     MultiTaskRegressorMixin,
 )
 from ._network_docs import NETWORK_DOCS
+from ._numeric_choice import best_fit, numeric_embedding_candidates
 from ._parameters import with_parameters_added_later
 from ._prediction import BatchedPredictionMixin
 from ._targets import check_weighted_classes, loss_weights, same_classes, soft_labels
+from ._training_run import Trained, train_net
 
 
 def set_init_parameters(estimator, arguments: dict) -> None:
@@ -83,7 +83,9 @@ class BaseMultiTaskNet(
         tags.non_deterministic = str(self.device).startswith("cuda")
         tags.input_tags.allow_nan = getattr(self, "numeric_missing", "error") == "learn"
         # scipy sparse X is read as numbers, its batches made dense on the device
-        tags.input_tags.sparse = not tags.input_tags.allow_nan
+        tags.input_tags.sparse = not tags.input_tags.allow_nan and (
+            getattr(self, "numeric_embedding", "linear") != "piecewise_linear"
+        )
         return tags
 
     def __setstate__(self, state):
@@ -124,12 +126,35 @@ class BaseMultiTaskNet(
             raise
 
     def _fit(self, X, y, sample_weight, partial=False, classes=None, resume_from=None):
-        """Build and train the net: ``max_epochs`` epochs, or one for ``partial_fit``."""
+        """Build and train the net: ``max_epochs`` epochs, or one for ``partial_fit``.
+
+        ``numeric_embedding="auto"`` trains one net per candidate embedding and
+        keeps the best on validation (:mod:`~sklearn_mtl.estimators._numeric_choice`).
+        """
         self._forget_fit()  # a new fit: nothing of an earlier one may shape this one
         X = self._check_inputs(X, reset=True)
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        kinds = numeric_embedding_candidates(self, X, partial, resume_from)
+        # in data-parallel training, only the main process prints (as skorch's table)
+        talk = self.verbose and getattr(self.accelerator, "is_main_process", True)
+        fits = []
+        for kind in kinds:
+            if talk and len(kinds) > 1:
+                print(f"numeric_embedding='auto': training with {kind!r}")
+            fits.append(self._train(X, y, sample_weight, kind, seed, partial, classes, resume_from))
+        fit = best_fit(fits, self.early_stopping_task, talk)
+        self.__dict__.update(self._fitted_attributes(fit.state.tasks, fit.state.single_output))
+        self.is_categorical_ = fit.state.inputs.is_categorical
+        self._fit_state = fit.state
+        self.n_tasks_ = len(fit.state.tasks)
+        self.net_ = fit.net
+        return self._read_training_state(self._architecture())
+
+    def _train(self, X, y, sample_weight, kind, seed, partial, classes, resume_from):
+        """One net with numeric embedding ``kind``, trained: a :class:`Trained`."""
         inputs = InputEncoder(
             self.categorical_features, self.min_frequency, type(self).__name__,
-            numeric_embedding=self.numeric_embedding, n_bins=self.numeric_embedding_size,
+            numeric_embedding=kind, n_bins=self.numeric_embedding_size,
             allow_missing=self.numeric_missing == "learn",
         )  # fmt: skip
         X = inputs.fit_transform(X)
@@ -144,7 +169,6 @@ class BaseMultiTaskNet(
         weight = loss_weights(sample_weight, missing)
         if not partial:  # a first partial_fit batch may lack a class that it declares
             check_weighted_classes(tasks, encoded, weight, single_output)
-        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         state = FitState(tasks, single_output, inputs, seed)
         options = self._training_options(n_samples=X.shape[0], partial=partial)
         architecture = self._architecture()
@@ -152,29 +176,16 @@ class BaseMultiTaskNet(
         with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
             net, state, device = build_net(options, architecture, state)
             dataset = TensorBatchDataset(X, encoded, weight, device=device)
-            if partial:
-                net.partial_fit(dataset, y=None, epochs=1)
-            elif resume_from is not None:
-                net.initialize()
-                checkpoint, manifest = verified_checkpoint(resume_from)
-                architecture.prepare_resume(net, History.from_file(checkpoint.f_history_))
-                net.load_params(checkpoint=checkpoint)
-                dict(net.callbacks_)["checkpoint_manifest"].prepare_resume(
-                    net, checkpoint, manifest, dataset
-                )
-                remaining = self.max_epochs - len(net.history)
-                if remaining > 0:
-                    net.partial_fit(dataset, y=None, epochs=remaining)
-            else:
-                net.fit(dataset, y=None)
+            train_net(net, dataset, architecture, partial, resume_from, self.max_epochs)
         net.device = device  # an accelerated net trains with device=None; predict needs it
+        return Trained(kind, net, state)
 
-        self.__dict__.update(self._fitted_attributes(tasks, single_output))
-        self.is_categorical_ = inputs.is_categorical
-        self._fit_state = state
-        self.n_tasks_ = y.shape[1]
-        self.net_ = net
-        return self._read_training_state(architecture)
+    @property
+    def numeric_embedding_(self) -> str:
+        """The numeric embedding the fitted network uses (what ``"auto"`` chose)."""
+        if not hasattr(self, "_fit_state"):
+            raise AttributeError("numeric_embedding_ is set by fit.")
+        return getattr(self._fit_state.inputs, "numeric_embedding", "linear")
 
     def _training_options(self, **resolve) -> TrainingOptions:
         """This estimator's training parameters, resolved for one fit (see ``TrainingOptions``)."""

@@ -103,7 +103,8 @@ default="from_dtype"
         ``OrdinalEncoder`` groups infrequent categories; ``None`` keeps every
         category.
 
-    numeric_embedding : {"linear", "piecewise_linear", "periodic"}, default="linear"
+    numeric_embedding : {"linear", "piecewise_linear", "periodic", "auto"}, \
+default="linear"
         How each numeric column enters the network (Gorishniy et al.,
         "On Embeddings for Numerical Features in Tabular Deep Learning",
         NeurIPS 2022; :mod:`sklearn_mtl.nn.numeric`): ``"linear"``, its
@@ -112,7 +113,13 @@ default="from_dtype"
         training rows (learnt in ``fit``, and by ``partial_fit`` at its first
         call only; later batches reuse them); ``"periodic"``, learnt
         sine/cosine features of ``numeric_embedding_size`` frequencies, then a
-        linear layer and ReLU per column.
+        linear layer and ReLU per column. ``"auto"``, with early stopping,
+        trains a ``"linear"`` and a ``"piecewise_linear"`` network from the
+        same seed on the same split and keeps the one of lower best
+        validation loss (about twice the fit time); without early stopping,
+        in ``partial_fit`` and for a sparse ``X`` it is ``"linear"``.
+        ``numeric_embedding_`` says which was kept. ``"piecewise_linear"``
+        needs a dense ``X``.
 
     numeric_embedding_size : int, default=32
         Quantile bins per column (``"piecewise_linear"``), or frequencies and
@@ -220,6 +227,10 @@ _FITTED_COMMON = """\
 
     is_categorical_ : ndarray of bool, shape (n_features_in_,)
         The columns embedded as categorical features.
+
+    numeric_embedding_ : str
+        The numeric embedding of the fitted network: ``numeric_embedding``,
+        or what ``"auto"`` chose.
 
     task_weights_ : ndarray of shape (n_tasks_,)
         The task-loss weights used in the last epoch (ones for a method that

@@ -35,7 +35,8 @@ ESTIMATORS = {
         validation_fraction=0.25,
     ),  # fmt: skip
     # a task with a fifth of its labels: the epoch's loss normalisation, a split stratified
-    # on that task, and early stopping on its validation loss
+    # on that task, early stopping on its validation loss, and two networks, one per
+    # numeric embedding, of which the one of lower validation loss is kept
     "mmoe-scarce-labels": lambda: MMoEClassifier(
         4,
         expert_units=(8,),
@@ -46,6 +47,8 @@ ESTIMATORS = {
         early_stopping=True,
         early_stopping_task=0,
         loss_normalization="epoch",
+        numeric_embedding="auto",
+        numeric_embedding_size=4,
         validation_fraction=0.25,
     ),  # fmt: skip
 }
