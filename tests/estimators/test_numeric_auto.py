@@ -55,8 +55,9 @@ def test_auto_with_early_stopping_on_one_task_compares_that_tasks_loss(pair):
 
 def test_without_a_validation_split_auto_is_linear(pair):
     X, Y = pair
-    small = MMoEClassifier(numeric_embedding="auto", random_state=0, **MOE_FAST).fit(X[:300], Y[:300])
-    linear = MMoEClassifier(random_state=0, **MOE_FAST).fit(X[:300], Y[:300])
+    X, Y = X[:300], Y[:300]
+    small = MMoEClassifier(numeric_embedding="auto", random_state=0, **MOE_FAST).fit(X, Y)
+    linear = MMoEClassifier(random_state=0, **MOE_FAST).fit(X, Y)
     assert small.numeric_embedding_ == "linear" and small.n_iter_ == MOE_FAST["max_epochs"]
     np.testing.assert_array_equal(small.predict_proba(X)[0], linear.predict_proba(X)[0])
     partial = MMoEClassifier(numeric_embedding="auto", **MOE_FAST)
