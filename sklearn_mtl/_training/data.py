@@ -204,9 +204,10 @@ class ShuffleSplitDataset:
     and for rows with missing labels. When a task has missing labels, the
     split is stratified on whether the scarcest task (the one with fewest
     labelled rows) is labelled, so that its labelled rows are divided in the
-    same proportion as all rows: a task with 1 % of its labels keeps about
-    ``validation_fraction`` of them for validation, never none by chance, and
-    keeps the rest for training. With every label present the split is a plain
+    same proportion as all rows (scikit-learn's ``train_test_split(stratify=)``):
+    a task with 1 % of its labels holds out ``validation_fraction`` of them,
+    rounded, and trains on the rest, where a plain permutation may hold out
+    many more or fewer (or none) by chance. With every label present the split is a plain
     permutation.
 
     Parameters
