@@ -110,16 +110,14 @@ class TaskValidationScores(Callback):
             net.history.record(f"{key}_best", improved)
 
     def _record_loss(self, net, outputs, dataset) -> None:
-        weight = dataset.weight
-        criterion = net.criterion_.task_loss
-        with torch.no_grad():
-            losses = criterion(outputs.to(dataset.y.device), dataset.y, weight)  # (n_tasks,)
-        t = self.loss_task
+        weight, t = dataset.weight, self.loss_task
         if weight is not None and not bool((weight[:, t] > 0).any()):
             raise ValueError(
                 f"early_stopping_task={t}: the validation split has no label of task {t}; "
                 "raise validation_fraction or pick a task with more labels."
             )
+        with torch.no_grad():
+            losses = net.criterion_.task_loss(outputs.to(dataset.y.device), dataset.y, weight)
         net.history.record(f"valid_loss_task{t}", float(losses[t]))
 
 

@@ -59,7 +59,6 @@ def test_the_split_keeps_the_scarce_tasks_labels_in_proportion():
 
 def test_the_split_of_fully_labelled_rows_is_the_plain_permutation():
     weight = np.ones((50, 2), np.float32)
-    train, valid = _split(weight, fraction=0.2, seed=1)
     order = np.random.RandomState(1).permutation(50)
     rows = TensorBatchDataset(np.arange(50, dtype=np.float32)[:, None], np.zeros((50, 2)), weight)
     train, valid = ShuffleSplitDataset(0.2, 1)(rows)
