@@ -79,6 +79,11 @@ CANDIDATES = {
                                         "numeric_embedding": "piecewise_linear"},
     "numeric embedding auto": {"early_stopping": "auto", "lr_schedule": "constant",
                                "numeric_embedding": "auto"},
+    # issue 31: an efficient ensemble (BatchEnsemble, TabM's) of the experts and towers
+    "4 members": {"early_stopping": "auto", "lr_schedule": "constant",
+                  "numeric_embedding": "linear", "n_ensemble": 4},
+    "4 members, piecewise-linear": {"early_stopping": "auto", "lr_schedule": "constant",
+                                    "numeric_embedding": "piecewise_linear", "n_ensemble": 4},
 }  # fmt: skip
 """Candidate defaults: parameters of MMoE over ``NETWORK`` (the rest at the estimator's)."""
 

@@ -65,7 +65,9 @@ class MaskedMultiTaskLoss(nn.Module):
         Number of logits of each task, in the module's output order.
 
     Shape: logits ``(batch, sum(head_sizes))``, target and weight
-    ``(batch, n_tasks)`` -> ``(n_tasks,)``. Targets must hold a finite value
+    ``(batch, n_tasks)`` -> ``(n_tasks,)``. Logits ``(batch, k,
+    sum(head_sizes))``, an ensemble's ``k`` members, give the mean of the
+    members' losses. Targets must hold a finite value
     (e.g. 0) where the weight is zero. Without weights, each task's loss is
     its plain mean over the batch.
 
@@ -114,7 +116,14 @@ class MaskedMultiTaskLoss(nn.Module):
         ]
 
     def forward(self, logits: Tensor, target: Tensor, weight: Tensor | None = None) -> Tensor:
-        elementwise = self.elementwise(logits, target)  # (batch, n_tasks)
+        if logits.dim() == 3:  # an ensemble's members, (batch, k, S): the mean of their losses
+            n_members = logits.shape[1]
+            members = self.elementwise(
+                logits.reshape(-1, logits.shape[2]), target.repeat_interleave(n_members, dim=0)
+            )  # (batch * k, n_tasks)
+            elementwise = members.view(len(target), n_members, -1).mean(dim=1)  # (batch, n_tasks)
+        else:
+            elementwise = self.elementwise(logits, target)  # (batch, n_tasks)
         if weight is None:  # every label present, unit weights
             return elementwise.mean(dim=0)  # (n_tasks,)
         weighted = (weight * elementwise).sum(dim=0)  # (n_tasks,)
@@ -147,7 +156,7 @@ class FunnelPenalty:
     penalty is ``weight * mean(relu(pred_lower - pred_upper))`` over the batch,
     every row included: it needs no label.
 
-    Shape: logits ``(batch, sum(head_sizes))`` -> scalar. It holds no
+    Shape: logits ``(batch, [k,] sum(head_sizes))`` -> scalar. It holds no
     parameter or tensor, so it is a plain callable rather than a module (skorch
     registers every module attribute of a net).
 
@@ -217,7 +226,8 @@ class FunnelPenalty:
         return cls(*columns, "regression", weight, affine, float(b.scale))
 
     def __call__(self, logits: Tensor) -> Tensor:
-        upper, lower = logits[:, self.upper_column], logits[:, self.lower_column]  # (batch,)
+        # (batch,), or (batch, k) for an ensemble's members: the mean of their penalties
+        upper, lower = logits[..., self.upper_column], logits[..., self.lower_column]
         if self.kind == "binary":
             upper, lower = torch.sigmoid(upper), torch.sigmoid(lower)
         else:

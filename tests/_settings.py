@@ -49,13 +49,14 @@ FAST_SETTINGS = {
             "numeric_embedding_size": 4,
         },
     ],
-    "MMoERegressor": [MOE_FAST],
+    # an efficient ensemble of two members (issue 31)
+    "MMoERegressor": [MOE_FAST, {**MOE_FAST, "n_ensemble": 2}],
     "MultiTaskNet": [
         {**TRAINING_FAST, "architecture": MMoE(n_experts=3, expert_units=(16,), tower_units=(8,))}
     ],
     "OMoEClassifier": [MOE_FAST],
     "OMoERegressor": [MOE_FAST],
-    "PLEClassifier": [PLE_FAST],
+    "PLEClassifier": [PLE_FAST, {**PLE_FAST, "n_ensemble": 3}],
     "PLERegressor": [PLE_FAST],
     "SharedBottomClassifier": [SHARED_BOTTOM_FAST],
     "SharedBottomRegressor": [

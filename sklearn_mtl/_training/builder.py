@@ -138,10 +138,11 @@ def build_modules(
         dropout=options.dropout,
         **(build_arguments or {}),
     )
-    criterion = MultiTaskCriterion(
-        MaskedMultiTaskLoss([task.loss for task in state.tasks], state.head_sizes), weighting
-    )
-    return nn.WithInputLayer(input_layer, module), criterion
+    task_losses = [task.loss for task in state.tasks]
+    criterion = MultiTaskCriterion(MaskedMultiTaskLoss(task_losses, state.head_sizes), weighting)
+    # several ensemble members: their mean prediction, as logits, outside training
+    output_layer = nn.EnsembleMean(task_losses, state.head_sizes) if module.n_ensemble > 1 else None
+    return nn.WithInputLayer(input_layer, module, output_layer), criterion
 
 
 def _callbacks(options: TrainingOptions, architecture, state, seed: int) -> list:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import inspect
 from collections.abc import Set
 from numbers import Integral
 
@@ -76,6 +77,14 @@ class Architecture(BaseEstimator):
         return self.get_params(deep=False) == other.get_params(deep=False)
 
     __hash__ = None
+
+    def __setstate__(self, state) -> None:
+        """A pickle from before a parameter existed reads that parameter's default."""
+        super().__setstate__(state)
+        signature = inspect.signature(type(self).__init__).parameters
+        for name in self._get_param_names():
+            if name not in self.__dict__:
+                setattr(self, name, signature[name].default)
 
     @classmethod
     def from_estimator(cls, estimator) -> Architecture:

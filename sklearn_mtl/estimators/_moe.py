@@ -56,6 +56,8 @@ class MMoE(Architecture):
     ----------
     %(moe_parameters)s
 
+    %(ensemble_parameter)s
+
     References
     ----------
     %(references)s
@@ -68,9 +70,18 @@ class MMoE(Architecture):
         "expert_units": UNITS_CONSTRAINT,
         "tower_units": UNITS_CONSTRAINT,
         "gate_temperature": [Interval(Real, 0, None, closed="neither")],
+        "n_ensemble": [Interval(Integral, 1, None, closed="left")],
     }
 
-    def __init__(self, n_experts=8, *, expert_units=(64,), tower_units=(32,), gate_temperature=1.0):
+    def __init__(
+        self,
+        n_experts=8,
+        *,
+        expert_units=(64,),
+        tower_units=(32,),
+        gate_temperature=1.0,
+        n_ensemble=1,
+    ):
         set_init_parameters(self, locals())
 
 
@@ -84,6 +95,8 @@ class OMoE(MMoE):
     Parameters
     ----------
     %(moe_parameters)s
+
+    %(ensemble_parameter)s
 
     References
     ----------
@@ -111,6 +124,7 @@ class _MixtureOfExperts:
         expert_units=(64,),
         tower_units=(32,),
         gate_temperature=1.0,
+        n_ensemble=1,
         activation="relu",
         dropout=0.0,
         max_epochs=50,
@@ -156,6 +170,8 @@ class MMoEClassifier(_MixtureOfExperts, MultiTaskClassifier):
     ----------
     %(moe_parameters)s
 
+    %(ensemble_parameter)s
+
     %(training_parameters)s
 
     %(funnel_parameters)s
@@ -199,6 +215,8 @@ class MMoERegressor(_MixtureOfExperts, MultiTaskRegressor):
     ----------
     %(moe_parameters)s
 
+    %(ensemble_parameter)s
+
     %(training_parameters)s
 
     %(funnel_parameters)s
@@ -236,6 +254,8 @@ class OMoEClassifier(_MixtureOfExperts, MultiTaskClassifier):
     Parameters
     ----------
     %(moe_parameters)s
+
+    %(ensemble_parameter)s
 
     %(training_parameters)s
 
@@ -278,6 +298,8 @@ class OMoERegressor(_MixtureOfExperts, MultiTaskRegressor):
     Parameters
     ----------
     %(moe_parameters)s
+
+    %(ensemble_parameter)s
 
     %(training_parameters)s
 

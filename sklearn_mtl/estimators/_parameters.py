@@ -7,19 +7,28 @@ value that the older release meant. Estimators use this in ``__setstate__``,
 
 from __future__ import annotations
 
-__all__ = ["PARAMETERS_ADDED_LATER", "with_parameters_added_later"]
+__all__ = [
+    "ARCHITECTURE_PARAMETERS_ADDED_LATER",
+    "PARAMETERS_ADDED_LATER",
+    "with_parameters_added_later",
+]
 
 PARAMETERS_ADDED_LATER = {
     "compile": False,
     "early_stopping_task": None,
     "loss_normalization": "batch",
     "lr_schedule": "constant",
+    "n_ensemble": 1,
     "numeric_embedding": "linear",
     "numeric_embedding_size": 16,
     "numeric_missing": "error",
     "periodic_sigma": 1.0,
 }
 """Parameters of the neural estimators newer than format 1, with the value an older file means."""
+
+ARCHITECTURE_PARAMETERS_ADDED_LATER = {"n_ensemble": 1}
+"""Parameters of the architecture objects newer than their first files, with the value an
+older file means (a ``MultiTaskNet`` file's architecture may lack them)."""
 
 
 def with_parameters_added_later(estimator_class: type, params: dict) -> dict:

@@ -62,6 +62,8 @@ class PLE(Architecture):
     ----------
     %(ple_parameters)s
 
+    %(ensemble_parameter)s
+
     References
     ----------
     %(references)s
@@ -76,6 +78,7 @@ class PLE(Architecture):
         "expert_units": UNITS_CONSTRAINT,
         "tower_units": UNITS_CONSTRAINT,
         "gate_temperature": [Interval(Real, 0, None, closed="neither")],
+        "n_ensemble": [Interval(Integral, 1, None, closed="left")],
     }
 
     def module_parameters(self):
@@ -95,6 +98,7 @@ class PLE(Architecture):
         expert_units=(64,),
         tower_units=(32,),
         gate_temperature=1.0,
+        n_ensemble=1,
     ):
         set_init_parameters(self, locals())
 
@@ -118,6 +122,7 @@ class _PLEParameters:
         expert_units=(64,),
         tower_units=(32,),
         gate_temperature=1.0,
+        n_ensemble=1,
         activation="relu",
         dropout=0.0,
         max_epochs=50,
@@ -163,6 +168,8 @@ class PLEClassifier(_PLEParameters, MultiTaskClassifier):
     ----------
     %(ple_parameters)s
 
+    %(ensemble_parameter)s
+
     %(training_parameters)s
 
     %(funnel_parameters)s
@@ -204,6 +211,8 @@ class PLERegressor(_PLEParameters, MultiTaskRegressor):
     Parameters
     ----------
     %(ple_parameters)s
+
+    %(ensemble_parameter)s
 
     %(training_parameters)s
 

@@ -1,8 +1,11 @@
 """Shared-Bottom estimators: hard parameter sharing."""
 
+from numbers import Integral
+
 from .. import nn
 from .._training.options import FUNNEL_CONSTRAINTS, TRAINING_CONSTRAINTS
 from ..nn.numeric import PERIODIC_SIGMA
+from ..utils._sklearn import Interval
 from ._architecture import UNITS_CONSTRAINT, Architecture
 from ._base import MultiTaskClassifier, MultiTaskRegressor, set_init_parameters
 from ._docstrings import fill_doc
@@ -41,6 +44,8 @@ class SharedBottom(Architecture):
     ----------
     %(shared_bottom_parameters)s
 
+    %(ensemble_parameter)s
+
     References
     ----------
     %(references)s
@@ -51,9 +56,10 @@ class SharedBottom(Architecture):
     _parameter_constraints: dict = {
         "bottom_units": UNITS_CONSTRAINT,
         "tower_units": UNITS_CONSTRAINT,
+        "n_ensemble": [Interval(Integral, 1, None, closed="left")],
     }
 
-    def __init__(self, bottom_units=(128,), *, tower_units=(32,)):
+    def __init__(self, bottom_units=(128,), *, tower_units=(32,), n_ensemble=1):
         set_init_parameters(self, locals())
 
 
@@ -72,6 +78,7 @@ class _SharedBottomParameters:
         bottom_units=(128,),
         *,
         tower_units=(32,),
+        n_ensemble=1,
         activation="relu",
         dropout=0.0,
         max_epochs=50,
@@ -117,6 +124,8 @@ class SharedBottomClassifier(_SharedBottomParameters, MultiTaskClassifier):
     ----------
     %(shared_bottom_parameters)s
 
+    %(ensemble_parameter)s
+
     %(training_parameters)s
 
     %(funnel_parameters)s
@@ -158,6 +167,8 @@ class SharedBottomRegressor(_SharedBottomParameters, MultiTaskRegressor):
     Parameters
     ----------
     %(shared_bottom_parameters)s
+
+    %(ensemble_parameter)s
 
     %(training_parameters)s
 

@@ -10,6 +10,14 @@ in ``__all__``.
 from .adaptive import AdaptiveSharingModule
 from .base import GatedMultiTaskModule, MultiTaskModule
 from .cross_stitch import CrossStitchModule, stitch_matrix
+from .ensemble import (
+    EnsembleExperts,
+    EnsembleHead,
+    EnsembleLinear,
+    EnsembleMean,
+    EnsembleMLP,
+    EnsembleTaskTowers,
+)
 from .esmm import ESMMModule
 from .experts import BatchedExperts
 from .gates import SoftmaxGate, mix_experts
@@ -43,6 +51,12 @@ __all__ = [
     "BatchedExperts",
     "CrossStitchModule",
     "ESMMModule",
+    "EnsembleExperts",
+    "EnsembleHead",
+    "EnsembleLinear",
+    "EnsembleMLP",
+    "EnsembleMean",
+    "EnsembleTaskTowers",
     "ExtractionLevel",
     "GatedMultiTaskModule",
     "MMoEModule",

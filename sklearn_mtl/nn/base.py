@@ -32,6 +32,10 @@ class MultiTaskModule(nn.Module):
         ``C`` for a ``C``-class task).
     """
 
+    n_ensemble: int = 1
+    """Members of an efficient ensemble; above 1 the output is ``(batch, k, sum(head_sizes))``
+    in training, every member's logits (:class:`~sklearn_mtl.nn.EnsembleMean` combines them)."""
+
     def __init__(self, in_features: int, head_sizes: Sequence[int]) -> None:
         super().__init__()
         self.in_features = int(in_features)

@@ -8,9 +8,10 @@ import torch
 from torch import Tensor, nn
 
 from .base import GatedMultiTaskModule
+from .ensemble import EnsembleExperts, from_members, to_members
 from .experts import BatchedExperts
 from .gates import SoftmaxGate, mix_experts
-from .towers import TaskTowers
+from .towers import task_towers
 
 __all__ = ["ExtractionLevel", "PLEModule"]
 
@@ -28,7 +29,9 @@ class ExtractionLevel(nn.Module):
     Shape: ``(batch, in_features)`` at the first level, else
     ``(batch, n_inputs, in_features)`` (one row per task, then the shared one)
     ``-> (batch, n_outputs, units[-1])`` and the task gates
-    ``(batch, n_tasks, n_task_experts + n_shared_experts)``.
+    ``(batch, n_tasks, n_task_experts + n_shared_experts)``. With
+    ``n_ensemble=k > 1``, the outputs and gates have ``k * batch`` rows, every
+    member's (:mod:`sklearn_mtl.nn.ensemble`), and so has an upper level's input.
 
     Parameters
     ----------
@@ -50,7 +53,12 @@ class ExtractionLevel(nn.Module):
         Hidden activation.
     dropout : float, default=0.0
         Dropout after each hidden activation.
+    n_ensemble : int, default=1
+        Members of an efficient ensemble: the experts are BatchEnsemble layers,
+        the gates shared by all members.
     """
+
+    n_ensemble: int = 1  # also the members of a level pickled before ensembles existed
 
     def __init__(
         self,
@@ -63,11 +71,19 @@ class ExtractionLevel(nn.Module):
         gate_temperature: float = 1.0,
         activation: str = "relu",
         dropout: float = 0.0,
+        n_ensemble: int = 1,
+        first: bool = True,
     ) -> None:
         super().__init__()
         n_experts = n_tasks * n_task_experts + n_shared_experts
         n_selected = n_task_experts + n_shared_experts
-        self.experts = BatchedExperts(in_features, expert_units, n_experts, activation, dropout)
+        if n_ensemble == 1:
+            self.experts = BatchedExperts(in_features, expert_units, n_experts, activation, dropout)
+        else:
+            self.experts = EnsembleExperts(
+                in_features, expert_units, n_experts, n_ensemble, activation, dropout,
+                random_signs=first,
+            )  # fmt: skip
         self.task_gates = SoftmaxGate(in_features, n_selected, n_tasks, gate_temperature)
         self.shared_gate = (
             SoftmaxGate(in_features, n_experts, 1, gate_temperature) if shared_output else None
@@ -83,22 +99,27 @@ class ExtractionLevel(nn.Module):
         self.register_buffer("owner", torch.tensor(owner))  # (E,)
         self.n_tasks = n_tasks
         self.n_experts = n_experts
+        self.n_ensemble = n_ensemble
         self.out_features = self.experts.out_features
 
     def forward(self, h: Tensor) -> tuple[Tensor, Tensor]:
-        if h.dim() == 2:  # the first level: every expert and gate reads x
-            experts = self.experts(h)  # (batch, E, u)
-            task_gates = self.task_gates(h)  # (batch, T, n_selected)
+        k = self.n_ensemble
+        if h.dim() == 2:  # the first level: every expert and gate reads x (member-free)
+            experts = self.experts(h)  # (k * batch, E, u)
+            task_gates = to_members(self.task_gates(h), k)  # (k * batch, T, n_selected)
             shared_input = h  # (batch, in)
         else:
-            experts = self.experts(h[:, self.owner])  # (batch, E, u)
-            task_gates = self.task_gates(h[:, : self.n_tasks])  # (batch, T, n_selected)
-            shared_input = h[:, -1]  # (batch, in)
-        chosen = experts[:, self.selected]  # (batch, T, n_selected, u)
-        out = torch.einsum("bts,btsu->btu", task_gates, chosen)  # (batch, T, u)
+            experts = self.experts(h[:, self.owner])  # (k * batch, E, u)
+            task_gates = self.task_gates(h[:, : self.n_tasks])  # (k * batch, T, n_selected)
+            shared_input = h[:, -1]  # (k * batch, in)
+        chosen = experts[:, self.selected]  # (k * batch, T, n_selected, u)
+        out = torch.einsum("bts,btsu->btu", task_gates, chosen)  # (k * batch, T, u)
         if self.shared_gate is not None:
-            shared = mix_experts(self.shared_gate(shared_input), experts)  # (batch, 1, u)
-            out = torch.cat([out, shared], dim=1)  # (batch, T + 1, u)
+            shared_gates = self.shared_gate(shared_input)  # ([k *] batch, 1, E)
+            if h.dim() == 2:
+                shared_gates = to_members(shared_gates, k)  # (k * batch, 1, E)
+            shared = mix_experts(shared_gates, experts)  # (k * batch, 1, u)
+            out = torch.cat([out, shared], dim=1)  # (k * batch, T + 1, u)
         return out, task_gates
 
     def full_gate_weights(self, task_gates: Tensor) -> Tensor:
@@ -117,7 +138,8 @@ class PLEModule(GatedMultiTaskModule):
     Task-specific experts keep a private path for each task; shared experts
     carry what the tasks have in common. ``n_levels=1`` is CGC.
 
-    Shape: ``(batch, in_features) -> (batch, sum(head_sizes))`` logits.
+    Shape: ``(batch, in_features) -> (batch, sum(head_sizes))`` logits; with
+    ``n_ensemble=k > 1``, ``(batch, k, sum(head_sizes))``, every member's.
 
     Parameters
     ----------
@@ -141,6 +163,10 @@ class PLEModule(GatedMultiTaskModule):
         Hidden activation.
     dropout : float, default=0.0
         Dropout after each hidden activation.
+    n_ensemble : int, default=1
+        Members of an efficient ensemble (:mod:`sklearn_mtl.nn.ensemble`): the
+        experts and towers are BatchEnsemble layers of ``n_ensemble`` members,
+        the gates are shared by all members.
     """
 
     def __init__(
@@ -155,6 +181,7 @@ class PLEModule(GatedMultiTaskModule):
         gate_temperature: float = 1.0,
         activation: str = "relu",
         dropout: float = 0.0,
+        n_ensemble: int = 1,
     ) -> None:
         super().__init__(in_features, head_sizes)
         if n_task_experts + n_shared_experts < 1:
@@ -175,34 +202,40 @@ class PLEModule(GatedMultiTaskModule):
                     gate_temperature=gate_temperature,
                     activation=activation,
                     dropout=dropout,
+                    n_ensemble=n_ensemble,
+                    first=level == 0,
                 )
             )
             width = self.levels[-1].out_features
-        self.towers = TaskTowers(width, tower_units, head_sizes, activation, dropout)
+        self.towers = task_towers(width, tower_units, head_sizes, activation, dropout, n_ensemble)
         self.n_tasks = n_tasks
+        self.n_ensemble = n_ensemble
 
     def _extract(self, x: Tensor) -> tuple[Tensor, list[Tensor]]:
         h, gates = x, []
         for level in self.levels:
             h, task_gates = level(h)  # (batch, T [+ 1], u), (batch, T, n_selected)
             gates.append(task_gates)
-        return h[:, : self.n_tasks], gates  # (batch, T, u)
+        return h[:, : self.n_tasks], gates  # (k * batch, T, u)
 
     def shared_representation(self) -> nn.Module:
         """The first level's experts, whose outputs every task's path starts from."""
         return self.levels[0].experts
 
     def forward(self, x: Tensor) -> Tensor:
-        h, _ = self._extract(x)  # (batch, T, u)
-        return self.towers(h)  # (batch, sum(head_sizes))
+        h, _ = self._extract(x)  # (k * batch, T, u)
+        return from_members(self.towers(h), self.n_ensemble)  # (batch, [k,] sum(head_sizes))
 
     def gate_weights(self, x: Tensor) -> list[Tensor]:
         """Task gate weights at every level, each ``(batch, n_tasks, n_experts)``.
 
         Experts are ordered task 0's, task 1's, ..., then the shared ones; a
-        task's weight on another task's experts is zero.
+        task's weight on another task's experts is zero. With several ensemble
+        members, the mean of the members' weights.
         """
         _, gates = self._extract(x)
+        k = self.n_ensemble
+        gates = [g.view(k, -1, *g.shape[1:]).mean(dim=0) for g in gates]  # (batch, T, n_sel)
         return [level.full_gate_weights(g) for level, g in zip(self.levels, gates)]
 
 

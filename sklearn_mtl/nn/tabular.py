@@ -88,7 +88,7 @@ class TabularInput(nn.Module):
 class WithInputLayer(nn.Module):
     """``model(input_layer(x))``: an architecture behind an input layer (or the identity).
 
-    Shape: as ``input_layer`` followed by ``model``.
+    Shape: as ``input_layer`` followed by ``model`` (and ``output_layer``).
 
     Parameters
     ----------
@@ -96,12 +96,25 @@ class WithInputLayer(nn.Module):
         :class:`TabularInput`, or :class:`Standardize` for numeric inputs.
     model : nn.Module
         The multi-task architecture.
+    output_layer : nn.Module or None, default=None
+        Applied to the architecture's output: :class:`~sklearn_mtl.nn.EnsembleMean`
+        for an architecture of several ensemble members; None for none.
     """
 
-    def __init__(self, input_layer: nn.Module, model: nn.Module) -> None:
+    def __init__(
+        self, input_layer: nn.Module, model: nn.Module, output_layer: nn.Module | None = None
+    ) -> None:
         super().__init__()
         self.input_layer = input_layer
         self.model = model
+        self.register_module("output_layer", output_layer)
+
+    def __setstate__(self, state) -> None:
+        super().__setstate__(state)
+        self._modules.setdefault("output_layer", None)  # pickles from before it existed
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.model(self.input_layer(x))  # (batch, sum(head_sizes))
+        logits = self.model(self.input_layer(x))  # (batch, [k,] sum(head_sizes))
+        if self.output_layer is not None:
+            logits = self.output_layer(logits)  # (batch, sum(head_sizes)) in evaluation
+        return logits

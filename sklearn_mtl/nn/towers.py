@@ -7,9 +7,10 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
+from .ensemble import EnsembleTaskTowers
 from .layers import MLP
 
-__all__ = ["TaskTowers"]
+__all__ = ["TaskTowers", "task_towers"]
 
 
 class TaskTowers(nn.Module):
@@ -56,3 +57,11 @@ class TaskTowers(nn.Module):
         else:
             outputs = [tower(h[:, t]) for t, tower in enumerate(self.towers)]
         return torch.cat(outputs, dim=1)  # (batch, sum(head_sizes))
+
+
+def task_towers(in_features, units, head_sizes, activation, dropout, n_ensemble=1) -> nn.Module:
+    """:class:`TaskTowers`, or with ``n_ensemble > 1`` their
+    :class:`~sklearn_mtl.nn.EnsembleTaskTowers` of that many members."""
+    if n_ensemble == 1:
+        return TaskTowers(in_features, units, head_sizes, activation, dropout)
+    return EnsembleTaskTowers(in_features, units, head_sizes, n_ensemble, activation, dropout)

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from ..estimators._architecture import Architecture
+from ..estimators._parameters import ARCHITECTURE_PARAMETERS_ADDED_LATER
 
 MAX_DEPTH = 64
 """The deepest nesting :func:`decode` reads (a saved model nests about 12 levels)."""
@@ -214,9 +215,13 @@ def _decode_architecture(value, allowed, depth):
     if not (isinstance(cls, type) and issubclass(cls, Architecture)):
         raise DecodeError(f"{str(name)[:40]!r} is not an architecture of sklearn_mtl")
     params = _expect(value["params"], dict, "params")
-    if set(params) != set(cls._get_param_names()):
+    expected = set(cls._get_param_names())
+    missing = expected - set(params)  # a file from before a parameter existed: its old value
+    if set(params) - expected or not missing <= set(ARCHITECTURE_PARAMETERS_ADDED_LATER):
         raise DecodeError(f"the {name} architecture must list exactly its parameters")
-    architecture = cls(**{key: decode(item, allowed, depth) for key, item in params.items()})
+    decoded = {key: decode(item, allowed, depth) for key, item in params.items()}
+    decoded |= {key: ARCHITECTURE_PARAMETERS_ADDED_LATER[key] for key in missing}
+    architecture = cls(**decoded)
     architecture._validate_params()
     return architecture
 

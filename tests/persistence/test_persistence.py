@@ -207,11 +207,21 @@ def _architecture(metadata) -> dict:
         (lambda m: _architecture(m)["params"].update(n_levels=10**6),
          "far more than its weights hold"),
         (lambda m: m["params"].update(architecture="transformer"), "'architecture' parameter"),
+        (lambda m: _architecture(m)["params"].update(n_ensemble=0), "'n_ensemble' parameter"),
+        # members the file's weights do not have
+        (lambda m: _architecture(m)["params"].update(n_ensemble=4), "weights do not fit"),
+        (lambda m: _architecture(m)["params"].update(n_ensemble=10**9), "weights do not fit"),
     ],
 )  # fmt: skip
 def test_a_crafted_architecture_is_refused(saved_models, tmp_path, change, message):
     path = _copy(saved_models, "mixed", tmp_path)
     _assert_refused_after(rewrite_metadata, change, path, message)
+
+
+def test_an_architecture_of_before_ensembles_reads_one_member(saved_models, tmp_path):
+    path = _copy(saved_models, "mixed", tmp_path)
+    rewrite_metadata(path, lambda m: _architecture(m)["params"].pop("n_ensemble"))
+    assert load(path).architecture.n_ensemble == 1
 
 
 def test_the_architecture_object_survives_a_round_trip(saved_models, tmp_path):

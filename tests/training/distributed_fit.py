@@ -51,6 +51,17 @@ ESTIMATORS = {
         numeric_embedding_size=4,
         validation_fraction=0.25,
     ),  # fmt: skip
+    # an efficient ensemble of three members: the mean of their losses, gradients averaged
+    # over the processes as for one network
+    "mmoe-ensemble": lambda: MMoEClassifier(
+        4,
+        expert_units=(8,),
+        tower_units=(4,),
+        n_ensemble=3,
+        max_epochs=3,
+        batch_size=64,
+        lr=1e-2,
+    ),  # fmt: skip
 }
 
 

@@ -37,6 +37,9 @@ ARCHITECTURES = {
     "PLE": PLEClassifier(1, n_shared_experts=1, n_levels=2, expert_units=(8,), **SMALL),
     "Cross-Stitch": CrossStitchClassifier((16, 8), tower_units=(), **SMALL),
     "ESMM": ESMMClassifier((16,), tower_units=(8,), **SMALL),
+    "MMoE, 3 members": MMoEClassifier(
+        n_experts=3, expert_units=(16,), tower_units=(8,), n_ensemble=3, **SMALL
+    ),
 }
 
 

@@ -47,7 +47,7 @@ def parameters(model):
     # torchrun fits each model in turn in its two processes: one launch, as starting the
     # processes is most of the time
     [("torchrun", ["mmoe-classifier", "ple-regressor", "mmoe-partial-fit",
-                   "mmoe-scarce-labels"]),
+                   "mmoe-scarce-labels", "mmoe-ensemble"]),
      ("accelerate launch", ["mmoe-classifier"])],
 )  # fmt: skip
 def test_two_processes_give_the_one_process_parameters(tmp_path, launcher, names):
