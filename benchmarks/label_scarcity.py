@@ -18,8 +18,10 @@ Each fit is scored by the target's test ROC AUC; over seeds, the table gives
 each model's mean, and the paired difference of the default MMoE against each
 other model with its 95 % t-interval. Data: Adult's ``"five"`` task group (UCI's
 split; targets income and Bachelors+) and ``"degrees"`` (target postgraduate),
-the 401(k) funnel (target participation) and ``make_task_groups`` (planted
-groups of related binary tasks). Run ``python -m benchmarks run label_scarcity``
+the 401(k) funnel (target participation), ``make_task_groups`` (planted
+groups of related binary tasks) and Adult's degree tasks labelled by a label
+model (target income, gold; the others the label model's labels from
+fifteen rules). Run ``python -m benchmarks run label_scarcity``
 (``--quick``: Adult income, three fractions, one seed).
 """
 
@@ -37,7 +39,6 @@ import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 
 from sklearn_mtl import (
@@ -48,20 +49,19 @@ from sklearn_mtl import (
     PLEClassifier,
     SharedBottomClassifier,
 )
-from sklearn_mtl.datasets import make_task_groups
 
 try:
     from ._environment import environment
     from ._report import benchmark_main, heartbeat, save_figure
+    from ._scarcity_data import DATASETS
     from ._stats import paired_interval
-    from .adult import adult_split, logistic_regression_cv, one_hot
-    from .esmm import FEATURES, load
+    from .adult import logistic_regression_cv, one_hot
 except ImportError:  # run as a script: python benchmarks/label_scarcity.py
     from _environment import environment
     from _report import benchmark_main, heartbeat, save_figure
+    from _scarcity_data import DATASETS
     from _stats import paired_interval
-    from adult import adult_split, logistic_regression_cv, one_hot
-    from esmm import FEATURES, load
+    from adult import logistic_regression_cv, one_hot
 
 RESULTS = Path(__file__).resolve().parent / "results"
 FRACTIONS = [0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0]
@@ -103,6 +103,8 @@ VARIANTS = {
     ),
     "MMoE, lr 3e-4": lambda seed, task: MMoEClassifier(lr=3e-4, random_state=seed),
     "MMoE, batch 1024": lambda seed, task: MMoEClassifier(batch_size=1024, random_state=seed),
+    # an efficient ensemble of the experts and towers (BatchEnsemble, as TabM)
+    "MMoE, 4 members": lambda seed, task: MMoEClassifier(n_ensemble=4, random_state=seed),
 }
 """Training options of the default MMoE, measured against it; run only when named in
 ``--models``. ``task`` is the target's column."""
@@ -139,46 +141,6 @@ SINGLE_TASK = {
     "LogisticRegression (CV)": lambda seed, task: logistic_regression_cv(one_hot()),
 }
 """Fitted on the target's labelled rows alone."""
-
-
-def adult_five(args):
-    """Adult's five tasks on UCI's split (the first ``--adult-rows`` training rows)."""
-    X, Y, X_test, Y_test = adult_split("five", args.adult_rows)
-    return X, Y.astype(float), X_test, Y_test, ["income_over_50k", "bachelors_or_more"]
-
-
-def adult_degrees(args):
-    """Adult's degree tasks (Bachelors+, postgraduate, income) on UCI's split."""
-    X, Y, X_test, Y_test = adult_split("degrees", args.adult_rows)
-    return X, Y.astype(float), X_test, Y_test, ["postgraduate"]
-
-
-def funnel_401k(args):
-    """The 401(k) funnel, eligibility then participation; 30 % of the households held out."""
-    X, Y = load()
-    X = pd.DataFrame(X, columns=FEATURES)
-    Y = pd.DataFrame(Y, columns=["eligible", "participates"]).astype(float)
-    X, X_test, Y, Y_test = train_test_split(X, Y, test_size=0.3, random_state=0,
-                                            stratify=Y.sum(axis=1))  # fmt: skip
-    return X, Y, X_test, Y_test, ["participates"]
-
-
-def task_groups(args):
-    """Two planted groups of three related binary tasks; 25 % of the rows held out."""
-    X, Y = make_task_groups(args.task_rows, n_groups=2, tasks_per_group=3, n_features=20,
-                            target="binary", function_seed=0, random_state=0)  # fmt: skip
-    X = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
-    Y = pd.DataFrame(Y, columns=[f"task {t}" for t in range(Y.shape[1])]).astype(float)
-    X, X_test, Y, Y_test = train_test_split(X, Y, test_size=0.25, random_state=0)
-    return X, Y, X_test, Y_test, ["task 0"]
-
-
-DATASETS = {
-    "adult five": adult_five,
-    "adult degrees": adult_degrees,
-    "401(k) funnel": funnel_401k,
-    "task groups": task_groups,
-}
 
 
 def scarce_labels(Y: pd.DataFrame, target: str, fraction: float, setting: str, seed: int):
