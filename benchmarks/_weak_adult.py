@@ -111,6 +111,7 @@ def adult(args, found) -> dict:
     from sklearn.metrics import roc_auc_score
 
     from sklearn_mtl import MultiTaskNet
+    from sklearn_mtl.architectures import MMoE
     from sklearn_mtl.datasets import load_adult
     from sklearn_mtl.weak import apply_labeling_functions, label_matrix_summary
 
@@ -154,9 +155,9 @@ def adult(args, found) -> dict:
     end = {}
     for name, target in labels.items():
         kinds = ["probabilistic" if "LabelModel" in name else "binary"] * 3
-        network = MultiTaskNet("mmoe", task_types=kinds, max_epochs=args.adult_epochs, lr=3e-3,
-                               batch_size=512, early_stopping=False,
-                               random_state=0)  # fmt: skip
+        network = MultiTaskNet(MMoE(n_ensemble=1), task_types=kinds,  # one network, as stored
+                               max_epochs=args.adult_epochs, lr=3e-3, batch_size=512,
+                               early_stopping=False, random_state=0)  # fmt: skip
         _, seconds = timed(network.fit, X, target)
         probas = network.predict_proba(X_test)
         end[name] = {"test_auc": [float(roc_auc_score(Y_test[:, t], probas[t][:, 1]))

@@ -74,19 +74,25 @@ TRAINING = {
     "n_iter_no_change": 4,
     "tower_units": (32,),
 }
+ONE_NETWORK = {**TRAINING, "n_ensemble": 1}
+"""The architectures that take ``n_ensemble``: one network each, as Cross-Stitch."""
 NETWORKS = {
-    "Shared-Bottom": lambda seed: SharedBottomClassifier((128,), random_state=seed, **TRAINING),
-    "OMoE": lambda seed: OMoEClassifier(8, expert_units=(64,), random_state=seed, **TRAINING),
-    "MMoE": lambda seed: MMoEClassifier(8, expert_units=(64,), random_state=seed, **TRAINING),
+    "Shared-Bottom": lambda seed: SharedBottomClassifier((128,), random_state=seed, **ONE_NETWORK),
+    "OMoE": lambda seed: OMoEClassifier(8, expert_units=(64,), random_state=seed, **ONE_NETWORK),
+    "MMoE": lambda seed: MMoEClassifier(8, expert_units=(64,), random_state=seed, **ONE_NETWORK),
     "PLE": lambda seed: PLEClassifier(
-        2, n_shared_experts=4, n_levels=2, expert_units=(64,), random_state=seed, **TRAINING
+        2, n_shared_experts=4, n_levels=2, expert_units=(64,), random_state=seed, **ONE_NETWORK
     ),
     "Cross-Stitch": lambda seed: CrossStitchClassifier((64, 32), random_state=seed, **TRAINING),
     "MMoE, periodic embeddings": lambda seed: MMoEClassifier(
-        8, expert_units=(64,), numeric_embedding="periodic", random_state=seed, **TRAINING
+        8, expert_units=(64,), numeric_embedding="periodic", random_state=seed, **ONE_NETWORK
     ),
     "MMoE, piecewise-linear embeddings": lambda seed: MMoEClassifier(
-        8, expert_units=(64,), numeric_embedding="piecewise_linear", random_state=seed, **TRAINING
+        8,
+        expert_units=(64,),
+        numeric_embedding="piecewise_linear",
+        random_state=seed,
+        **ONE_NETWORK,
     ),
 }
 
@@ -124,7 +130,7 @@ def per_task(seed):
     """The single-task models: one fit per task."""
     return {
         "MMoE single-task": lambda: MMoEClassifier(
-            8, expert_units=(64,), random_state=seed, **TRAINING
+            8, expert_units=(64,), random_state=seed, **ONE_NETWORK
         ),
         "LogisticRegression (one-hot, C by CV)": lambda: logistic_regression_cv(one_hot()),
         "HistGradientBoosting": lambda: HistGradientBoostingClassifier(

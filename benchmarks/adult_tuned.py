@@ -67,7 +67,10 @@ BOOSTING_SPACE = {
 
 
 def network(seed, **params):
-    return MMoEClassifier(8, expert_units=(64,), random_state=seed, **{**TRAINING, **params})
+    """MMoE at the stored results' settings: one network (``n_ensemble=1``) unless ``params``
+    say otherwise."""
+    settings = {**TRAINING, "n_ensemble": 1, **params}
+    return MMoEClassifier(8, expert_units=(64,), random_state=seed, **settings)
 
 
 def boosting(seed, **params):

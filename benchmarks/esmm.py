@@ -66,9 +66,11 @@ def run_seed(X, Y, seed, args):
         "ctcvr_auc": roc_auc_score(Y_test[:, 1], p_ctcvr),
     }
     # BASE: a CTR model on all rows and a CVR model on the clicked (eligible) rows only
-    ctr = SharedBottomClassifier((64,), random_state=seed, **network).fit(X_train, Y_train[:, 0])
+    # one network each (n_ensemble=1), as ESMM's towers
+    ctr = SharedBottomClassifier((64,), random_state=seed, n_ensemble=1, **network)
+    ctr.fit(X_train, Y_train[:, 0])
     eligible = Y_train[:, 0] == 1
-    cvr = SharedBottomClassifier((64,), random_state=seed, **network)
+    cvr = SharedBottomClassifier((64,), random_state=seed, n_ensemble=1, **network)
     cvr.fit(X_train[eligible], Y_train[eligible, 1])
     p_cvr = cvr.predict_proba(X_test)[:, 1]
     scores["BASE (independent CTR, CVR)"] = {

@@ -182,6 +182,12 @@ def fit_and_score(name, model, X, Y, X_test, y_test, target) -> float:
     return float(roc_auc_score(y_test, proba[:, 1]))
 
 
+def members_of(model) -> int | None:
+    """A fitted network's ensemble members (``n_ensemble_``, which ``"auto"`` decides by
+    the training rows); None for a model without them."""
+    return getattr(getattr(model, "model", model), "n_ensemble_", None)
+
+
 def configure(model, args):
     """The run's epochs for a network (``--max-epochs``), for short runs."""
     if args.max_epochs and "max_epochs" in model.get_params():
@@ -189,14 +195,26 @@ def configure(model, args):
     return model
 
 
+def check_targets(selected, targets: dict) -> None:
+    """Every ``--targets`` name must be a target of a selected data set (``targets``:
+    each data set's), else the run would fit nothing."""
+    unknown = sorted(set(selected or ()) - {t for names in targets.values() for t in names})
+    if unknown:
+        offered = "; ".join(f"{dataset}: {', '.join(names)}" for dataset, names in targets.items())
+        raise ValueError(
+            f"--targets {unknown} are not targets of the selected data sets ({offered})."
+        )
+
+
 def run(args) -> dict:
     models = {**MULTITASK, **VARIANTS, **SINGLE_TASK}
     names = [
         name for name in models if (name in args.models if args.models else name not in VARIANTS)
     ]
+    loaded = {dataset: DATASETS[dataset](args) for dataset in args.datasets}
+    check_targets(args.targets, {dataset: data[4] for dataset, data in loaded.items()})
     runs = []
-    for dataset in args.datasets:
-        X, Y, X_test, Y_test, targets = DATASETS[dataset](args)
+    for dataset, (X, Y, X_test, Y_test, targets) in loaded.items():
         for target in targets:
             if args.targets and target not in args.targets:
                 continue
@@ -219,6 +237,7 @@ def run(args) -> dict:
                                 "dataset": dataset, "target": target, "setting": setting,
                                 "fraction": fraction, "labels": int(scarce[target].notna().sum()),
                                 "seed": seed, "model": name, "auc": auc, "seconds": seconds,
+                                "members": members_of(model),
                             })  # fmt: skip
     return {
         "benchmark": "label_scarcity",

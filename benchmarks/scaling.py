@@ -40,7 +40,7 @@ def model(args):
     return MMoEClassifier(
         args.n_experts, expert_units=tuple(args.expert_units), tower_units=(64,),
         batch_size=args.batch_size, max_epochs=args.epochs, lr=1e-3, early_stopping=False,
-        random_state=0,
+        n_ensemble=1, random_state=0,
     )  # fmt: skip
 
 

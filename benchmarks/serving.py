@@ -50,7 +50,7 @@ def run(args) -> dict:
     X, Y = make_task_pair(args.batch_rows, 0.5, target="binary", random_state=0)
     X = X.astype(np.float32)
     model = MMoEClassifier(8, expert_units=(128, 128), tower_units=(64,), max_epochs=1,
-                           batch_size=1024, early_stopping=False,
+                           batch_size=1024, early_stopping=False, n_ensemble=1,
                            random_state=0).fit(X, Y)  # fmt: skip
     with tempfile.TemporaryDirectory() as folder:
         to_onnx(model, Path(folder) / "model.onnx")

@@ -71,15 +71,14 @@ __all__ = ["CLAIMS", "claims", "code_revision", "main", "run", "settings_of", "s
 RESULTS = Path(__file__).resolve().parent / "results"
 
 TOWER = (8,)
+ONE = {"tower_units": TOWER, "n_ensemble": 1}  # the paper's networks: one each, no ensemble
 ARCHITECTURES = {
-    "Shared-Bottom (16)": lambda: SharedBottom(bottom_units=(16,), tower_units=TOWER),
-    "Shared-Bottom (113)": lambda: SharedBottom(bottom_units=(113,), tower_units=TOWER),
-    "OMoE": lambda: OMoE(8, expert_units=(16,), tower_units=TOWER),
-    "MMoE": lambda: MMoE(8, expert_units=(16,), tower_units=TOWER),
-    "PLE (CGC)": lambda: PLE(
-        2, n_shared_experts=4, n_levels=1, expert_units=(16,), tower_units=TOWER
-    ),
-    EQUAL: lambda: SharedBottom(bottom_units=(equal_width(),), tower_units=TOWER),
+    "Shared-Bottom (16)": lambda: SharedBottom(bottom_units=(16,), **ONE),
+    "Shared-Bottom (113)": lambda: SharedBottom(bottom_units=(113,), **ONE),
+    "OMoE": lambda: OMoE(8, expert_units=(16,), **ONE),
+    "MMoE": lambda: MMoE(8, expert_units=(16,), **ONE),
+    "PLE (CGC)": lambda: PLE(2, n_shared_experts=4, n_levels=1, expert_units=(16,), **ONE),
+    EQUAL: lambda: SharedBottom(bottom_units=(equal_width(),), **ONE),
 }
 SAMPLE_SEED, INIT_SEED = 10_000, 1_000  # run r: sample seed 10_000 + r, init seed 1_000 + r
 LR_SAMPLE_SEED, LR_INIT_SEED = 20_000, 2_000  # the learning-rate runs use other seeds
@@ -90,7 +89,7 @@ def equal_width() -> int:
     target = count_parameters(ARCHITECTURES["MMoE"](), N_FEATURES, 2)
 
     def gap(width):
-        sb = SharedBottom(bottom_units=(width,), tower_units=TOWER)
+        sb = SharedBottom(bottom_units=(width,), **ONE)
         return abs(count_parameters(sb, N_FEATURES, 2) - target)
 
     return min(range(1, 400), key=gap)

@@ -130,18 +130,20 @@ def one_seed(data_name, seed, args) -> dict:
 
     def fit_group(columns):
         y = Y_array[:, columns] if len(columns) > 1 else Y_array[:, columns[0]]
-        return bottom_cls(bottom, **kwargs).fit(X, y), columns
+        return bottom_cls(bottom, n_ensemble=1, **kwargs).fit(X, y), columns
 
     start = time.perf_counter()
     record("single-task Shared-Bottom", [fit_group([t]) for t in range(n_tasks)], start)
     start = time.perf_counter()
     record("Shared-Bottom, all tasks", [fit_group(list(range(n_tasks)))], start)
     start = time.perf_counter()
-    mmoe = mmoe_cls(8, expert_units=(bottom[0] // 2,), **kwargs).fit(X, Y_array)
+    mmoe = mmoe_cls(8, expert_units=(bottom[0] // 2,), n_ensemble=1, **kwargs).fit(X, Y_array)
     record("MMoE, all tasks", [(mmoe, list(range(n_tasks)))], start)
     for method in METHODS:
         start = time.perf_counter()
-        affinity = task_affinity(bottom_cls(bottom, **kwargs), X, Y_array, method=method)
+        affinity = task_affinity(
+            bottom_cls(bottom, n_ensemble=1, **kwargs), X, Y_array, method=method
+        )
         labels = group_tasks(affinity)
         groups = [np.flatnonzero(labels == g).tolist() for g in np.unique(labels)]
         out["affinity"][method] = affinity.tolist()

@@ -69,13 +69,12 @@ PEER = "DeepCTR-Torch MMOE"
 def architectures(args) -> dict:
     """Every architecture at the sizes of ``args``: layers of ``expert_units`` everywhere."""
     units, towers = tuple(args.expert_units), tuple(args.tower_units)
+    one = {"tower_units": towers, "n_ensemble": 1}  # one network each, as Cross-Stitch and ESMM
     return {
-        "MMoE": MMoEClassifier(args.n_experts, expert_units=units, tower_units=towers),
-        "OMoE": OMoEClassifier(args.n_experts, expert_units=units, tower_units=towers),
-        "Shared-Bottom": SharedBottomClassifier(bottom_units=units, tower_units=towers),
-        "PLE": PLEClassifier(
-            2, n_shared_experts=4, n_levels=2, expert_units=units, tower_units=towers
-        ),
+        "MMoE": MMoEClassifier(args.n_experts, expert_units=units, **one),
+        "OMoE": OMoEClassifier(args.n_experts, expert_units=units, **one),
+        "Shared-Bottom": SharedBottomClassifier(bottom_units=units, **one),
+        "PLE": PLEClassifier(2, n_shared_experts=4, n_levels=2, expert_units=units, **one),
         "Cross-Stitch": CrossStitchClassifier(column_units=units, tower_units=towers),
         "ESMM": ESMMClassifier(bottom_units=units, tower_units=towers),
     }

@@ -45,7 +45,7 @@ def synthetic(correlation, n_samples):
     return {
         "name": f"synthetic, correlation {correlation}",
         "estimator": MMoERegressor,
-        "params": {"n_experts": 8, "expert_units": (16,), "tower_units": (8,)},
+        "params": {"n_experts": 8, "expert_units": (16,), "tower_units": (8,), "n_ensemble": 1},
         "data": (X_train, Y_train, X_test, Y_test),
         "metric": "R^2",
         "score": lambda y, model, X: [
@@ -62,7 +62,7 @@ def adult(n_rows):
     return {
         "name": "Adult (income, never married)",
         "estimator": MMoEClassifier,
-        "params": {"n_experts": 8, "expert_units": (32,), "tower_units": (16,)},
+        "params": {"n_experts": 8, "expert_units": (32,), "tower_units": (16,), "n_ensemble": 1},
         "data": (X, Y, X_test, Y_test),
         "metric": "ROC AUC",
         "score": lambda y, model, X: [

@@ -149,14 +149,18 @@ def check_adult_tuned_benchmark_runs_end_to_end(smoke):
 
 def check_defaults_benchmark_marks_the_defaults(smoke):
     report, stdout = _report(smoke, "defaults")
-    assert "| **early stopping (auto), constant rate** (the defaults) |" in stdout
-    assert report["config"]["default_candidate"] == "early stopping (auto), constant rate"
+    auto, one = "4 members from 5,000 rows (auto)", "early stopping (auto), constant rate"
+    assert f"| **{auto}** (the defaults) |" in stdout
+    assert report["config"]["default_candidate"] == auto
     models = {row["model"] for row in report["results"]}
-    assert models == {"previous defaults", "early stopping (auto), constant rate",
-                      "linear per task", "HistGradientBoosting per task"}  # fmt: skip
+    assert models == {auto, one, "linear per task", "HistGradientBoosting per task"}
     metrics = {row["dataset"]: row["metric"] for row in report["results"]}
     assert metrics == {"task pair, 300 rows": "R^2", "401(k) funnel": "ROC AUC"}
     assert [row["tasks"] for row in report["summary"]] == [4, 4]
+    scores = {(row["dataset"], row["model"]): row["per_seed"] for row in report["results"]}
+    # 300 training rows: "auto" is the one network; the funnel's 6,940: four members
+    assert scores["task pair, 300 rows", auto] == scores["task pair, 300 rows", one]
+    assert scores["401(k) funnel", auto] != scores["401(k) funnel", one]
 
 
 def check_label_scarcity_benchmark_compares_paired_runs(smoke):
@@ -167,6 +171,9 @@ def check_label_scarcity_benchmark_compares_paired_runs(smoke):
     assert {run["model"] for run in runs} == models
     assert len(runs) == 2 * 2 * 2 * len(models)  # settings x fractions x seeds x models
     assert all(0 <= run["auc"] <= 1 for run in runs)
+    members = {run["model"]: run["members"] for run in runs}  # "auto": 450 rows, one network
+    assert members["MMoE"] == members["MMoE, unstratified split"] == 1
+    assert members["HistGradientBoosting"] is None
     scarce = {run["labels"] for run in runs if run["fraction"] == 0.05}
     assert scarce == {22}  # 5 % of the 450 training rows, both classes among them
     rows = [row for row in report["results"] if row["model"] != "MMoE"]

@@ -26,6 +26,7 @@ from sklearn.base import BaseEstimator
 
 from ..utils._registry import PUBLIC
 from ..utils._sklearn import Interval
+from ._parameters import ARCHITECTURE_PARAMETERS_ADDED_LATER
 
 __all__ = [
     "ARCHITECTURE_NAMES",
@@ -79,12 +80,14 @@ class Architecture(BaseEstimator):
     __hash__ = None
 
     def __setstate__(self, state) -> None:
-        """A pickle from before a parameter existed reads that parameter's default."""
+        """A pickle from before a parameter existed reads the value it meant (its default,
+        or ``ARCHITECTURE_PARAMETERS_ADDED_LATER``'s where the default changed since)."""
         super().__setstate__(state)
         signature = inspect.signature(type(self).__init__).parameters
         for name in self._get_param_names():
             if name not in self.__dict__:
-                setattr(self, name, signature[name].default)
+                default = ARCHITECTURE_PARAMETERS_ADDED_LATER.get(name, signature[name].default)
+                setattr(self, name, default)
 
     @classmethod
     def from_estimator(cls, estimator) -> Architecture:
@@ -122,6 +125,11 @@ class Architecture(BaseEstimator):
 
     def fitted_attributes(self, module) -> dict:
         """Fitted attributes that the estimator reads off the trained module (none by default)."""
+        return {}
+
+    def fit_build_arguments(self, n_samples: int, partial: bool) -> dict:
+        """Arguments of ``build`` that a fit on ``n_samples`` rows decides (none by default;
+        ``n_ensemble="auto"``'s members, see ``EnsembleMembers``)."""
         return {}
 
     def fitted_build_arguments(self, estimator) -> dict:

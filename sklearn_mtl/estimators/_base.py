@@ -174,7 +174,8 @@ class BaseMultiTaskNet(
         architecture = self._architecture()
         device = options.device
         with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-            net, state, device = build_net(options, architecture, state)
+            members = architecture.fit_build_arguments(X.shape[0], partial)
+            net, state, device = build_net(options, architecture, state, build_arguments=members)
             dataset = TensorBatchDataset(X, encoded, weight, device=device)
             train_net(net, dataset, architecture, partial, resume_from, self.max_epochs)
         net.device = device  # an accelerated net trains with device=None; predict needs it

@@ -286,7 +286,7 @@ default=None
             Per-row (or per-row, per-task) weights of the loss."""
 
 _ENSEMBLE = """\
-    n_ensemble : int, default=1
+    n_ensemble : int or "auto", default="auto"
         Members of an efficient ensemble (BatchEnsemble, as TabM trains it):
         every layer of the experts (or bottom) and towers is ``n_ensemble``
         networks sharing one weight matrix, each with its own scalings and
@@ -297,7 +297,12 @@ _ENSEMBLE = """\
         ONNX). The experts and towers compute ``n_ensemble`` times as much,
         for a fraction more parameters (the members' scalings, biases and
         heads: +15 % for the default MMoE on 100 inputs at 4 members). 1 is
-        one network."""
+        one network. ``"auto"`` trains 4 members when ``fit`` gets at least
+        5,000 rows, one network below and in ``partial_fit``; ``n_ensemble_``
+        says which. On the defaults benchmark (37 tasks) this rule is level
+        with per-task boosting or above on 28 tasks, against 25 for one
+        network, for fits 2.2 to 6.5 times as long on the sets it applies to
+        (more epochs before the validation loss stops falling)."""
 
 TRAINING_TEMPLATE = _TRAINING
 """The network estimators' training parameters, with ``<loss_weighting>``,

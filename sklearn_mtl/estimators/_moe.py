@@ -9,6 +9,7 @@ from ..utils._sklearn import Interval
 from ._architecture import UNITS_CONSTRAINT, Architecture
 from ._base import MultiTaskClassifier, MultiTaskRegressor, set_init_parameters
 from ._docstrings import fill_doc
+from ._ensemble import ENSEMBLE_CONSTRAINT, EnsembleMembers
 from ._network_docs import NETWORK_DOCS
 
 _DOCS = {
@@ -45,7 +46,7 @@ _DOCS = {
 
 
 @fill_doc(_DOCS)
-class MMoE(Architecture):
+class MMoE(EnsembleMembers, Architecture):
     """The Multi-gate Mixture-of-Experts architecture, as a parameter object.
 
     ``y_k = h_k(sum_i g_k(x)_i f_i(x))`` with ``g_k(x) = softmax(W_k x / T)``:
@@ -70,7 +71,7 @@ class MMoE(Architecture):
         "expert_units": UNITS_CONSTRAINT,
         "tower_units": UNITS_CONSTRAINT,
         "gate_temperature": [Interval(Real, 0, None, closed="neither")],
-        "n_ensemble": [Interval(Integral, 1, None, closed="left")],
+        "n_ensemble": ENSEMBLE_CONSTRAINT,
     }
 
     def __init__(
@@ -80,7 +81,7 @@ class MMoE(Architecture):
         expert_units=(64,),
         tower_units=(32,),
         gate_temperature=1.0,
-        n_ensemble=1,
+        n_ensemble="auto",
     ):
         set_init_parameters(self, locals())
 
@@ -124,7 +125,7 @@ class _MixtureOfExperts:
         expert_units=(64,),
         tower_units=(32,),
         gate_temperature=1.0,
-        n_ensemble=1,
+        n_ensemble="auto",
         activation="relu",
         dropout=0.0,
         max_epochs=50,

@@ -9,6 +9,7 @@ from ..utils._sklearn import Interval
 from ._architecture import UNITS_CONSTRAINT, Architecture
 from ._base import MultiTaskClassifier, MultiTaskRegressor, set_init_parameters
 from ._docstrings import fill_doc
+from ._ensemble import ENSEMBLE_CONSTRAINT, EnsembleMembers
 from ._network_docs import NETWORK_DOCS
 
 _DOCS = {
@@ -51,7 +52,7 @@ _DOCS = {
 
 
 @fill_doc(_DOCS)
-class PLE(Architecture):
+class PLE(EnsembleMembers, Architecture):
     """The Progressive Layered Extraction architecture, as a parameter object.
 
     Task-owned and shared experts at every level, mixed by per-task gates
@@ -78,7 +79,7 @@ class PLE(Architecture):
         "expert_units": UNITS_CONSTRAINT,
         "tower_units": UNITS_CONSTRAINT,
         "gate_temperature": [Interval(Real, 0, None, closed="neither")],
-        "n_ensemble": [Interval(Integral, 1, None, closed="left")],
+        "n_ensemble": ENSEMBLE_CONSTRAINT,
     }
 
     def module_parameters(self):
@@ -98,7 +99,7 @@ class PLE(Architecture):
         expert_units=(64,),
         tower_units=(32,),
         gate_temperature=1.0,
-        n_ensemble=1,
+        n_ensemble="auto",
     ):
         set_init_parameters(self, locals())
 
@@ -122,7 +123,7 @@ class _PLEParameters:
         expert_units=(64,),
         tower_units=(32,),
         gate_temperature=1.0,
-        n_ensemble=1,
+        n_ensemble="auto",
         activation="relu",
         dropout=0.0,
         max_epochs=50,

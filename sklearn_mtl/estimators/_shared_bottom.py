@@ -1,14 +1,12 @@
 """Shared-Bottom estimators: hard parameter sharing."""
 
-from numbers import Integral
-
 from .. import nn
 from .._training.options import FUNNEL_CONSTRAINTS, TRAINING_CONSTRAINTS
 from ..nn.numeric import PERIODIC_SIGMA
-from ..utils._sklearn import Interval
 from ._architecture import UNITS_CONSTRAINT, Architecture
 from ._base import MultiTaskClassifier, MultiTaskRegressor, set_init_parameters
 from ._docstrings import fill_doc
+from ._ensemble import ENSEMBLE_CONSTRAINT, EnsembleMembers
 from ._network_docs import NETWORK_DOCS
 
 _DOCS = {
@@ -33,7 +31,7 @@ _DOCS = {
 
 
 @fill_doc(_DOCS)
-class SharedBottom(Architecture):
+class SharedBottom(EnsembleMembers, Architecture):
     """The Shared-Bottom architecture (hard parameter sharing [1]_), as a parameter object.
 
     ``y_k = h_k(f(x))``: one bottom network ``f`` shared by every task's
@@ -56,10 +54,10 @@ class SharedBottom(Architecture):
     _parameter_constraints: dict = {
         "bottom_units": UNITS_CONSTRAINT,
         "tower_units": UNITS_CONSTRAINT,
-        "n_ensemble": [Interval(Integral, 1, None, closed="left")],
+        "n_ensemble": ENSEMBLE_CONSTRAINT,
     }
 
-    def __init__(self, bottom_units=(128,), *, tower_units=(32,), n_ensemble=1):
+    def __init__(self, bottom_units=(128,), *, tower_units=(32,), n_ensemble="auto"):
         set_init_parameters(self, locals())
 
 
@@ -78,7 +76,7 @@ class _SharedBottomParameters:
         bottom_units=(128,),
         *,
         tower_units=(32,),
-        n_ensemble=1,
+        n_ensemble="auto",
         activation="relu",
         dropout=0.0,
         max_epochs=50,

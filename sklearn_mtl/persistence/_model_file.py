@@ -375,6 +375,8 @@ def _read_metadata(archive, info, label: str) -> dict:
 
 def _net_recipe(estimator, history: list, label: str) -> tuple:
     """What builds the file's net, as its history shows it was trained; the device checked."""
+    # the fitted shape first: its errors are the file's, not the device's
+    estimator._architecture().fitted_build_arguments(estimator)
     try:
         return estimator._net_recipe(**trained_with(history))
     except ValueError as error:  # the one check of the device, which this machine may lack

@@ -3,9 +3,10 @@
 import argparse
 
 import numpy as np
+import pytest
 
 from benchmarks._scarcity_data import DATASETS, WEAK_TARGET, adult_weak_labels
-from benchmarks.label_scarcity import scarce_labels
+from benchmarks.label_scarcity import check_targets, parse_args, run, scarce_labels
 from sklearn_mtl.datasets import load_adult
 
 
@@ -27,3 +28,14 @@ def test_the_weak_set_keeps_the_gold_target_and_the_rules_labels():
     scarce = scarce_labels(Y, WEAK_TARGET, 0.05, "target", seed=0)
     assert scarce[WEAK_TARGET].notna().sum() == 150
     assert scarce.drop(columns=WEAK_TARGET).equals(Y.drop(columns=WEAK_TARGET))
+
+
+def test_a_target_of_no_selected_data_set_is_refused_before_anything_runs():
+    """The quick run's ``--targets income_over_50k`` with another data set fitted nothing,
+    then failed in the summary with KeyError 'dataset'."""
+    check_targets(None, {"task groups": ["task 0"]})
+    check_targets(["task 0"], {"task groups": ["task 0"]})
+    args = parse_args(["--datasets", "task groups", "--targets", "income_over_50k",
+                       "--task-rows", "300", "--seeds", "1"])  # fmt: skip
+    with pytest.raises(ValueError, match=r"\['income_over_50k'\] are not targets.*task 0"):
+        run(args)

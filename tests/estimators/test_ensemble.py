@@ -21,6 +21,7 @@ from sklearn_mtl import (
 )
 from sklearn_mtl.architectures import PLE, MMoE
 from sklearn_mtl.datasets import make_task_pair
+from sklearn_mtl.estimators import _ensemble
 from sklearn_mtl.inspection import expert_utilization
 from sklearn_mtl.nn import EnsembleMean, WithInputLayer
 from tests._settings import MOE_FAST, PLE_FAST, SHARED_BOTTOM_FAST
@@ -150,7 +151,7 @@ def test_a_file_of_one_member_does_not_load_as_an_ensemble(pair, tmp_path):
     """The parameter sizes the network; a file's tensors are checked against it."""
     X, Y = pair
     save(MMoEClassifier(random_state=0, **MOE_FAST).fit(X, Y), tmp_path / "one")
-    assert load(tmp_path / "one").n_ensemble == 1
+    assert load(tmp_path / "one").n_ensemble_ == 1
     ensemble = MMoEClassifier(n_ensemble=2, random_state=0, **MOE_FAST).fit(X, Y)
     save(ensemble, tmp_path / "two")
     assert load(tmp_path / "two").net_.module_.model.n_ensemble == 2
@@ -215,7 +216,7 @@ def test_pickles_from_before_ensembles_read_one_member(pair):
     architecture = MMoE(n_experts=3)
     del architecture.n_ensemble
     restored = pickle.loads(pickle.dumps(architecture))
-    assert restored.n_ensemble == 1 and restored == MMoE(n_experts=3)
+    assert restored.n_ensemble == 1 and restored == MMoE(n_experts=3, n_ensemble=1)
     model = MMoEClassifier(random_state=0, **MOE_FAST).fit(X, Y)
     network = model.net_.module_
     before = pickle.loads(pickle.dumps(network))
@@ -224,3 +225,104 @@ def test_pickles_from_before_ensembles_read_one_member(pair):
     assert isinstance(old, WithInputLayer) and old.output_layer is None
     x = torch.as_tensor(model._fit_state.inputs.transform(X[:5]))
     torch.testing.assert_close(old.eval()(x), network.eval()(x))
+
+
+# ------------------------------------------- n_ensemble="auto": members by training rows
+
+AUTO_ESTIMATORS = [
+    MMoEClassifier(**MOE_FAST),
+    OMoEClassifier(**MOE_FAST),
+    PLEClassifier(**PLE_FAST),
+    SharedBottomClassifier(**SHARED_BOTTOM_FAST),
+    MultiTaskNet(MMoE(n_experts=3, expert_units=(16,), tower_units=(8,)), max_epochs=5),
+]
+
+
+@pytest.fixture
+def low_threshold(monkeypatch, pair):
+    """``"auto"``'s threshold at the fixture's 400 rows, so that it trains members."""
+    monkeypatch.setattr(_ensemble, "ENSEMBLE_MIN_SAMPLES", len(pair[0]))
+
+
+def test_the_rule_of_auto():
+    rows = _ensemble.ENSEMBLE_MIN_SAMPLES
+    assert _ensemble.ensemble_members("auto", rows - 1) == 1
+    assert _ensemble.ensemble_members("auto", rows) == _ensemble.AUTO_MEMBERS == 4
+    assert _ensemble.ensemble_members("auto", 10 * rows, partial=True) == 1
+    assert _ensemble.ensemble_members(3, 10) == 3
+
+
+@pytest.mark.parametrize("estimator", AUTO_ESTIMATORS, ids=lambda e: type(e).__name__)
+def test_auto_is_the_default_and_one_network_below_the_threshold(estimator, pair):
+    X, Y = pair
+    members = "architecture__n_ensemble" if isinstance(estimator, MultiTaskNet) else "n_ensemble"
+    assert estimator.get_params()[members] == "auto"
+    model = clone(estimator).set_params(random_state=0).fit(X, Y)
+    assert model.n_ensemble_ == 1
+    assert model.net_.module_.output_layer is None
+    assert clone(model).get_params()[members] == "auto"
+
+
+@pytest.mark.parametrize("estimator", AUTO_ESTIMATORS, ids=lambda e: type(e).__name__)
+def test_auto_trains_the_members_from_the_threshold_as_an_explicit_int(
+    estimator, pair, low_threshold
+):
+    X, Y = pair
+    model = clone(estimator).set_params(random_state=0).fit(X, Y)
+    assert model.n_ensemble_ == _ensemble.AUTO_MEMBERS
+    assert model.net_.module_.model.n_ensemble == _ensemble.AUTO_MEMBERS
+    members = "architecture__n_ensemble" if isinstance(model, MultiTaskNet) else "n_ensemble"
+    explicit = clone(estimator).set_params(random_state=0, **{members: 4}).fit(X, Y)
+    assert explicit.n_ensemble_ == 4
+    for a, b in zip(model.predict_proba(X), explicit.predict_proba(X)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_one_row_fewer_than_the_threshold_trains_one_network(pair, monkeypatch):
+    X, Y = pair
+    monkeypatch.setattr(_ensemble, "ENSEMBLE_MIN_SAMPLES", len(X) + 1)
+    assert MMoEClassifier(random_state=0, **MOE_FAST).fit(X, Y).n_ensemble_ == 1
+
+
+def test_partial_fit_with_auto_trains_one_network(pair, low_threshold):
+    """The first batch does not tell how much data follows: one network, kept after."""
+    X, Y = pair
+    model = MMoEClassifier(random_state=0, **MOE_FAST)
+    model.partial_fit(X, Y, classes=[[0, 1]] * 2)
+    model.partial_fit(X, Y)
+    assert model.n_ensemble_ == 1 and model.net_.module_.model.n_ensemble == 1
+
+
+def test_warm_start_keeps_the_fitted_members(pair, low_threshold):
+    X, Y = pair
+    model = MMoEClassifier(warm_start=True, random_state=0, **MOE_FAST).fit(X, Y)
+    model.fit(X[:100], Y[:100])  # fewer rows than the threshold: the same 4-member network
+    assert model.n_ensemble_ == 4 and model.net_.module_.model.n_ensemble == 4
+
+
+def test_auto_members_survive_save_load_and_pickle(pair, tmp_path, low_threshold):
+    X, Y = pair
+    model = PLEClassifier(random_state=0, **PLE_FAST).fit(X, Y)
+    save(model, tmp_path / "ple")
+    for copy in (load(tmp_path / "ple"), pickle.loads(pickle.dumps(model))):
+        assert copy.n_ensemble == "auto" and copy.n_ensemble_ == 4
+        assert copy.net_.module_.model.n_ensemble == 4
+        for a, b in zip(copy.predict_proba(X), model.predict_proba(X)):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_build_takes_the_members_and_builds_one_network_for_auto_without_them():
+    """A module built by hand, out of a fit, knows no training rows: one network."""
+    assert MMoE().build(4, [1, 1], activation="relu", dropout=0.0).n_ensemble == 1
+    module = MMoE(n_experts=2).build(4, [1, 1], activation="relu", dropout=0.0, n_ensemble=2)
+    assert module.n_ensemble == 2
+    assert MMoE(n_ensemble=3).build(4, [1], activation="relu", dropout=0.0).n_ensemble == 3
+    with pytest.raises(ValueError, match="n_ensemble must be a positive int"):
+        MMoE().build(4, [1, 1], activation="relu", dropout=0.0, n_ensemble=0)
+
+
+@pytest.mark.parametrize("value", ["many", None, 0])
+def test_n_ensemble_names_auto_in_its_error(pair, value):
+    X, Y = pair
+    with pytest.raises(InvalidParameterError, match="'n_ensemble' parameter.*auto"):
+        MMoEClassifier(n_ensemble=value, **MOE_FAST).fit(X, Y)

@@ -208,14 +208,39 @@ def _architecture(metadata) -> dict:
          "far more than its weights hold"),
         (lambda m: m["params"].update(architecture="transformer"), "'architecture' parameter"),
         (lambda m: _architecture(m)["params"].update(n_ensemble=0), "'n_ensemble' parameter"),
-        # members the file's weights do not have
-        (lambda m: _architecture(m)["params"].update(n_ensemble=4), "weights do not fit"),
-        (lambda m: _architecture(m)["params"].update(n_ensemble=10**9), "weights do not fit"),
+        # members other than the fitted ones (n_ensemble_ = 1), or than the weights have
+        (lambda m: _architecture(m)["params"].update(n_ensemble=4), "must be the parameter's"),
+        (lambda m: _architecture(m)["params"].update(n_ensemble=10**9), "must be the paramet"),
+        (lambda m: (_architecture(m)["params"].update(n_ensemble=4),
+                    m["state"].pop("n_ensemble_")), "weights do not fit"),
     ],
 )  # fmt: skip
 def test_a_crafted_architecture_is_refused(saved_models, tmp_path, change, message):
     path = _copy(saved_models, "mixed", tmp_path)
     _assert_refused_after(rewrite_metadata, change, path, message)
+
+
+@pytest.mark.parametrize(
+    "members, message",
+    [
+        *[(value, "n_ensemble_ must be a positive int") for value in (0, -1, True, "auto", 1.5)],
+        (2, "weights do not fit"),
+        (10**9, "weights do not fit"),
+    ],
+)
+def test_crafted_fitted_members_are_refused(saved_models, tmp_path, members, message):
+    """``n_ensemble="auto"`` (the default) builds the network with the file's ``n_ensemble_``."""
+    for kind in ("network", "mixed"):
+        path = _copy(saved_models, kind, tmp_path)
+        _assert_refused_after(rewrite_metadata, lambda m: m["state"].update(n_ensemble_=members),
+                              path, message)  # fmt: skip
+
+
+def test_a_file_of_auto_members_without_its_fitted_members_is_refused(saved_models, tmp_path):
+    path = _copy(saved_models, "network", tmp_path)
+    rewrite_metadata(path, lambda m: m["state"].pop("n_ensemble_"))
+    with pytest.raises(ModelFileError, match="n_ensemble_ are missing"):
+        load(path)
 
 
 def test_an_architecture_of_before_ensembles_reads_one_member(saved_models, tmp_path):
@@ -246,7 +271,9 @@ def test_files_written_before_the_architecture_objects_still_load(name):
     if "compile" in type(model)._get_param_names():  # a parameter newer than the files
         assert model.compile is False
     if name == "multitask_net_ple":  # flat parameters, now in the architecture object
-        assert model.architecture == PLE(1, n_shared_experts=1, expert_units=(4,), tower_units=(4,))
+        assert model.architecture == PLE(
+            1, n_shared_experts=1, expert_units=(4,), tower_units=(4,), n_ensemble=1
+        )
         assert "n_experts" not in model.get_params()
 
 
