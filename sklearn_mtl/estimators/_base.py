@@ -174,7 +174,8 @@ class BaseMultiTaskNet(
         architecture = self._architecture()
         device = options.device
         with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-            members = architecture.fit_build_arguments(X.shape[0], partial)
+            labelled = int((~missing).any(axis=1).sum())  # rows that some task learns from
+            members = architecture.fit_build_arguments(labelled, partial)
             net, state, device = build_net(options, architecture, state, build_arguments=members)
             dataset = TensorBatchDataset(X, encoded, weight, device=device)
             train_net(net, dataset, architecture, partial, resume_from, self.max_epochs)

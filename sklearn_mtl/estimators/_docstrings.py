@@ -298,12 +298,13 @@ _ENSEMBLE = """\
         for a fraction more parameters (the members' scalings, biases and
         heads: +15 % for the default MMoE on 100 inputs at 4 members). 1 is
         one network. ``"auto"`` trains 4 members when ``fit`` gets at least
-        5,000 rows, one network below and in ``partial_fit``; ``n_ensemble_``
-        says which. On the defaults benchmark (37 tasks) this rule's mean gap
-        to per-task linear models is +0.102 against +0.097 for one network,
-        level with per-task boosting or above on 26 tasks against 25, for
-        fits 1.5 to 6.5 times as long on the sets it applies to (more epochs
-        before the validation loss stops falling)."""
+        5,000 rows with a label of some task, one network below and in
+        ``partial_fit``; ``n_ensemble_`` says which. On the defaults
+        benchmark (37 tasks) this rule's mean gap to per-task linear models
+        is +0.102 against +0.097 for one network, level with per-task
+        boosting or above on 26 tasks against 25, for fits 1.5 to 6.5 times
+        as long on the sets it applies to (more epochs before the validation
+        loss stops falling)."""
 
 TRAINING_TEMPLATE = _TRAINING
 """The network estimators' training parameters, with ``<loss_weighting>``,

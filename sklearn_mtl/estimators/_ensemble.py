@@ -1,11 +1,12 @@
 """``n_ensemble``: the BatchEnsemble members of an architecture, and ``"auto"``'s rule.
 
 MMoE, OMoE, PLE and Shared-Bottom take ``n_ensemble``, an int or ``"auto"``.
-``"auto"`` is decided by each fit from its training rows (as
-``early_stopping="auto"``), passed to ``build`` as a build argument, and kept
-as the fitted attribute ``n_ensemble_`` so that a loaded file is rebuilt with
-the members it was trained with. ``benchmarks/defaults.py`` measures the rule
-(``benchmarks/results/defaults-n-ensemble.md``).
+``"auto"`` is decided by each fit from its training rows that hold a label of
+at least one task (a row without any label trains nothing), passed to
+``build`` as a build argument, and kept as the fitted attribute
+``n_ensemble_`` so that a loaded file is rebuilt with the members it was
+trained with. ``benchmarks/defaults.py`` measures the rule
+(``benchmarks/results/defaults-n-ensemble.md``, ``defaults-auto.md``).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ AUTO_MEMBERS = 4
 
 ENSEMBLE_MIN_SAMPLES = 5000
 """``n_ensemble="auto"`` trains :data:`AUTO_MEMBERS` members from this many training rows
-on, one network below: on the defaults benchmark's sets of 300 and 1,000 training rows
+with a label on, one network below: on the defaults benchmark's sets of 300 and 1,000 training rows
 the 4-member MMoE lost 7 of 8 tasks to one network, on its sets of 6,940 rows and more
 it won 26 of 29 (3 seeds). Any threshold between the two sizes gives that benchmark
 the same result; 5,000 is a round number between them."""
@@ -37,7 +38,7 @@ ENSEMBLE_CONSTRAINT = [Interval(Integral, 1, None, closed="left"), StrOptions({"
 
 
 def ensemble_members(setting, n_samples: int | None, partial: bool = False) -> int:
-    """The members a fit on ``n_samples`` rows trains for ``n_ensemble=setting``.
+    """The members a fit on ``n_samples`` labelled rows trains for ``n_ensemble=setting``.
 
     ``"auto"`` gives :data:`AUTO_MEMBERS` from :data:`ENSEMBLE_MIN_SAMPLES` rows
     on and 1 below, and 1 for ``partial_fit``, whose first batch does not tell

@@ -284,6 +284,17 @@ def test_one_row_fewer_than_the_threshold_trains_one_network(pair, monkeypatch):
     assert MMoEClassifier(random_state=0, **MOE_FAST).fit(X, Y).n_ensemble_ == 1
 
 
+def test_auto_counts_the_rows_that_hold_a_label(pair, low_threshold):
+    """A row without any task's label trains nothing: 399 labelled rows of 400, one network;
+    a row with one task's label counts."""
+    X, Y = pair
+    Y = Y.astype(float)
+    Y[0, :] = np.nan
+    assert MMoEClassifier(random_state=0, **MOE_FAST).fit(X, Y).n_ensemble_ == 1
+    Y[0, 1] = 1.0
+    assert MMoEClassifier(random_state=0, **MOE_FAST).fit(X, Y).n_ensemble_ == 4
+
+
 def test_partial_fit_with_auto_trains_one_network(pair, low_threshold):
     """The first batch does not tell how much data follows: one network, kept after."""
     X, Y = pair
