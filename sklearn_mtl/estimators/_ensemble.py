@@ -45,7 +45,7 @@ def ensemble_members(setting, n_samples: int | None, partial: bool = False) -> i
     how much data will follow, and where the rows are unknown (``None``).
     """
     if setting != "auto":
-        return int(setting)
+        return setting  # checked by the parameter's constraint, or by ``build``
     if partial or n_samples is None:
         return 1
     return AUTO_MEMBERS if n_samples >= ENSEMBLE_MIN_SAMPLES else 1

@@ -328,8 +328,9 @@ def test_build_takes_the_members_and_builds_one_network_for_auto_without_them():
     module = MMoE(n_experts=2).build(4, [1, 1], activation="relu", dropout=0.0, n_ensemble=2)
     assert module.n_ensemble == 2
     assert MMoE(n_ensemble=3).build(4, [1], activation="relu", dropout=0.0).n_ensemble == 3
-    with pytest.raises(ValueError, match="n_ensemble must be a positive int"):
-        MMoE().build(4, [1, 1], activation="relu", dropout=0.0, n_ensemble=0)
+    for members in (0, True, 2.0):
+        with pytest.raises(ValueError, match="n_ensemble must be a positive int"):
+            MMoE().build(4, [1, 1], activation="relu", dropout=0.0, n_ensemble=members)
 
 
 @pytest.mark.parametrize("value", ["many", None, 0])
