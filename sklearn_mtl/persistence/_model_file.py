@@ -374,16 +374,18 @@ def _read_metadata(archive, info, label: str) -> dict:
 
 
 def _net_recipe(estimator, history: list, label: str) -> tuple:
-    """What builds the file's net, as its history shows it was trained; the device checked."""
-    # the fitted shape first: its errors are the file's, not the device's
-    estimator._architecture().fitted_build_arguments(estimator)
+    """What builds the file's net, as its history shows it was trained; the device checked
+    first, since this machine may lack it (any other error is the file's)."""
+    from .._training.options import check_device
+
     try:
-        return estimator._net_recipe(**trained_with(history))
-    except ValueError as error:  # the one check of the device, which this machine may lack
+        check_device(estimator.device, type(estimator).__name__)
+    except ValueError as error:
         raise ModelFileError(
             f"{label} holds a network for device={estimator.device!r}, which this machine "
             f"cannot use ({error}); load it with load(path, device='cpu')."
         ) from None
+    return estimator._net_recipe(**trained_with(history))
 
 
 def _optimizer_name(optimizer: type) -> str:

@@ -243,6 +243,15 @@ def test_a_file_of_auto_members_without_its_fitted_members_is_refused(saved_mode
         load(path)
 
 
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="needs a machine without CUDA")
+def test_a_file_for_a_device_this_machine_lacks_names_the_way_out(saved_models, tmp_path):
+    path = _copy(saved_models, "network", tmp_path)
+    rewrite_metadata(path, lambda m: m["params"].update(device="cuda"))
+    with pytest.raises(ModelFileError, match=r"device='cuda'.*load\(path, device='cpu'\)"):
+        load(path)
+    assert load(path, device="cpu").device == "cpu"
+
+
 def test_an_architecture_of_before_ensembles_reads_one_member(saved_models, tmp_path):
     path = _copy(saved_models, "mixed", tmp_path)
     rewrite_metadata(path, lambda m: _architecture(m)["params"].pop("n_ensemble"))
